@@ -1,0 +1,109 @@
+// The contract of the pure decision core: what it is told (Input), what it asks the shell
+// to do (Effect), and the configuration it decides by. `step(config, state, input, nowMs)`
+// is a pure function: no I/O, no clock, no timers, no randomness but the seeded generator
+// kept in the state. The shell (agent/runtime.ts) owns time and carries out the effects in
+// order: charger limits first, then event-log rows.
+
+import type { HanMessage, RejectReason } from '../../drivers/han/messages.js';
+
+export type Ms = number; // milliseconds since the Unix epoch, UTC
+export type Amps = number;
+
+/** What the core knows of a charger: its own limits, from its profile and the config. */
+export interface ChargerSpec {
+  id: string;
+  /** Lowest non-zero current the charger can signal (IEC 61851: 6 A). */
+  minCurrentA: Amps;
+  /** The installation's maximum for this charger. */
+  maxCurrentA: Amps;
+  /** May the agent pause (0 A) this charger? Otherwise the floor is minCurrentA. */
+  allowPause: boolean;
+}
+
+/** Ties one switch (by number and/or HCALCS device id) to one or more chargers. */
+export interface BindingSpec {
+  /** 1-5; at least one of switchIdx and dev is set. */
+  switchIdx?: number;
+  /** EUI-64, XX-XX-XX-XX-XX-XX-XX-XX upper case. */
+  dev?: string;
+  chargerIds: string[];
+  /** The current a charger may draw while this switch is open (default 6 A). */
+  reducedCurrentA: Amps;
+}
+
+export type LabelPolicy = 'warn' | 'enforce';
+/** What applies once a stale link's hold time has run out (Reg 7 default: normal). */
+export type LinkFallback = 'normal' | 'reduced';
+
+export interface CoreConfig {
+  chargers: ChargerSpec[];
+  bindings: BindingSpec[];
+  boost: {
+    /** May a permitted boost lift an open with cause=dno? (default true, as SECMP0046 intends) */
+    liftsDnoOpen: boolean;
+  };
+  labels: {
+    /** A JavaScript regular expression source a bound switch's label must match. */
+    pattern: string;
+    /** Flags for `pattern` (default "i"). */
+    flags: string;
+    policy: LabelPolicy;
+  };
+  link: {
+    /** No valid line for this long marks the link stale (default 60 s). */
+    staleAfterMs: Ms;
+    /** How long the last state holds once stale (unless its dur ends first). */
+    holdMs: Ms;
+    fallback: LinkFallback;
+  };
+  restore: {
+    /** Upper bound of the uniform random delay before an increase (default 600 s, max 1800 s, 0 disables). */
+    maxDelayMs: Ms;
+    /** Optional ramp after the delay: step size and interval; absent means a single step. */
+    ramp?: { stepA: Amps; intervalMs: Ms };
+    /** The meter already randomises calendar switching (SRV 7.12): calendar restores are exempt. */
+    meterRandomisesCalendar: boolean;
+  };
+  /** Optional total current shared among all chargers. */
+  siteCapA?: Amps;
+}
+
+export type Input =
+  /** A valid line from the HAN side, parsed. */
+  | { type: 'han'; message: HanMessage }
+  /** A line the parser rejected: counted and recorded, never acted on. */
+  | { type: 'han-rejected'; reason: RejectReason; line: string }
+  /** A line with an unknown verb: counted, not acted on. */
+  | { type: 'han-ignored'; verb: string }
+  | { type: 'link-up' }
+  | { type: 'link-down'; error?: string }
+  /** Time has passed: the shell sends this at (or after) every wake-at the core asked for. */
+  | { type: 'tick' }
+  /** The owner cancels a pending restore delay (`hcalcs-agent restore-now`). */
+  | { type: 'owner-restore-now' }
+  /** The owner sets (or, with null, clears) a manual limit for one charger. */
+  | { type: 'owner-manual-limit'; chargerId: string; limitA: Amps | null };
+
+/** A kind of event-log row. The shell adds its own (charger writes, start/stop). */
+export type EventKind = string;
+
+export type Effect =
+  /** Set a charger's current limit. Emitted only when the applied limit changes (write on change). */
+  | { type: 'apply-limit'; chargerId: string; limitA: Amps; explanation: string }
+  /** Send a line to the HAN side (without checksum; the link adds it if configured). */
+  | { type: 'han-send'; line: string }
+  /** Record an event. */
+  | { type: 'event'; kind: EventKind; switchIdx?: number; chargerId?: string; data: Record<string, unknown> }
+  /** Call step with { type: 'tick' } at this time. A step emits at most one wake-at, the earliest
+   *  time it next needs a tick; it replaces any earlier request. */
+  | { type: 'wake-at'; atMs: Ms };
+
+/**
+ * The functions agent/core/index.ts provides (the shell calls nothing else):
+ *   initialState(config, seed): CoreState            a fresh agent; seed feeds the restore-delay generator
+ *   step(config, state, input, nowMs): StepResult      the transition function
+ *   resume(config, saved, nowMs): StepResult           after a restart: re-apply the saved switch, boost
+ *                                                     and restore state before the HAN answers
+ *   describe(config, state, nowMs): StatusView         what `hcalcs-agent status` shows
+ * CoreState is plain JSON (the shell persists it after every step).
+ */
