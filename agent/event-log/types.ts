@@ -48,5 +48,15 @@ export interface EventLog {
   /** A small key-value store beside the events, for the running agent's state snapshots. */
   saveState(key: string, value: unknown): void;
   loadState<T>(key: string): T | undefined;
+  /**
+   * A queue of owner commands (e.g. restore-now) that a CLI process leaves for the running
+   * agent, which takes them on its next poll. Both sides only ever hold the lock briefly.
+   */
+  enqueueCommand(command: { name: string; args?: Record<string, unknown> }): number;
+  /** Returns the commands not taken yet, oldest first, and marks them taken (one transaction). */
+  takeCommands(): Array<{ id: number; name: string; args: Record<string, unknown>; atMs: number }>;
   close(): void;
 }
+
+/** Opens (creating and migrating as needed) the log at path; readonly for CLI readers. */
+export type OpenEventLog = (path: string, options?: { readonly?: boolean; clock?: () => number }) => EventLog;
