@@ -1,0 +1,401 @@
+// A charger profile is data: one JSON file per charger model in ./profiles/, checked by one
+// validator. Adding a charger means adding a file; "generic" is a profile given wholly in the
+// user's config (ChargerConfig.registers) and goes through the same validator.
+
+import { readFileSync, readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Ajv, type ErrorObject } from 'ajv';
+import type { ChargerConfig } from '../../config/types.js';
+import type { VehicleState } from './charger.js';
+import { isWritableType, registerCount, type RegisterSpec } from './register-map.js';
+
+export type Confidence = 'high' | 'medium-high' | 'medium' | 'medium-low' | 'low';
+export type KeepAliveKind = 'life-bit' | 'heartbeat-value' | 'rewrite-setpoint' | 'poll' | 'none';
+
+export interface Profile {
+  id: string;
+  name: string;
+  /** Other models that use the same register set. */
+  models?: string[];
+  /** The document(s) every fact rests on (vendor doc, driver project), as in shared/chargers.md. */
+  source: string[];
+  confidence: Confidence;
+  /** Facts in this file that no vendor document or working driver confirms. */
+  unverified?: string[];
+  /** Installation prerequisites and behaviour the operator must know. */
+  notes?: string[];
+  transport: {
+    tcp?: { port: number };
+    rtu?: { baudRate: number; dataBits: 7 | 8; parity: 'none' | 'even' | 'odd'; stopBits: 1 | 2 };
+    defaultUnitId: number;
+    /** Silence the bus keeps after each request to this device. */
+    interFrameDelayMs: number;
+  };
+  setpoint: {
+    register: RegisterSpec;
+    /** Write with FC06 (one register) or FC16 (write multiple). */
+    functionCode: 6 | 16;
+    /** The value that pauses charging, or null when the charger cannot be paused this way. */
+    pauseValueA: number | null;
+    /** The range the charger accepts (besides the pause value). */
+    minA: number;
+    maxA: number;
+    /** Whether FC03/FC04 on the setpoint register returns what was written. */
+    readable: boolean;
+    /** What the setpoint becomes after a reboot: 0, the failsafe current, or not documented. */
+    onReboot: 'zero' | 'failsafe-current' | 'kept' | 'unknown';
+  };
+  /** Where the charger reports the limit it applies, when the setpoint is not readable. */
+  appliedLimit?: RegisterSpec;
+  keepAlive: {
+    kind: KeepAliveKind;
+    /** life-bit / heartbeat-value: the register written and its value. poll: the register read. */
+    register?: RegisterSpec;
+    value?: number;
+    /** Period = timeout * this fraction; at most 1/3 (the agent's rule). */
+    periodFraction: number;
+    /** A cap on the period where a driver or doc asks for faster (Schneider: 2 s). */
+    maxPeriodMs?: number;
+  };
+  failsafe?: {
+    current?: { write?: RegisterSpec; read?: RegisterSpec };
+    timeout?: { write?: RegisterSpec; read?: RegisterSpec; unit: 's' | 'ms'; minS?: number; maxS?: number };
+    /** The charger's timeout when the agent cannot set it (e.g. Alfen's validity time, 60 s). */
+    defaultTimeoutS?: number;
+    /** What the charger does on timeout, in words (for the operator and failsafe-test). */
+    behaviour: string;
+  };
+  status: {
+    register: RegisterSpec;
+    /** Raw value (decimal string, or the text of a string register) -> IEC 61851 state. */
+    map: Record<string, VehicleState>;
+    /** Raw values that mean energy flows. */
+    chargingValues?: string[];
+    /** A second register that says "charging" (Vestel 1001 = 1), upgrading B to C. */
+    charging?: { register: RegisterSpec; values: number[] };
+  };
+  measurements?: {
+    currentsA?: RegisterSpec[];
+    powerW?: RegisterSpec;
+  };
+  /** Writes made once at connect (e.g. Heidelberg 258 = 4 disables standby). */
+  init?: Array<{ register: RegisterSpec; value: number; why: string }>;
+  quirks?: {
+    /** Largest register count one read may ask for (KEBA: 2). */
+    maxRegistersPerRead?: number;
+    /** Write function codes the charger accepts (go-e: [16]; HCC3, KEBA: [6]). */
+    writeFunctionCodes?: Array<6 | 16>;
+    /** Reads that drop the connection (Mennekes 4You: 730, 740). */
+    forbiddenReads?: number[];
+  };
+}
+
+const registerSchema = {
+  type: 'object',
+  required: ['address', 'table', 'type'],
+  additionalProperties: false,
+  properties: {
+    address: { type: 'integer', minimum: 0, maximum: 65535 },
+    table: { enum: ['holding', 'input'] },
+    type: { enum: ['uint16', 'int16', 'uint32', 'int32', 'float32', 'float64', 'string'] },
+    wordOrder: { enum: ['BE', 'LE'] },
+    scale: { type: 'number', exclusiveMinimum: 0 },
+    length: { type: 'integer', minimum: 1, maximum: 125 },
+    shift: { type: 'integer', minimum: 0, maximum: 31 },
+    mask: { type: 'integer', minimum: 1, maximum: 0xffffffff },
+  },
+};
+const stateEnum = { enum: ['A', 'B', 'C', 'D', 'E', 'F', 'unknown'] };
+
+export const profileSchema = {
+  type: 'object',
+  required: ['id', 'name', 'source', 'confidence', 'transport', 'setpoint', 'keepAlive', 'status'],
+  additionalProperties: false,
+  properties: {
+    id: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]*$' },
+    name: { type: 'string', minLength: 1 },
+    models: { type: 'array', items: { type: 'string' } },
+    source: { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } },
+    confidence: { enum: ['high', 'medium-high', 'medium', 'medium-low', 'low'] },
+    unverified: { type: 'array', items: { type: 'string' } },
+    notes: { type: 'array', items: { type: 'string' } },
+    transport: {
+      type: 'object',
+      required: ['defaultUnitId', 'interFrameDelayMs'],
+      additionalProperties: false,
+      properties: {
+        tcp: {
+          type: 'object',
+          required: ['port'],
+          additionalProperties: false,
+          properties: { port: { type: 'integer', minimum: 1, maximum: 65535 } },
+        },
+        rtu: {
+          type: 'object',
+          required: ['baudRate', 'dataBits', 'parity', 'stopBits'],
+          additionalProperties: false,
+          properties: {
+            baudRate: { type: 'integer', minimum: 300 },
+            dataBits: { enum: [7, 8] },
+            parity: { enum: ['none', 'even', 'odd'] },
+            stopBits: { enum: [1, 2] },
+          },
+        },
+        defaultUnitId: { type: 'integer', minimum: 0, maximum: 255 },
+        interFrameDelayMs: { type: 'number', minimum: 0, maximum: 10000 },
+      },
+    },
+    setpoint: {
+      type: 'object',
+      required: ['register', 'functionCode', 'pauseValueA', 'minA', 'maxA', 'readable', 'onReboot'],
+      additionalProperties: false,
+      properties: {
+        register: registerSchema,
+        functionCode: { enum: [6, 16] },
+        pauseValueA: { anyOf: [{ type: 'number', minimum: 0 }, { type: 'null' }] },
+        minA: { type: 'number', minimum: 0 },
+        maxA: { type: 'number', exclusiveMinimum: 0 },
+        readable: { type: 'boolean' },
+        onReboot: { enum: ['zero', 'failsafe-current', 'kept', 'unknown'] },
+      },
+    },
+    appliedLimit: registerSchema,
+    keepAlive: {
+      type: 'object',
+      required: ['kind', 'periodFraction'],
+      additionalProperties: false,
+      properties: {
+        kind: { enum: ['life-bit', 'heartbeat-value', 'rewrite-setpoint', 'poll', 'none'] },
+        register: registerSchema,
+        value: { type: 'integer', minimum: 0, maximum: 65535 },
+        periodFraction: { type: 'number', exclusiveMinimum: 0, maximum: 1 / 3 },
+        maxPeriodMs: { type: 'integer', minimum: 100 },
+      },
+    },
+    failsafe: {
+      type: 'object',
+      required: ['behaviour'],
+      additionalProperties: false,
+      properties: {
+        current: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { write: registerSchema, read: registerSchema },
+        },
+        timeout: {
+          type: 'object',
+          required: ['unit'],
+          additionalProperties: false,
+          properties: {
+            write: registerSchema,
+            read: registerSchema,
+            unit: { enum: ['s', 'ms'] },
+            minS: { type: 'number', minimum: 0 },
+            maxS: { type: 'number', exclusiveMinimum: 0 },
+          },
+        },
+        defaultTimeoutS: { type: 'number', exclusiveMinimum: 0 },
+        behaviour: { type: 'string', minLength: 1 },
+      },
+    },
+    status: {
+      type: 'object',
+      required: ['register', 'map'],
+      additionalProperties: false,
+      properties: {
+        register: registerSchema,
+        map: { type: 'object', minProperties: 1, additionalProperties: stateEnum },
+        chargingValues: { type: 'array', items: { type: 'string' } },
+        charging: {
+          type: 'object',
+          required: ['register', 'values'],
+          additionalProperties: false,
+          properties: { register: registerSchema, values: { type: 'array', minItems: 1, items: { type: 'integer' } } },
+        },
+      },
+    },
+    measurements: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        currentsA: { type: 'array', minItems: 1, maxItems: 3, items: registerSchema },
+        powerW: registerSchema,
+      },
+    },
+    init: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['register', 'value', 'why'],
+        additionalProperties: false,
+        properties: { register: registerSchema, value: { type: 'number' }, why: { type: 'string', minLength: 1 } },
+      },
+    },
+    quirks: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        maxRegistersPerRead: { type: 'integer', minimum: 1, maximum: 125 },
+        writeFunctionCodes: { type: 'array', minItems: 1, items: { enum: [6, 16] } },
+        forbiddenReads: { type: 'array', items: { type: 'integer', minimum: 0, maximum: 65535 } },
+      },
+    },
+  },
+} as const;
+
+export class ProfileError extends Error {
+  constructor(public readonly errors: string[]) {
+    super(errors.join('; '));
+    this.name = 'ProfileError';
+  }
+}
+
+const ajv = new Ajv({ allErrors: true, strict: false });
+const validateSchema = ajv.compile(profileSchema);
+
+function ajvPath(prefix: string, e: ErrorObject): string {
+  const parts = e.instancePath.split('/').filter((p) => p !== '');
+  if (e.keyword === 'required') parts.push(String((e.params as { missingProperty: string }).missingProperty));
+  if (e.keyword === 'additionalProperties') {
+    parts.push(String((e.params as { additionalProperty: string }).additionalProperty));
+  }
+  const path = parts.map((p) => (/^\d+$/u.test(p) ? `[${p}]` : `.${p}`)).join('').replace(/^\./u, '');
+  return [prefix, path].filter((s) => s !== '').join('.').replace(/\.\[/gu, '[') || '(root)';
+}
+
+function ajvMessage(e: ErrorObject): string {
+  if (e.keyword === 'required') return 'is required';
+  if (e.keyword === 'additionalProperties') return 'is not a known field';
+  if (e.keyword === 'enum') {
+    return `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
+  }
+  return e.message ?? 'is invalid';
+}
+
+/** Checks the rules the schema cannot say. */
+function semanticErrors(p: Profile, prefix: string): string[] {
+  const errors: string[] = [];
+  const at = (path: string): string => (prefix ? `${prefix}.${path}` : path);
+  const writable = (spec: RegisterSpec | undefined, path: string): void => {
+    if (!spec) return;
+    if (spec.table !== 'holding') errors.push(`${at(path)}.table: a written register must be "holding"`);
+    if (!isWritableType(spec.type)) errors.push(`${at(path)}.type: ${spec.type} cannot be written`);
+  };
+  const sp = p.setpoint;
+  writable(sp.register, 'setpoint.register');
+  if (sp.functionCode === 6 && registerCount(sp.register) > 1) {
+    errors.push(`${at('setpoint.functionCode')}: a ${sp.register.type} setpoint spans 2 registers and needs FC16`);
+  }
+  const fcs = p.quirks?.writeFunctionCodes;
+  if (fcs && !fcs.includes(sp.functionCode)) {
+    errors.push(`${at('setpoint.functionCode')}: FC${sp.functionCode} is not in quirks.writeFunctionCodes`);
+  }
+  if (sp.minA > sp.maxA) errors.push(`${at('setpoint.minA')}: must not exceed setpoint.maxA (${sp.maxA})`);
+  if (sp.register.type === 'string') errors.push(`${at('setpoint.register.type')}: a setpoint cannot be a string`);
+  if (!p.transport.tcp && !p.transport.rtu) errors.push(`${at('transport')}: needs tcp or rtu defaults`);
+  const ka = p.keepAlive;
+  if ((ka.kind === 'life-bit' || ka.kind === 'heartbeat-value') && (!ka.register || ka.value === undefined)) {
+    errors.push(`${at('keepAlive')}: ${ka.kind} needs register and value`);
+  }
+  if (ka.kind === 'life-bit' || ka.kind === 'heartbeat-value') writable(ka.register, 'keepAlive.register');
+  if (ka.kind !== 'none' && ka.kind !== 'rewrite-setpoint' && ka.kind !== 'poll' && !p.failsafe) {
+    errors.push(`${at('keepAlive.kind')}: ${ka.kind} without a failsafe section`);
+  }
+  if (ka.kind !== 'none' && p.failsafe && !p.failsafe.timeout?.write && p.failsafe.defaultTimeoutS === undefined) {
+    errors.push(`${at('failsafe')}: a keep-alive needs timeout.write or defaultTimeoutS to derive its period`);
+  }
+  if (ka.kind !== 'none' && !p.failsafe && ka.maxPeriodMs === undefined) {
+    errors.push(`${at('keepAlive.maxPeriodMs')}: is required when there is no failsafe section`);
+  }
+  writable(p.failsafe?.current?.write, 'failsafe.current.write');
+  writable(p.failsafe?.timeout?.write, 'failsafe.timeout.write');
+  for (const [i, w] of (p.init ?? []).entries()) writable(w.register, `init[${i}].register`);
+  const max = p.quirks?.maxRegistersPerRead;
+  if (max !== undefined) {
+    const reads: Array<[string, RegisterSpec | undefined]> = [
+      ['status.register', p.status.register],
+      ['appliedLimit', p.appliedLimit],
+      ...(p.measurements?.currentsA ?? []).map((r, i): [string, RegisterSpec] => [`measurements.currentsA[${i}]`, r]),
+      ['measurements.powerW', p.measurements?.powerW],
+    ];
+    for (const [path, spec] of reads) {
+      if (spec && registerCount(spec) > max) {
+        errors.push(`${at(path)}: spans ${registerCount(spec)} registers, more than quirks.maxRegistersPerRead (${max})`);
+      }
+    }
+  }
+  if (p.status.register.type === 'string' && p.status.register.length === undefined) {
+    errors.push(`${at('status.register.length')}: is required for a string register`);
+  }
+  return errors;
+}
+
+/**
+ * Validates a profile object; returns it typed or throws ProfileError whose errors read
+ * `path: message` (prefix, e.g. "registers", goes in front of every path).
+ */
+export function validateProfile(data: unknown, prefix = ''): Profile {
+  if (!validateSchema(data)) {
+    const errors = (validateSchema.errors ?? []).map((e) => `${ajvPath(prefix, e)}: ${ajvMessage(e)}`);
+    throw new ProfileError([...new Set(errors)]);
+  }
+  const profile = data as unknown as Profile;
+  const errors = semanticErrors(profile, prefix);
+  if (errors.length > 0) throw new ProfileError(errors);
+  return profile;
+}
+
+/** The directory of shipped profiles, next to this module in source and in dist/. */
+export const PROFILES_DIR = fileURLToPath(new URL('./profiles/', import.meta.url));
+
+/** Reads and validates every *.json in dir; a bad file throws with its name in every error. */
+export function loadProfiles(dir: string = PROFILES_DIR): Map<string, Profile> {
+  const out = new Map<string, Profile>();
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
+    let data: unknown;
+    try {
+      data = JSON.parse(readFileSync(new URL(file, `file://${dir.endsWith('/') ? dir : dir + '/'}`), 'utf8'));
+    } catch (err) {
+      throw new ProfileError([`${file}: ${(err as Error).message}`]);
+    }
+    try {
+      const p = validateProfile(data);
+      if (`${p.id}.json` !== file) throw new ProfileError([`id: "${p.id}" does not match the file name`]);
+      out.set(p.id, p);
+    } catch (err) {
+      if (err instanceof ProfileError) throw new ProfileError(err.errors.map((e) => `${file}: ${e}`));
+      throw err;
+    }
+  }
+  return out;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Objects merge key by key; arrays and scalars replace. */
+export function mergeOverrides(base: unknown, over: unknown): unknown {
+  if (!isPlainObject(base) || !isPlainObject(over)) return over === undefined ? base : over;
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) out[k] = mergeOverrides(base[k], v);
+  return out;
+}
+
+/**
+ * The profile a charger runs: a shipped profile with the config's `registers` merged over
+ * it, or for "generic" the config's `registers` alone. Errors name the config path.
+ */
+export function resolveProfile(config: ChargerConfig, profiles: Map<string, Profile> = loadProfiles()): Profile {
+  const prefix = `chargers.${config.id}.registers`;
+  if (config.profile === 'generic') {
+    if (!config.registers) throw new ProfileError([`${prefix}: is required for profile "generic"`]);
+    return validateProfile({ id: 'generic', name: 'generic', source: ['user config'], confidence: 'low', ...config.registers }, prefix);
+  }
+  const base = profiles.get(config.profile);
+  if (!base) {
+    throw new ProfileError([`chargers.${config.id}.profile: unknown profile "${config.profile}" (known: generic, ${[...profiles.keys()].join(', ')})`]);
+  }
+  if (!config.registers) return base;
+  return validateProfile(mergeOverrides(base, config.registers), prefix);
+}
