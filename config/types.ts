@@ -42,7 +42,8 @@ export interface ChargerConfig {
   /** Profile id (a file in drivers/charger/profiles/) or "generic" with `registers` given here. */
   profile: string;
   transport: TcpTransport | RtuTransport;
-  unitId: number;
+  /** Modbus unit id; absent means the profile's default (the charger layer fills it in). */
+  unitId?: number;
   minCurrentA: number;
   maxCurrentA: number;
   allowPause: boolean;
@@ -76,6 +77,8 @@ export interface RulesConfig {
 }
 
 export interface Config {
+  /** Settings version; older files are migrated to this one on load (config/migrate.ts). */
+  version: 1;
   han: HanConfig;
   chargers: ChargerConfig[];
   bindings: BindingConfig[];

@@ -1,0 +1,109 @@
+// Reads the YAML config once at start: YAML syntax, then settings-version migration, then
+// the schema (which fills defaults), then the cross-field rules. Every problem found is
+// returned together as `path: message`, so one edit-and-check round fixes a file.
+
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Ajv, type ValidateFunction } from 'ajv';
+import { parseDocument } from 'yaml';
+import type { ProfileLimits } from './core-config.js';
+import { crossCheck } from './cross-checks.js';
+import { migrateConfig, MIGRATIONS, type Migration } from './migrate.js';
+import { ROOT_PATH, schemaProblems, type Problem } from './schema-errors.js';
+import type { Config } from './types.js';
+
+export interface LoadOptions {
+  /** Profile ids that exist (drivers/charger/profiles/*.json); absent: profiles are not checked. */
+  knownProfiles?: readonly string[];
+  /** What each profile can signal; narrows charger ranges and is checked against bindings. */
+  profileLimits?: ProfileLimits;
+  /** Directory relative paths (eventLog.path) are resolved against; default process.cwd(). */
+  cwd?: string;
+  /** Settings migrations; default the agent's own (config/migrate.ts). For tests. */
+  migrations?: readonly Migration[];
+}
+
+export type LoadResult = { ok: true; config: Config; warnings: string[] } | { ok: false; problems: string[] };
+
+const schemaUrl = new URL('./schema.json', import.meta.url);
+let compiled: { schema: unknown; validate: ValidateFunction } | undefined;
+
+/** The config JSON Schema, as shipped next to this module. */
+export function configSchema(): unknown {
+  return compiledSchema().schema;
+}
+
+function compiledSchema(): { schema: unknown; validate: ValidateFunction } {
+  if (compiled === undefined) {
+    const schema: unknown = JSON.parse(readFileSync(schemaUrl, 'utf8'));
+    // discriminator: errors of a transport come from its own branch only, and defaults
+    // inside that branch are filled (ajv skips defaults under a plain oneOf).
+    const ajv = new Ajv({ allErrors: true, useDefaults: true, discriminator: true, strictTypes: false });
+    compiled = { schema, validate: ajv.compile(schema as object) };
+  }
+  return compiled;
+}
+
+const line = (p: Problem): string => `${p.path}: ${p.message}`;
+
+/** Parses and validates config text; `source` names it in messages that have no line. */
+export function parseConfig(text: string, source: string, options: LoadOptions = {}): LoadResult {
+  const yamlDoc = parseDocument(text, { prettyErrors: true, merge: true, uniqueKeys: true });
+  const problems: string[] = [];
+  const warnings: string[] = [];
+  const where = (e: { linePos?: [{ line: number; col: number }, ...unknown[]]; message: string }): string => {
+    // The yaml package appends " at line N, column M:" and a code frame; keep the first part.
+    const msg = e.message.split(/ at line \d+, column \d+/)[0] ?? e.message;
+    const pos = e.linePos?.[0];
+    return pos ? `${pos.line}:${pos.col}: ${msg}` : `${source}: ${msg}`;
+  };
+  for (const e of yamlDoc.errors) problems.push(where(e));
+  for (const w of yamlDoc.warnings) warnings.push(where(w));
+  if (problems.length > 0) return { ok: false, problems };
+
+  let raw: unknown;
+  try {
+    raw = yamlDoc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    return { ok: false, problems: [`${source}: ${(e as Error).message}`] };
+  }
+  if (raw === null || raw === undefined) {
+    return { ok: false, problems: [`${ROOT_PATH}: the file has no settings; it needs at least han, chargers and bindings`] };
+  }
+
+  const migrated = migrateConfig(raw, options.migrations ?? MIGRATIONS);
+  if (!migrated.ok) return { ok: false, problems: migrated.problems };
+  if (migrated.notes.length > 0) {
+    warnings.push(`version: this file is version ${migrated.fromVersion}; it was read as version ${String(migrated.doc.version)} (update it):`);
+    warnings.push(...migrated.notes.map((n) => `  ${n}`));
+  }
+  const doc = migrated.doc;
+
+  const { schema, validate } = compiledSchema();
+  const schemaOk = validate(doc);
+  const found = schemaOk ? [] : schemaProblems(validate.errors ?? [], schema, doc);
+  const badPaths = new Set(found.map((p) => p.path));
+  const cross = crossCheck(doc, badPaths, options);
+  const crossErrors = cross.errors.filter((p) => !badPaths.has(p.path));
+  problems.push(...found.map(line), ...crossErrors.map(line));
+  if (problems.length > 0) return { ok: false, problems };
+
+  const config = doc as unknown as Config;
+  for (const b of config.bindings) if (b.dev !== undefined) b.dev = b.dev.toUpperCase();
+  config.eventLog.path = resolve(options.cwd ?? process.cwd(), config.eventLog.path);
+  warnings.push(...cross.warnings.map(line));
+  return { ok: true, config, warnings };
+}
+
+/** Reads and validates the config file at `path`. Never throws. */
+export function loadConfig(path: string, options: LoadOptions = {}): LoadResult {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : (e as Error).message;
+    return { ok: false, problems: [`${path}: cannot read the config file: ${why}`] };
+  }
+  return parseConfig(text, path, options);
+}
