@@ -273,9 +273,13 @@ class ProfileDriver implements ProfileCharger {
     if (m?.currentsA) {
       const currents: number[] = [];
       for (const spec of m.currentsA) currents.push(decodeNumber(spec, await this.readSpec(spec)));
-      reading.currentsA = currents;
+      // A charger without a meter reports a "missing" pattern: then it measures nothing.
+      if (currents.every((c) => Number.isFinite(c))) reading.currentsA = currents;
     }
-    if (m?.powerW) reading.powerW = decodeNumber(m.powerW, await this.readSpec(m.powerW));
+    if (m?.powerW) {
+      const powerW = decodeNumber(m.powerW, await this.readSpec(m.powerW));
+      if (Number.isFinite(powerW)) reading.powerW = powerW;
+    }
     if (this.profile.appliedLimit) {
       reading.appliedLimitA = decodeNumber(this.profile.appliedLimit, await this.readSpec(this.profile.appliedLimit));
     } else if (this.profile.setpoint.readable) {

@@ -103,6 +103,7 @@ const registerSchema = {
     length: { type: 'integer', minimum: 1, maximum: 125 },
     shift: { type: 'integer', minimum: 0, maximum: 31 },
     mask: { type: 'integer', minimum: 1, maximum: 0xffffffff },
+    missing: { type: 'integer', minimum: 0, maximum: 0xffffffff },
   },
 };
 const stateEnum = { enum: ['A', 'B', 'C', 'D', 'E', 'F', 'unknown'] };
@@ -253,14 +254,20 @@ export class ProfileError extends Error {
 const ajv = new Ajv({ allErrors: true, strict: false });
 const validateSchema = ajv.compile(profileSchema);
 
-function ajvPath(prefix: string, e: ErrorObject): string {
-  const parts = e.instancePath.split('/').filter((p) => p !== '');
+function ajvPath(prefix: string, e: ErrorObject, data: unknown): string {
+  const parts = e.instancePath.split('/').filter((p) => p !== '').map((p) => p.replace(/~1/gu, '/').replace(/~0/gu, '~'));
   if (e.keyword === 'required') parts.push(String((e.params as { missingProperty: string }).missingProperty));
   if (e.keyword === 'additionalProperties') {
     parts.push(String((e.params as { additionalProperty: string }).additionalProperty));
   }
-  const path = parts.map((p) => (/^\d+$/u.test(p) ? `[${p}]` : `.${p}`)).join('').replace(/^\./u, '');
-  return [prefix, path].filter((s) => s !== '').join('.').replace(/\.\[/gu, '[') || '(root)';
+  // Array positions read [i]; object keys read .key, even when the key is a number (status.map.2).
+  let node: unknown = data;
+  let path = prefix;
+  for (const part of parts) {
+    path += Array.isArray(node) ? `[${part}]` : path === '' ? part : `.${part}`;
+    node = typeof node === 'object' && node !== null ? (node as Record<string, unknown>)[part] : undefined;
+  }
+  return path || '(root)';
 }
 
 function ajvMessage(e: ErrorObject): string {
@@ -336,7 +343,7 @@ function semanticErrors(p: Profile, prefix: string): string[] {
  */
 export function validateProfile(data: unknown, prefix = ''): Profile {
   if (!validateSchema(data)) {
-    const errors = (validateSchema.errors ?? []).map((e) => `${ajvPath(prefix, e)}: ${ajvMessage(e)}`);
+    const errors = (validateSchema.errors ?? []).map((e) => `${ajvPath(prefix, e, data)}: ${ajvMessage(e)}`);
     throw new ProfileError([...new Set(errors)]);
   }
   const profile = data as unknown as Profile;

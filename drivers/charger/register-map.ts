@@ -30,6 +30,8 @@ export interface RegisterSpec {
   /** For integer reads: take (raw >> shift) & mask before scaling (status bit fields). */
   shift?: number;
   mask?: number;
+  /** A raw (unsigned) pattern that means "no value", decoded as NaN (Bender: 0xFFFFFFFF without a meter). */
+  missing?: number;
 }
 
 export function registerCount(spec: Pick<RegisterSpec, 'type' | 'length'>): number {
@@ -164,6 +166,10 @@ export function decode(spec: RegisterSpec, registers: readonly number[]): number
       return view.getFloat32(0) * scale;
     case 'float64':
       return view.getFloat64(0) * scale;
+  }
+  if (spec.missing !== undefined) {
+    const unsigned = count === 1 ? view.getUint16(0) : view.getUint32(0);
+    if (unsigned === spec.missing) return Number.NaN;
   }
   if (spec.shift !== undefined || spec.mask !== undefined) {
     // Bit fields are taken from the unsigned pattern; >>> keeps 32-bit values positive.
