@@ -1,0 +1,273 @@
+// The supervisor against a fake charger and a fake clock: write on change, keep-alive
+// cadence, healing after a reboot, verification confirm/retry/alarm, degraded start, dry run.
+import t from 'tap';
+import pino from 'pino';
+import type { ChargerReading, WriteOutcome } from '../../../drivers/charger/charger.js';
+import type { FailsafeReport, ProfileCharger } from '../../../drivers/charger/profile-driver.js';
+import { loadProfiles } from '../../../drivers/charger/profile.js';
+import { BusError } from '../../../drivers/charger/bus.js';
+import { ChargerSupervisor, type SupervisorOptions } from '../../../drivers/charger/supervisor.js';
+import { FakeClock } from './fake-clock.js';
+
+const logger = pino({ level: 'silent' });
+const heidelberg = loadProfiles().get('heidelberg-energy-control')!;
+
+/** A charger in memory: the car follows the setpoint after carDelayMs unless stuckA is set. */
+class FakeCharger implements ProfileCharger {
+  readonly id = 'c1';
+  readonly profileId = 'fake';
+  readonly profile = heidelberg;
+  readonly rangeA = { minA: 6, maxA: 16, pauseA: 0 };
+  failsafe: FailsafeReport | null = null;
+  keepAlivePeriodMs: number | null = 5000;
+  setpointA: number | null = null;
+  drawA = 0;
+  carDelayMs = 8000;
+  stuckA: number | null = null;
+  private fromA = 0;
+  private changedAt = 0;
+  connectFailures = 0;
+  disconnectOnKeepAlive = false;
+  measures = true;
+  readonly calls: Array<{ at: number; what: string }> = [];
+  constructor(private readonly clock: FakeClock) {}
+  private note(what: string): void {
+    this.calls.push({ at: this.clock.now(), what });
+  }
+  writes(): string[] {
+    return this.calls.filter((c) => c.what.startsWith('write')).map((c) => c.what);
+  }
+  async connect(): Promise<void> {
+    this.note('connect');
+    if (this.connectFailures > 0) {
+      this.connectFailures--;
+      throw new BusError('connection refused', 'disconnected');
+    }
+    this.failsafe = { wrote: { currentA: 6, timeoutS: 15 }, readBack: { currentA: 6, timeoutS: 15 }, timeoutS: 15, timeoutSource: 'written', ok: true, notes: [] };
+  }
+  private measured(): number {
+    if (this.stuckA !== null) return this.stuckA;
+    const target = (this.setpointA ?? 0) * 0.95;
+    return this.clock.now() - this.changedAt >= this.carDelayMs ? target : this.fromA;
+  }
+  async setCurrentLimitA(limitA: number): Promise<WriteOutcome> {
+    this.note(`write ${limitA}`);
+    this.fromA = this.measured();
+    this.changedAt = this.clock.now();
+    this.setpointA = limitA;
+    return { ok: true, limitA, readBackA: limitA, durationMs: 3 };
+  }
+  async readLimitA(): Promise<{ valueA: number; kind: 'setpoint' }> {
+    this.note('read-limit');
+    return { valueA: this.setpointA ?? 0, kind: 'setpoint' };
+  }
+  async read(): Promise<ChargerReading> {
+    this.note('read');
+    const r: ChargerReading = { vehicleState: 'C', charging: true };
+    if (this.measures) r.currentsA = [this.measured(), this.measured(), this.measured()];
+    return r;
+  }
+  async keepAlive(): Promise<void> {
+    this.note('keepalive');
+    if (this.disconnectOnKeepAlive) {
+      this.disconnectOnKeepAlive = false;
+      throw new BusError('Port Not Open', 'disconnected');
+    }
+  }
+  reboot(): void {
+    this.setpointA = 0;
+  }
+  async close(): Promise<void> {}
+}
+
+function setup(opts: Partial<SupervisorOptions> = {}) {
+  const clock = new FakeClock();
+  const charger = new FakeCharger(clock);
+  const events: Array<{ at: number; kind: string; data: Record<string, unknown> }> = [];
+  const sup = new ChargerSupervisor(charger, {
+    logger, clock, verification: { windowMs: 20_000, pollMs: 2000, toleranceA: 1, tolerancePct: 10, retries: 2 },
+    onEvent: (kind, _id, data) => events.push({ at: clock.now(), kind, data }), ...opts,
+  });
+  const settle = async (): Promise<void> => {
+    for (let i = 0; i < 3; i++) await sup.idle();
+  };
+  const run = (ms: number): Promise<void> => clock.advance(ms, settle);
+  const kinds = (): string[] => events.map((e) => e.kind);
+  return { clock, charger, sup, events, run, kinds };
+}
+
+t.test('writes on change only', async (t) => {
+  const { charger, sup, run } = setup();
+  sup.start();
+  await run(0);
+  await sup.setLimit(16, 'normal');
+  await sup.setLimit(16, 'normal again');
+  await sup.setLimit(6, 'switch 2 open');
+  await sup.setLimit(6, 'still open');
+  await run(0);
+  t.same(charger.writes(), ['write 16', 'write 6']);
+  t.equal(sup.state().appliedLimitA, 6);
+  t.equal(sup.state().explanation, 'still open');
+  await sup.close();
+});
+
+t.test('keep-alive cadence: every period, never longer than a third of the timeout', async (t) => {
+  const { charger, sup, run } = setup();
+  sup.start();
+  await run(60_000);
+  const at = charger.calls.filter((c) => c.what === 'keepalive').map((c) => c.at);
+  t.equal(at.length, 12, '60 s / 5 s');
+  const gaps = at.slice(1).map((a, i) => a - at[i]!);
+  const timeoutMs = charger.failsafe!.timeoutS! * 1000;
+  t.ok(gaps.every((g) => g <= timeoutMs / 3), `gaps ${[...new Set(gaps)].join(',')} ms <= ${timeoutMs / 3} ms`);
+  await sup.close();
+  t.equal(sup.state().connected, true);
+});
+
+t.test('a rebooted charger gets its limit back within one keep-alive period', async (t) => {
+  const { charger, sup, run, events } = setup();
+  sup.start();
+  await run(0);
+  await sup.setLimit(10, 'switch open');
+  await run(30_000);
+  const rebootAt = charger.calls.at(-1)!.at + 1234;
+  await run(1234);
+  charger.reboot();
+  await run(5000);
+  const heal = events.find((e) => e.kind === 'charger.healed');
+  t.ok(heal, 'healed event');
+  t.same(heal?.data.foundA, 0);
+  const rewrite = charger.calls.filter((c) => c.what === 'write 10' && c.at >= rebootAt);
+  t.equal(rewrite.length, 1, 'one rewrite');
+  t.ok(rewrite[0]!.at - rebootAt <= charger.keepAlivePeriodMs!, `rewritten ${rewrite[0]!.at - rebootAt} ms after the reboot`);
+  t.equal(charger.setpointA, 10);
+  await sup.close();
+});
+
+t.test('verification: confirmed when the measured current falls, time recorded', async (t) => {
+  const { charger, sup, run, events } = setup();
+  sup.start();
+  await run(0);
+  await sup.setLimit(16, 'normal');
+  await run(30_000);
+  charger.carDelayMs = 8000;
+  await sup.setLimit(6, 'switch 2 open');
+  await run(30_000);
+  const v = events.filter((e) => e.kind === 'charger.verified').at(-1)!;
+  t.equal(v.data.limitA, 6);
+  const confirmMs = v.data.confirmMs as number;
+  t.ok(confirmMs >= 8000 && confirmMs <= 10_000, `confirmed after ${confirmMs} ms (car 8 s, polls every 2 s)`);
+  t.equal(sup.state().verification.status, 'confirmed');
+  t.notOk(events.some((e) => e.kind === 'charger.alarm'), 'no alarm');
+  await sup.close();
+});
+
+t.test('verification: retries, then alarm when the car keeps drawing too much', async (t) => {
+  const { charger, sup, run, events, kinds } = setup();
+  sup.start();
+  await run(0);
+  charger.stuckA = 15.5;
+  await sup.setLimit(6, 'switch 2 open');
+  await run(70_000);
+  const writes = events.filter((e) => e.kind === 'charger.write').map((e) => e.data.reason);
+  t.same(writes, ['change', 'verify-retry', 'verify-retry'], 'first write and 2 retries');
+  const alarm = events.find((e) => e.kind === 'charger.alarm');
+  t.ok(alarm, 'alarm raised');
+  t.equal(alarm?.data.measuredA, 15.5);
+  t.equal(alarm?.data.attempts, 3);
+  t.ok((alarm?.data.sinceWriteMs as number) >= 60_000, 'after three 20 s windows');
+  t.equal(sup.state().verification.status, 'alarm');
+  t.notOk(kinds().includes('charger.verified'));
+  // The car obeys at last: the next periodic reading confirms late and clears the alarm.
+  charger.stuckA = null;
+  await run(20_000);
+  const late = events.find((e) => e.kind === 'charger.verified');
+  t.equal(late?.data.late, true);
+  t.equal(sup.state().verification.status, 'confirmed');
+  await sup.close();
+});
+
+t.test('verification: a retry that works is confirmed on attempt 2', async (t) => {
+  const { charger, sup, run, events } = setup();
+  sup.start();
+  await run(0);
+  charger.stuckA = 15;
+  await sup.setLimit(6, 'open');
+  await run(21_000);
+  charger.stuckA = null;
+  charger.carDelayMs = 0;
+  await run(10_000);
+  const v = events.find((e) => e.kind === 'charger.verified');
+  t.equal(v?.data.attempt, 2);
+  t.ok((v?.data.confirmMs as number) >= 20_000, 'time counts from the first write');
+  t.notOk(events.some((e) => e.kind === 'charger.alarm'));
+  await sup.close();
+});
+
+t.test('a charger that measures nothing is verified by read-back only', async (t) => {
+  const { charger, sup, run, events } = setup();
+  charger.measures = false;
+  sup.start();
+  await run(0);
+  await sup.setLimit(8, 'x');
+  await run(1000);
+  const v = events.find((e) => e.kind === 'charger.verified');
+  t.equal(v?.data.by, 'read-back');
+  t.equal(sup.state().verification.status, 'read-back-only');
+  await sup.close();
+});
+
+t.test('degraded start: connect retries with capped backoff, then writes the limit', async (t) => {
+  const { charger, sup, run, events } = setup({ reconnect: { initialMs: 1000, maxMs: 3000 } });
+  charger.connectFailures = 4;
+  sup.start();
+  await sup.setLimit(6, 'open before the charger answered');
+  await run(20_000);
+  const fails = events.filter((e) => e.kind === 'charger.connect-failed').map((e) => e.data.retryInMs);
+  t.same(fails, [1000, 2000, 3000, 3000]);
+  const connects = charger.calls.filter((c) => c.what === 'connect').map((c) => c.at - charger.calls[0]!.at);
+  t.same(connects, [0, 1000, 3000, 6000, 9000]);
+  t.ok(events.some((e) => e.kind === 'charger.connected'));
+  t.same(charger.writes(), ['write 6'], 'the limit asked for while down is written on connect');
+  t.equal(sup.state().connected, true);
+  t.equal(sup.state().lastError, null);
+  await sup.close();
+});
+
+t.test('connection loss: disconnected, reconnect, limit rewritten', async (t) => {
+  const { charger, sup, run, kinds } = setup();
+  sup.start();
+  await run(0);
+  await sup.setLimit(7, 'x');
+  await run(1000);
+  charger.disconnectOnKeepAlive = true;
+  await run(5000);
+  t.ok(kinds().includes('charger.disconnected'));
+  t.equal(charger.calls.filter((c) => c.what === 'connect').length, 2);
+  t.same(charger.writes(), ['write 7', 'write 7'], 'rewritten after reconnect');
+  await sup.close();
+});
+
+t.test('dry run records "would write" and writes nothing', async (t) => {
+  const { charger, sup, run, events } = setup({ dryRun: true });
+  sup.start();
+  await run(0);
+  await sup.setLimit(6, 'open');
+  await sup.setLimit(6, 'open');
+  await sup.setLimit(10, 'closed');
+  await run(30_000);
+  t.same(charger.writes(), []);
+  t.same(events.filter((e) => e.kind === 'charger.would-write').map((e) => e.data.limitA), [6, 10]);
+  t.equal(sup.state().wouldWriteA, 10);
+  t.equal(sup.state().appliedLimitA, null);
+  await sup.close();
+});
+
+t.test('close stops every timer', async (t) => {
+  const { clock, sup, run } = setup();
+  sup.start();
+  await run(0);
+  await sup.setLimit(6, 'x');
+  await sup.close();
+  t.equal(clock.pending(), 0);
+});
