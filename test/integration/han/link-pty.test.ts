@@ -1,0 +1,95 @@
+// HanLink on a real pseudo-terminal (a socat pty pair standing in for a USB serial adapter and
+// the HAN module behind it): READ on connect, lines written at the far end arrive parsed, a bad
+// line is rejected without stopping the link, the far end vanishing brings the link down.
+import t from 'tap';
+import { pino } from 'pino';
+import { SerialPort } from 'serialport';
+import { HanLink, type HanLine } from '../../../drivers/han/link.js';
+import { MeterEmulator } from '../../../drivers/han/emulator.js';
+import { checksumOf } from '../../../drivers/han/parse.js';
+import { needs, openPtyPair } from '../../helpers/peers.js';
+
+const logger = pino({ level: 'silent' });
+const serial = { baudRate: 115200, dataBits: 8 as const, parity: 'none' as const, stopBits: 1 as const };
+
+async function until(pred: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 4000;
+  while (!pred()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
+t.test('over a pty: READ on connect, SWITCH parsed, bad checksum rejected, link goes on', needs('socat'), async (t) => {
+  const pair = await openPtyPair();
+  const peer = new SerialPort({ path: pair.b, ...serial, autoOpen: false });
+  const link = new HanLink({ port: pair.a, serial, requireChecksum: false, sendChecksum: true, reconnect: { initialMs: 20, maxMs: 100 }, logger });
+  t.teardown(async () => {
+    await link.close();
+    if (peer.isOpen) await new Promise((r) => peer.close(r));
+    await pair.close();
+  });
+  await new Promise<void>((resolve, reject) => peer.open((err) => (err ? reject(err) : resolve())));
+  let fromAgent = '';
+  peer.on('data', (d: Buffer) => (fromAgent += d.toString('latin1')));
+
+  const lines: HanLine[] = [];
+  const events: string[] = [];
+  link.on('line', (l) => lines.push(l));
+  link.on('up', () => events.push('up'));
+  link.on('down', () => events.push('down'));
+  link.start();
+  await until(() => fromAgent.split('\n').length >= 3, 'two READ lines');
+  t.equal(fromAgent, `READ what=switches*01\nREAD what=boost*${checksumOf('READ what=boost')}\n`);
+
+  peer.write('SWITCH idx=2 type=HCALCS dev=00-DB-12-34-56-78-90-97 state=open cause=dno dur=30 seq=41*70\r\n');
+  peer.write('SWITCH idx=2 state=open*00\n');
+  // Split across writes, as a UART delivers bytes.
+  peer.write('SWITCH idx=2 state=clo');
+  await new Promise((r) => setTimeout(r, 20));
+  peer.write('sed cause=reset seq=42*45\n');
+  await until(() => lines.length === 3, 'three lines');
+  const [first, second, third] = lines.map((l) => l.outcome);
+  t.same(first?.kind === 'message' ? first.message : first, {
+    verb: 'SWITCH', idx: 2, type: 'HCALCS', dev: '00-DB-12-34-56-78-90-97', state: 'open', cause: 'dno', durMin: 30, seq: 41,
+  });
+  t.same(second, { kind: 'rejected', reason: 'bad_checksum' });
+  t.same(third?.kind === 'message' ? third.message : third, { verb: 'SWITCH', idx: 2, type: 'HCALCS', state: 'closed', cause: 'reset', seq: 42 });
+  t.same(link.stats().linesRejected, { bad_checksum: 1 });
+  t.equal(link.stats().linesOk, 2);
+  t.same(events, ['up']);
+
+  // The far end disappears (socat exits, as when the adapter is unplugged): down, then retries.
+  await new Promise((r) => peer.close(r));
+  await pair.close();
+  await until(() => events.length === 2, 'down');
+  t.same(events, ['up', 'down']);
+  await until(() => link.stats().connectFailures >= 1, 'a failed reopen');
+});
+
+t.test('over a pty against the meter emulator: the full state arrives after connect', needs('socat'), async (t) => {
+  const pair = await openPtyPair();
+  const emu = new MeterEmulator({ heartbeatMs: 0, checksum: true });
+  const link = new HanLink({ port: pair.a, serial, requireChecksum: true, sendChecksum: true, reconnect: { initialMs: 20, maxMs: 100 }, logger });
+  t.teardown(async () => {
+    await link.close();
+    await emu.close();
+    await pair.close();
+  });
+  await emu.openSerial(pair.b, serial);
+  emu.setSwitch(1, 'closed', { cause: 'calendar', type: 'ALCS' });
+  emu.setLabel(1, 'Immersion heater');
+  emu.setSwitch(2, 'open', { cause: 'dno' });
+  emu.setLabel(2, 'EV Charger');
+  emu.setBoostConfig([2], 30);
+  // The pty holds those announcements until the link opens; only the answers to READ count here.
+  const lines: HanLine[] = [];
+  link.on('line', (l) => lines.push(l));
+  link.start();
+  await until(() => emu.received.length === 2, 'READs');
+  await until(() => lines.filter((l) => l.outcome.kind === 'message' && l.outcome.message.verb === 'END').length === 2, 'both ENDs');
+  const verbs = lines.map((l) => (l.outcome.kind === 'message' ? l.outcome.message.verb : l.outcome.kind));
+  t.same(verbs.slice(-7), ['SWITCH', 'LABEL', 'SWITCH', 'LABEL', 'END', 'BOOSTCFG', 'END']);
+  t.same(link.stats().linesRejected, {}, 'every checksum valid');
+  t.same(emu.received.map((r) => r.outcome.kind), ['ignored', 'ignored']);
+});
