@@ -107,3 +107,10 @@ export type Effect =
  *   describe(config, state, nowMs): StatusView         what `hcalcs-agent status` shows
  * CoreState is plain JSON (the shell persists it after every step).
  */
+
+// The shapes the functions above trade in, defined beside the code that owns them.
+export type { CoreState } from './state.js';
+export type { StepResult } from './step.js';
+export type { StatusView } from './describe.js';
+/** A switch's signal: binary today, a proportional level (SRV 7.13-7.16) later. */
+export type { SwitchSignal } from './signal.js';

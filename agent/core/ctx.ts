@@ -1,0 +1,56 @@
+// The effects of one step, gathered by kind so they come out in the order the shell carries
+// them out: charger limits first (the point of the agent), then lines to the HAN side, then
+// event-log rows, then the one wake-at.
+
+import type { Amps, Effect, EventKind, Ms } from './types.js';
+
+export type ExemptReason = 'boost' | 'boost-switch' | 'calendar-randomised' | 'owner-manual-limit' | 'owner-restore-now';
+
+export interface Ctx {
+  nowMs: Ms;
+  applies: Effect[];
+  sends: string[];
+  events: Effect[];
+  /** Chargers whose increase in this step is exempt from the restore delay, and why. */
+  exempt: Map<string, { reason: ExemptReason; detail: string }>;
+  /** resume(): emit every charger's limit even when unchanged. */
+  forceEmit: boolean;
+  resuming: boolean;
+}
+
+export function newCtx(nowMs: Ms): Ctx {
+  return { nowMs, applies: [], sends: [], events: [], exempt: new Map(), forceEmit: false, resuming: false };
+}
+
+export function emitEvent(
+  ctx: Ctx,
+  kind: EventKind,
+  data: Record<string, unknown>,
+  ref: { switchIdx?: number; chargerId?: string } = {},
+): void {
+  const e: Effect = { type: 'event', kind, data };
+  if (ref.switchIdx !== undefined) e.switchIdx = ref.switchIdx;
+  if (ref.chargerId !== undefined) e.chargerId = ref.chargerId;
+  ctx.events.push(e);
+}
+
+export function requestRead(ctx: Ctx, what: 'switches' | 'boost'): void {
+  const line = `READ what=${what}`;
+  if (!ctx.sends.includes(line)) ctx.sends.push(line);
+}
+
+export function applyLimit(ctx: Ctx, chargerId: string, limitA: Amps, explanation: string): void {
+  ctx.applies.push({ type: 'apply-limit', chargerId, limitA, explanation });
+}
+
+export function exempt(ctx: Ctx, chargerId: string, reason: ExemptReason, detail: string): void {
+  if (!ctx.exempt.has(chargerId)) ctx.exempt.set(chargerId, { reason, detail });
+}
+
+export function collect(ctx: Ctx, wakeAtMs: Ms | null): Effect[] {
+  const out: Effect[] = [...ctx.applies];
+  for (const line of ctx.sends) out.push({ type: 'han-send', line });
+  out.push(...ctx.events);
+  if (wakeAtMs !== null) out.push({ type: 'wake-at', atMs: wakeAtMs });
+  return out;
+}

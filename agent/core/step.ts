@@ -1,0 +1,149 @@
+// The transition function: time passes, the input is applied, then every charger's limit is
+// computed afresh and the applied limits follow under the restore rules.
+
+import type { CoreConfig, Effect, Input, Ms } from './types.js';
+import type { CoreState } from './state.js';
+import { cloneState, newChargerRecord } from './state.js';
+import { collect, emitEvent, exempt, newCtx, type Ctx } from './ctx.js';
+import { expireBoosts, onBoostCancel, onBoostConfig, onBoostPress } from './boost.js';
+import { advanceLeases, advanceLink, onLine, onLinkDown, onLinkUp, onSeq } from './link.js';
+import { onEndSwitches, onLabel, reconcileLabelAlarms } from './labels.js';
+import { onSwitch } from './switches.js';
+import { computeTargets } from './targets.js';
+import { settle } from './restore.js';
+import { nextWakeMs } from './wake.js';
+
+export interface StepResult {
+  state: CoreState;
+  effects: Effect[];
+}
+
+function checkNow(nowMs: Ms): void {
+  if (!Number.isFinite(nowMs)) throw new TypeError(`core: nowMs must be a finite number of ms, got ${String(nowMs)}`);
+}
+
+/** Chargers added to the config since the state was made get a fresh record; removed ones go. */
+export function reconcileChargers(config: CoreConfig, state: CoreState): void {
+  const ids = new Set(config.chargers.map((c) => c.id));
+  for (const id of ids) if (!state.chargers[id]) state.chargers[id] = newChargerRecord();
+  for (const id of Object.keys(state.chargers)) if (!ids.has(id)) delete state.chargers[id];
+}
+
+export function advance(config: CoreConfig, state: CoreState, ctx: Ctx): void {
+  expireBoosts(state, ctx);
+  advanceLink(config, state, ctx);
+  advanceLeases(config, state, ctx);
+}
+
+export function finish(config: CoreConfig, state: CoreState, ctx: Ctx): StepResult {
+  reconcileLabelAlarms(config, state, ctx);
+  settle(config, state, computeTargets(config, state, ctx.nowMs), ctx);
+  state.counters.readsRequested += ctx.sends.length;
+  state.lastStepMs = ctx.nowMs;
+  return { state, effects: collect(ctx, nextWakeMs(config, state)) };
+}
+
+function applyInput(config: CoreConfig, state: CoreState, input: Input, ctx: Ctx): void {
+  switch (input.type) {
+    case 'han': {
+      const m = input.message;
+      state.counters.linesOk += 1;
+      onLine(state, ctx);
+      onSeq(state, m.seq, ctx);
+      switch (m.verb) {
+        case 'SWITCH':
+          onSwitch(config, state, m, ctx);
+          return;
+        case 'LABEL':
+          onLabel(config, state, m, ctx);
+          return;
+        case 'BOOSTCFG':
+          onBoostConfig(state, m, ctx);
+          return;
+        case 'BOOST':
+          if (m.action === 'press') onBoostPress(config, state, ctx);
+          else onBoostCancel(state, ctx);
+          return;
+        case 'HB':
+          return;
+        case 'END': {
+          const missingLabels = m.what === 'switches' ? onEndSwitches(config, state, ctx) : [];
+          emitEvent(ctx, 'read.end', { what: m.what, missingLabels });
+          return;
+        }
+        case 'ERR':
+          emitEvent(ctx, 'han.error', { code: m.code, text: m.text ?? null });
+          return;
+        default:
+          emitEvent(ctx, 'core.bad-input', { reason: 'unknown message verb', verb: String((m as { verb?: unknown }).verb) });
+          return;
+      }
+    }
+    case 'han-rejected': {
+      const c = state.counters;
+      c.linesRejected += 1;
+      c.rejectedByReason[input.reason] = (c.rejectedByReason[input.reason] ?? 0) + 1;
+      emitEvent(ctx, 'han.rejected', { reason: input.reason, line: input.line.slice(0, 256) });
+      return;
+    }
+    case 'han-ignored': {
+      // An unknown verb is still a well-formed line from the meter side: the link is alive.
+      const c = state.counters;
+      c.linesIgnored += 1;
+      c.ignoredByVerb[input.verb] = (c.ignoredByVerb[input.verb] ?? 0) + 1;
+      onLine(state, ctx);
+      emitEvent(ctx, 'han.ignored', { verb: input.verb });
+      return;
+    }
+    case 'link-up':
+      onLinkUp(state, ctx);
+      return;
+    case 'link-down':
+      onLinkDown(state, input.error, ctx);
+      return;
+    case 'tick':
+      return;
+    case 'owner-restore-now': {
+      const pending = config.chargers.filter((c) => {
+        const r = state.chargers[c.id];
+        return r !== undefined && (r.restore !== null || r.ramp !== null);
+      });
+      emitEvent(ctx, 'owner.restore-now', { pending: pending.map((c) => c.id) });
+      for (const c of pending) exempt(ctx, c.id, 'owner-restore-now', 'the owner cancelled the restore delay');
+      return;
+    }
+    case 'owner-manual-limit': {
+      const rec = state.chargers[input.chargerId];
+      const valid = input.limitA === null || (Number.isFinite(input.limitA) && input.limitA >= 0);
+      if (!rec || !valid) {
+        emitEvent(ctx, 'owner.rejected', {
+          chargerId: input.chargerId,
+          limitA: input.limitA,
+          reason: !rec ? 'no such charger' : 'limit must be a number of amps >= 0, or null to clear',
+        });
+        return;
+      }
+      emitEvent(ctx, 'owner.manual-limit', { previousA: rec.manualA, limitA: input.limitA }, { chargerId: input.chargerId });
+      rec.manualA = input.limitA;
+      exempt(ctx, input.chargerId, 'owner-manual-limit', 'the owner changed the manual limit');
+      return;
+    }
+    default:
+      emitEvent(ctx, 'core.bad-input', { reason: 'unknown input type', type: String((input as { type?: unknown }).type) });
+  }
+}
+
+export function step(config: CoreConfig, state: CoreState, input: Input, nowMs: Ms): StepResult {
+  checkNow(nowMs);
+  const s = cloneState(state);
+  const ctx = newCtx(nowMs);
+  reconcileChargers(config, s);
+  if (s.startedMs === null) {
+    s.startedMs = nowMs;
+    s.link.livenessFromMs = nowMs;
+    emitEvent(ctx, 'core.started', { chargers: config.chargers.map((c) => c.id), bindings: config.bindings.length });
+  }
+  advance(config, s, ctx);
+  applyInput(config, s, input, ctx);
+  return finish(config, s, ctx);
+}
