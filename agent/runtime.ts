@@ -1,0 +1,269 @@
+// The imperative shell around the pure core: it owns the clock, the timers, the cron job and
+// the queue of inputs; it feeds each input to step() and carries out the effects in order
+// (charger limits first, then event-log rows), and persists what `status` reads.
+//
+// Every boundary is an interface (HanPort, ChargerPort, Clock, EventLog), so the shell is
+// tested with fakes at the boundary and run in production with the real drivers.
+
+import type { Logger } from 'pino';
+import type { CoreConfig, Effect, Input } from './core/types.js';
+import type { EventInput, EventLog } from './event-log/types.js';
+import type { ParseOutcome } from '../drivers/han/messages.js';
+import { initialState, resume, step, type CoreState } from './core/index.js';
+
+/** The HAN link as the shell uses it (drivers/han/link.ts satisfies it through an adapter). */
+export interface HanPort {
+  start(): void;
+  close(): Promise<void>;
+  send(line: string): void;
+  onLine(handler: (line: { raw: string; outcome: ParseOutcome; atMs: number }) => void): void;
+  onUp(handler: () => void): void;
+  onDown(handler: (error?: Error) => void): void;
+}
+
+/** One charger as the shell uses it (drivers/charger/supervisor.ts satisfies it). */
+export interface ChargerPort {
+  readonly id: string;
+  start(): void;
+  /** Asks for a limit; the port writes on change, verifies and reports through its events. */
+  setLimit(limitA: number, explanation: string): void;
+  /** What `status` shows of the charger (plain JSON). */
+  state(): Record<string, unknown>;
+  close(): Promise<void>;
+}
+
+export interface Clock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+};
+
+export interface RuntimeOptions {
+  coreConfig: CoreConfig;
+  han: HanPort;
+  chargers: ChargerPort[];
+  eventLog: EventLog;
+  clock: Clock;
+  logger: Logger;
+  /** Seed for the core's restore-delay generator (random per process in production). */
+  seed: number;
+  /** Shadow mode: decide and record, write nothing to chargers. */
+  dryRun: boolean;
+  /** How often owner commands left by the CLI are taken, and the status snapshot written. */
+  pollMs?: number;
+  /** Called after each event-log row is written (the demo's timeline, tests). */
+  onEvent?: (event: EventInput) => void;
+}
+
+/** Keys under which the running agent leaves its state for `status` (agent/event-log state table). */
+export const STATE_KEY_CORE = 'core';
+export const STATE_KEY_RUNTIME = 'runtime';
+
+export class Runtime {
+  private state: CoreState | undefined;
+  private wakeTimer: unknown = null;
+  private pollTimer: unknown = null;
+  private readonly chargers: Map<string, ChargerPort>;
+  private readonly log: Logger;
+  private readonly startedAtMs: number;
+  private linkUp = false;
+  private lastLineAtMs: number | null = null;
+  private stopped = false;
+  private lastSavedState = '';
+
+  constructor(private readonly o: RuntimeOptions) {
+    this.chargers = new Map(o.chargers.map((c) => [c.id, c]));
+    this.log = o.logger.child({ module: 'runtime' });
+    this.startedAtMs = o.clock.now();
+  }
+
+  /** Re-applies the saved state (a restart never lifts a reduction), then opens the HAN link. */
+  start(): void {
+    const now = this.o.clock.now();
+    const saved = this.o.eventLog.loadState<CoreState>(STATE_KEY_CORE);
+    this.record({ kind: 'agent.start', data: { dryRun: this.o.dryRun, resumed: saved !== undefined, pid: process.pid } });
+    const first = saved === undefined
+      ? step(this.o.coreConfig, initialState(this.o.coreConfig, this.o.seed), { type: 'tick' }, now)
+      : resume(this.o.coreConfig, saved, now);
+    for (const c of this.chargers.values()) c.start();
+    this.apply(first.state, first.effects);
+
+    this.o.han.onLine((line) => this.onLine(line));
+    this.o.han.onUp(() => {
+      this.linkUp = true;
+      this.feed({ type: 'link-up' });
+    });
+    this.o.han.onDown((err) => {
+      this.linkUp = false;
+      this.feed({ type: 'link-down', ...(err ? { error: err.message } : {}) });
+    });
+    this.o.han.start();
+
+    const pollMs = this.o.pollMs ?? 1000;
+    const poll = () => {
+      if (this.stopped) return;
+      this.takeCommands();
+      this.saveSnapshot();
+      this.pollTimer = this.o.clock.setTimeout(poll, pollMs);
+    };
+    poll();
+  }
+
+  /** Asks the HAN side for the full state (on the configured schedule). */
+  requestFullState(): void {
+    this.o.han.send('READ what=switches');
+    this.o.han.send('READ what=boost');
+  }
+
+  /** Feeds one input through the core and carries out its effects. */
+  feed(input: Input): void {
+    if (this.stopped || this.state === undefined) return;
+    const result = step(this.o.coreConfig, this.state, input, this.o.clock.now());
+    this.apply(result.state, result.effects);
+  }
+
+  async stop(reason: string): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.wakeTimer !== null) this.o.clock.clearTimeout(this.wakeTimer);
+    if (this.pollTimer !== null) this.o.clock.clearTimeout(this.pollTimer);
+    await this.o.han.close();
+    await Promise.all([...this.chargers.values()].map((c) => c.close()));
+    this.saveSnapshot();
+    this.record({ kind: 'agent.stop', data: { reason } });
+  }
+
+  private onLine(line: { raw: string; outcome: ParseOutcome; atMs: number }): void {
+    const o = line.outcome;
+    if (o.kind === 'empty') return;
+    this.lastLineAtMs = line.atMs;
+    if (o.kind === 'message') this.feed({ type: 'han', message: o.message });
+    else if (o.kind === 'rejected') this.feed({ type: 'han-rejected', reason: o.reason, line: printable(line.raw) });
+    else this.feed({ type: 'han-ignored', verb: o.verb });
+  }
+
+  private apply(next: CoreState, effects: Effect[]): void {
+    this.state = next;
+    // Charger writes go out before anything else: SQLite work must not sit between a DNO's
+    // line and the Modbus request.
+    for (const e of effects) {
+      if (e.type !== 'apply-limit') continue;
+      const charger = this.chargers.get(e.chargerId);
+      if (charger === undefined) {
+        this.log.error({ chargerId: e.chargerId }, 'core asked for a charger that is not configured');
+        continue;
+      }
+      charger.setLimit(e.limitA, e.explanation);
+    }
+    for (const e of effects) {
+      if (e.type === 'han-send') this.o.han.send(e.line);
+      else if (e.type === 'wake-at') this.schedule(e.atMs);
+    }
+    const rows: EventInput[] = [];
+    for (const e of effects) {
+      if (e.type !== 'event') continue;
+      rows.push({
+        kind: e.kind,
+        switchIdx: e.switchIdx ?? null,
+        chargerId: e.chargerId ?? null,
+        data: e.data,
+      });
+    }
+    if (rows.length > 0) this.recordMany(rows);
+    this.saveCoreState();
+  }
+
+  private schedule(atMs: number): void {
+    if (this.wakeTimer !== null) this.o.clock.clearTimeout(this.wakeTimer);
+    const delayMs = Math.max(0, atMs - this.o.clock.now());
+    this.wakeTimer = this.o.clock.setTimeout(() => {
+      this.wakeTimer = null;
+      this.feed({ type: 'tick' });
+    }, delayMs);
+  }
+
+  private takeCommands(): void {
+    let commands: ReturnType<EventLog['takeCommands']>;
+    try {
+      commands = this.o.eventLog.takeCommands();
+    } catch (err) {
+      this.log.warn({ err }, 'could not read owner commands');
+      return;
+    }
+    for (const c of commands) {
+      this.record({ kind: 'owner.command', data: { id: c.id, name: c.name, args: c.args } });
+      if (c.name === 'restore-now') this.feed({ type: 'owner-restore-now' });
+      else if (c.name === 'manual-limit' && typeof c.args.chargerId === 'string') {
+        const limitA = typeof c.args.limitA === 'number' ? c.args.limitA : null;
+        this.feed({ type: 'owner-manual-limit', chargerId: c.args.chargerId, limitA });
+      } else this.log.warn({ command: c }, 'unknown owner command ignored');
+    }
+  }
+
+  private saveCoreState(): void {
+    if (this.state === undefined) return;
+    const json = JSON.stringify(this.state);
+    if (json === this.lastSavedState) return;
+    this.lastSavedState = json;
+    try {
+      this.o.eventLog.saveState(STATE_KEY_CORE, this.state);
+    } catch (err) {
+      this.log.error({ err }, 'could not persist core state');
+    }
+  }
+
+  private saveSnapshot(): void {
+    const chargers: Record<string, unknown> = {};
+    for (const c of this.chargers.values()) chargers[c.id] = c.state();
+    try {
+      this.o.eventLog.saveState(STATE_KEY_RUNTIME, {
+        pid: process.pid,
+        dryRun: this.o.dryRun,
+        startedAtMs: this.startedAtMs,
+        updatedAtMs: this.o.clock.now(),
+        linkUp: this.linkUp,
+        lastLineAtMs: this.lastLineAtMs,
+        chargers,
+      });
+    } catch (err) {
+      this.log.warn({ err }, 'could not write the status snapshot');
+    }
+  }
+
+  private record(row: EventInput): void {
+    this.recordMany([row]);
+  }
+
+  private recordMany(rows: EventInput[]): void {
+    const now = this.o.clock.now();
+    const stamped = rows.map((r) => ({ ...r, atMs: r.atMs ?? now }));
+    try {
+      this.o.eventLog.appendMany(stamped);
+    } catch (err) {
+      // The log is evidence, but a full disk must not stop the agent from protecting the cable.
+      this.log.error({ err, rows: stamped.length }, 'could not append to the event log');
+    }
+    if (this.o.onEvent) for (const r of stamped) this.o.onEvent(r);
+  }
+
+  /** For the charger ports' own events (writes, verification, alarms). */
+  recordChargerEvent(kind: string, chargerId: string, data: Record<string, unknown>): void {
+    this.record({ kind, chargerId, data });
+  }
+}
+
+/** Keeps a rejected line loggable: non-printable bytes shown as \xHH, at most 300 chars. */
+export function printable(raw: string): string {
+  let out = '';
+  for (let i = 0; i < raw.length && out.length < 300; i++) {
+    const c = raw.charCodeAt(i);
+    out += c >= 0x20 && c <= 0x7e ? raw[i] : `\\x${c.toString(16).padStart(2, '0')}`;
+  }
+  return out;
+}

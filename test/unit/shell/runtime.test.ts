@@ -1,0 +1,124 @@
+// The shell with fakes at every boundary: lines in, limits and log rows out, in order.
+import t from 'tap';
+import pino from 'pino';
+import { Runtime, STATE_KEY_CORE } from '../../../agent/runtime.js';
+import type { CoreConfig } from '../../../agent/core/types.js';
+import type { SwitchMessage } from '../../../drivers/han/messages.js';
+import { FakeCharger, FakeHan, ManualClock, MemoryEventLog, type JournalEntry } from '../../helpers/fakes.js';
+
+const T0 = Date.parse('2026-11-28T12:00:00Z');
+
+const coreConfig: CoreConfig = {
+  chargers: [{ id: 'garage', minCurrentA: 6, maxCurrentA: 32, allowPause: false }],
+  bindings: [{ switchIdx: 2, chargerIds: ['garage'], reducedCurrentA: 6 }],
+  boost: { liftsDnoOpen: true },
+  labels: { pattern: '\\bEV\\b|charg', flags: 'i', policy: 'warn' },
+  link: { staleAfterMs: 60_000, holdMs: 300_000, fallback: 'normal' },
+  restore: { maxDelayMs: 600_000, meterRandomisesCalendar: false },
+};
+
+function rig(eventLog?: MemoryEventLog, clock = new ManualClock(T0)) {
+  const journal: JournalEntry[] = [];
+  const han = new FakeHan(journal, clock);
+  const charger = new FakeCharger('garage', journal, clock);
+  const log = eventLog ?? new MemoryEventLog(journal, clock);
+  const runtime = new Runtime({
+    coreConfig,
+    han,
+    chargers: [charger],
+    eventLog: log,
+    clock,
+    logger: pino({ level: 'silent' }),
+    seed: 42,
+    dryRun: false,
+  });
+  return { journal, han, charger, log, runtime, clock };
+}
+
+function switchLine(state: 'open' | 'closed', cause: SwitchMessage['cause'] = 'dno') {
+  const message: SwitchMessage = { verb: 'SWITCH', idx: 2, type: 'HCALCS', state, cause };
+  return { raw: `SWITCH idx=2 state=${state} cause=${cause}`, outcome: { kind: 'message' as const, message, fields: {} } };
+}
+
+const limits = (j: JournalEntry[]) => j.flatMap((e) => (e.what === 'set-limit' ? [e.limitA] : []));
+
+t.test('a fresh start gives every charger a limit, opens the link and records the start', async (t) => {
+  const { journal, han, charger, log, runtime } = rig();
+  runtime.start();
+  t.ok(han.started, 'link started');
+  t.ok(charger.started, 'charger started');
+  t.same(limits(journal), [32], 'no switch known yet: normal charging');
+  t.ok(log.kinds().includes('agent.start'));
+  await runtime.stop('test');
+  t.ok(han.closed && charger.closed);
+  t.equal(log.kinds().at(-1), 'agent.stop');
+});
+
+t.test('a DNO open reduces at once, and the charger write goes out before the log rows', async (t) => {
+  const { journal, han, log, runtime } = rig();
+  runtime.start();
+  han.goUp();
+  journal.length = 0;
+  const { raw, outcome } = switchLine('open');
+  han.deliver(raw, outcome);
+  const firstWrite = journal.findIndex((e) => e.what === 'set-limit');
+  const firstEvent = journal.findIndex((e) => e.what === 'event');
+  t.same(limits(journal), [6]);
+  t.ok(firstWrite >= 0 && firstEvent > firstWrite, 'write first, then events');
+  const write = journal[firstWrite];
+  t.match(write, { explanation: /switch 2 open/ });
+  t.ok(log.rows.some((r) => r.kind.startsWith('switch')), 'the observation is logged');
+  await runtime.stop('test');
+});
+
+t.test('a rejected line changes nothing and is logged with its reason', async (t) => {
+  const { journal, han, log, runtime } = rig();
+  runtime.start();
+  journal.length = 0;
+  han.deliver('SWITCH idx=2 state=open*00', { kind: 'rejected', reason: 'bad_checksum' });
+  t.same(limits(journal), []);
+  const row = log.rows.find((r) => JSON.stringify(r.data).includes('bad_checksum'));
+  t.ok(row, 'rejection logged with the reason');
+  await runtime.stop('test');
+});
+
+t.test('a restart re-applies a standing reduction before the HAN says anything', async (t) => {
+  const clock = new ManualClock(T0);
+  const first = rig(undefined, clock);
+  first.runtime.start();
+  first.han.goUp();
+  const { raw, outcome } = switchLine('open');
+  first.han.deliver(raw, outcome);
+  await first.runtime.stop('restart');
+  t.ok(first.log.loadState(STATE_KEY_CORE), 'core state persisted');
+
+  clock.advance(5_000);
+  const second = rig(first.log, clock);
+  second.runtime.start();
+  t.same(limits(second.journal), [6], 'the first limit after the restart is the reduced one');
+  await second.runtime.stop('test');
+});
+
+t.test('the core is woken when it asked (link goes stale without lines)', async (t) => {
+  const { han, log, runtime, clock } = rig();
+  runtime.start();
+  han.goUp();
+  clock.advance(61_000);
+  t.ok(log.kinds().some((k) => k.includes('stale')), `stale recorded (kinds: ${[...new Set(log.kinds())].join(',')})`);
+  await runtime.stop('test');
+});
+
+t.test('owner commands left by the CLI reach the core', async (t) => {
+  const { journal, han, log, runtime, clock } = rig();
+  runtime.start();
+  han.goUp();
+  han.deliver(...(Object.values(switchLine('open')) as [string, never]));
+  han.deliver(...(Object.values(switchLine('closed', 'reset')) as [string, never]));
+  const before = limits(journal).length;
+  log.enqueueCommand({ name: 'restore-now' });
+  clock.advance(1_000);
+  t.ok(log.kinds().includes('owner.command'));
+  t.equal(limits(journal).at(-1), 32, 'restore-now lifts the pending delay at once');
+  t.ok(limits(journal).length > before);
+  await runtime.stop('test');
+});
