@@ -1,0 +1,147 @@
+// `hcalcs-agent export`: the event log as evidence a field engineer can hand to the DNO. Every
+// row carries prev_hash and hash, and `data` is the stored JSON text byte for byte, so the
+// recipient can re-verify the chain with the encoding in agent/event-log/chain.ts and nothing
+// of ours. Rows stream out one batch at a time: a year of events must not fill the gateway's RAM.
+import { once } from 'node:events';
+import { createWriteStream, renameSync, rmSync } from 'node:fs';
+import {
+  EX_CANTCREAT,
+  UsageError,
+  errStream,
+  openForReading,
+  parseCommandArgs,
+  parseSince,
+  usageFail,
+  type CliContext,
+} from '../event-log/cli-support.js';
+import type { StoredEventRow } from '../event-log/store.js';
+
+const USAGE = `usage: hcalcs-agent export [--format jsonl|csv] [--out FILE] [--since ISO]
+  Writes events oldest first with their hashes: JSON Lines (default) or CSV (RFC 4180).
+  Columns: id, at (UTC), at_ms, kind, switch, charger, data (stored JSON text), prev_hash, hash.
+  --out writes FILE (via FILE.partial, renamed when complete); otherwise standard output.
+`;
+
+const OPTIONS = {
+  format: { type: 'string' },
+  out: { type: 'string' },
+  since: { type: 'string' },
+} as const;
+
+export const EXPORT_COLUMNS = ['id', 'at', 'at_ms', 'kind', 'switch', 'charger', 'data', 'prev_hash', 'hash'] as const;
+
+export function jsonlLine(r: StoredEventRow): string {
+  return (
+    JSON.stringify({
+      id: r.id,
+      at: r.at,
+      at_ms: r.atMs,
+      kind: r.kind,
+      switch: r.switchIdx,
+      charger: r.chargerId,
+      data: r.dataJson,
+      prev_hash: r.prevHash,
+      hash: r.hash,
+    }) + '\n'
+  );
+}
+
+function csvField(v: string | number | null): string {
+  // NULL is the empty field; the log never stores an empty charger id, so this is unambiguous.
+  if (v === null) return '';
+  const s = String(v);
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+export function csvLine(r: StoredEventRow): string {
+  return (
+    [r.id, r.at, r.atMs, r.kind, r.switchIdx, r.chargerId, r.dataJson, r.prevHash, r.hash].map(csvField).join(',') + '\r\n'
+  );
+}
+
+const BATCH_ROWS = 500;
+
+async function writeAll(out: NodeJS.WritableStream, rows: Iterable<StoredEventRow>, line: (r: StoredEventRow) => string, header: string) {
+  let count = 0;
+  let first: number | null = null;
+  let last: StoredEventRow | null = null;
+  let chunk = header;
+  let inChunk = 0;
+  const flush = async () => {
+    if (chunk.length === 0) return;
+    const ok = out.write(chunk);
+    chunk = '';
+    inChunk = 0;
+    if (!ok) await once(out, 'drain');
+  };
+  for (const r of rows) {
+    chunk += line(r);
+    count++;
+    first ??= r.id;
+    last = r;
+    if (++inChunk >= BATCH_ROWS) await flush();
+  }
+  await flush();
+  return { count, first, last };
+}
+
+export async function exportCommand(argv: string[], ctx: CliContext): Promise<number> {
+  const values = parseCommandArgs('export', argv, OPTIONS, USAGE, ctx);
+  if (typeof values === 'number') return values;
+  const format = values.format ?? 'jsonl';
+  if (format !== 'jsonl' && format !== 'csv') return usageFail('export', `--format must be jsonl or csv, got "${format}"`, USAGE, ctx);
+  if (values.out === '') return usageFail('export', '--out needs a file path', USAGE, ctx);
+  let sinceMs: number | undefined;
+  try {
+    if (values.since !== undefined) sinceMs = parseSince(values.since);
+  } catch (err) {
+    if (err instanceof UsageError) return usageFail('export', err.message, USAGE, ctx);
+    throw err;
+  }
+  const err = errStream(ctx);
+  const log = openForReading('export', ctx);
+  if (typeof log === 'number') return log;
+
+  const target = values.out;
+  const partial = target === undefined ? undefined : `${target}.partial`;
+  let out: NodeJS.WritableStream = ctx.out;
+  let file: ReturnType<typeof createWriteStream> | undefined;
+  try {
+    if (partial !== undefined) {
+      file = createWriteStream(partial, { flags: 'w' });
+      try {
+        await once(file, 'open');
+      } catch (e) {
+        err.write(`hcalcs-agent export: cannot create ${partial}: ${(e as Error).message}\n`);
+        return EX_CANTCREAT;
+      }
+      out = file;
+    }
+    const header = format === 'csv' ? EXPORT_COLUMNS.join(',') + '\r\n' : '';
+    const rows = log.scan(sinceMs === undefined ? {} : { sinceMs });
+    // A write error (disk full) arrives as an event; race it against the export.
+    const failed = new Promise<never>((_, reject) => out.once('error', reject));
+    failed.catch(() => undefined);
+    const summary = await Promise.race([writeAll(out, rows, format === 'csv' ? csvLine : jsonlLine, header), failed]);
+    if (file !== undefined && partial !== undefined && target !== undefined) {
+      file.end();
+      await Promise.race([once(file, 'close'), failed]);
+      renameSync(partial, target);
+      file = undefined;
+    }
+    const range = summary.first === null ? '' : ` (ids ${summary.first}..${summary.last?.id})`;
+    const head = summary.last === null ? '' : `; last hash ${summary.last.hash}`;
+    err.write(`exported ${summary.count} events${range} as ${format}${target === undefined ? '' : ` to ${target}`}${head}\n`);
+    return 0;
+  } catch (e) {
+    err.write(`hcalcs-agent export: ${(e as Error).message}\n`);
+    return 1;
+  } finally {
+    log.close();
+    if (file !== undefined) {
+      // Failed before the rename: leave no half file that could pass for the whole log.
+      file.destroy();
+      if (partial !== undefined) rmSync(partial, { force: true });
+    }
+  }
+}

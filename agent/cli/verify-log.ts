@@ -1,0 +1,43 @@
+// `hcalcs-agent verify-log`: walks the event log's hash chain (agent/event-log/chain.ts) and
+// says whether every row is as it was written, or which row is the first that is not.
+import { errStream, openForReading, parseCommandArgs, type CliContext } from '../event-log/cli-support.js';
+
+const USAGE = `usage: hcalcs-agent verify-log [--json]
+  Checks the event log's hash chain. Exit 0 if every row is intact, 1 at the first bad row.
+  The head hash printed on success can be noted elsewhere (a job sheet, an email to the DNO):
+  a later verify that ends in the same hash proves nothing before it changed.
+`;
+
+const OPTIONS = { json: { type: 'boolean' } } as const;
+
+export async function verifyLogCommand(argv: string[], ctx: CliContext): Promise<number> {
+  const values = parseCommandArgs('verify-log', argv, OPTIONS, USAGE, ctx);
+  if (typeof values === 'number') return values;
+  const log = openForReading('verify-log', ctx);
+  if (typeof log === 'number') return log;
+  try {
+    const startedMs = Date.now();
+    const result = log.verify();
+    const tookMs = Date.now() - startedMs;
+    const head = log.head();
+    if (values.json === true) {
+      ctx.out.write(JSON.stringify({ path: log.path, ...result, head, tookMs }) + '\n');
+    } else if (result.ok) {
+      ctx.out.write(
+        `${log.path}: ${result.count} events, hash chain OK` +
+          (head === null ? ' (empty log)\n' : `\nhead: id ${head.id} hash ${head.hash}\n`),
+      );
+    } else {
+      ctx.out.write(
+        `${log.path}: ${result.count} events, hash chain BROKEN\n` +
+          `first bad row: id ${result.firstBadId}: ${result.reason}\n`,
+      );
+    }
+    return result.ok ? 0 : 1;
+  } catch (err) {
+    errStream(ctx).write(`hcalcs-agent verify-log: ${(err as Error).message}\n`);
+    return 1;
+  } finally {
+    log.close();
+  }
+}
