@@ -36,13 +36,7 @@ class Reader {
   }
 
   get(at: readonly Seg[]): unknown {
-    if (!this.usable(at)) return undefined;
-    let node = this.doc;
-    for (const seg of at) {
-      if (typeof node !== 'object' || node === null) return undefined;
-      node = (node as Record<Seg, unknown>)[seg];
-    }
-    return node;
+    return this.usable(at) ? this.raw(at) : undefined;
   }
 
   num(at: readonly Seg[]): number | undefined {
@@ -66,14 +60,18 @@ class Reader {
     return Array.isArray(v) ? v.length : 0;
   }
 
-  /** Whether the value at `at` is present at all (even if rejected by the schema). */
-  present(at: readonly Seg[]): boolean {
+  /** The value as written, even if the schema rejected it. */
+  raw(at: readonly Seg[]): unknown {
     let node = this.doc;
     for (const seg of at) {
-      if (typeof node !== 'object' || node === null) return false;
+      if (typeof node !== 'object' || node === null) return undefined;
       node = (node as Record<Seg, unknown>)[seg];
     }
-    return node !== undefined;
+    return node;
+  }
+
+  present(at: readonly Seg[]): boolean {
+    return this.raw(at) !== undefined;
   }
 }
 
@@ -83,7 +81,8 @@ interface ChargerView {
   profile: string | undefined;
   min: number | undefined;
   max: number | undefined;
-  allowPause: boolean;
+  /** Undefined when the schema rejected the value. */
+  allowPause: boolean | undefined;
 }
 
 const TCP_PORT = /^tcp:\/\/(\[[0-9A-Fa-f:.]+\]|[^\s/:[\]]+):(\d+)$/;
@@ -141,6 +140,8 @@ export function crossCheck(doc: unknown, badPaths: ReadonlySet<string>, options:
   // --- chargers ---
   const chargers: ChargerView[] = [];
   const byId = new Map<string, ChargerView>();
+  // Names of chargers whose id the schema rejected: a binding naming one is not a second mistake.
+  const rejectedIds = new Set<string>();
   const known = options.knownProfiles ? new Set([...options.knownProfiles, 'generic']) : undefined;
   for (let i = 0; i < r.len(['chargers']); i++) {
     const at = ['chargers', i];
@@ -150,9 +151,11 @@ export function crossCheck(doc: unknown, badPaths: ReadonlySet<string>, options:
       profile: r.str([...at, 'profile']),
       min: r.num([...at, 'minCurrentA']),
       max: r.num([...at, 'maxCurrentA']),
-      allowPause: r.bool([...at, 'allowPause']) ?? false,
+      allowPause: r.bool([...at, 'allowPause']),
     };
     chargers.push(c);
+    const rawId = r.raw([...at, 'id']);
+    if (c.id === undefined && typeof rawId === 'string') rejectedIds.add(rawId);
     if (c.id !== undefined) {
       const first = byId.get(c.id);
       if (first) err([...at, 'id'], `${JSON.stringify(c.id)} is already the id of chargers[${first.index}]; ids must be unique`);
@@ -254,6 +257,7 @@ export function crossCheck(doc: unknown, badPaths: ReadonlySet<string>, options:
       if (id === undefined) continue;
       const c = byId.get(id);
       if (!c) {
+        if (rejectedIds.has(id)) continue;
         const ids = [...byId.keys()];
         const guess = closest(id, ids);
         err([...at, 'chargers', k], `no charger has the id ${JSON.stringify(id)}${guess ? ` (did you mean ${guess}?)` : ''}; chargers: ${ids.join(', ') || 'none'}`);
@@ -284,7 +288,7 @@ export function crossCheck(doc: unknown, badPaths: ReadonlySet<string>, options:
   const cap = r.num(['rules', 'siteCapA']);
   if (cap !== undefined && chargers.length > 0 && chargers.every((c) => c.min !== undefined)) {
     const all = chargers.reduce((s, c) => s + (c.min ?? 0), 0);
-    const firm = chargers.filter((c) => !c.allowPause);
+    const firm = chargers.filter((c) => c.allowPause !== true);
     const firmSum = firm.reduce((s, c) => s + (c.min ?? 0), 0);
     const terms = chargers.map((c) => `${c.id ?? `chargers[${c.index}]`} ${c.min} A`).join(' + ');
     if (cap < firmSum) {
@@ -301,12 +305,16 @@ export function crossCheck(doc: unknown, badPaths: ReadonlySet<string>, options:
 function outsideRange(limitA: number, c: ChargerView): string | undefined {
   const name = c.id !== undefined ? `charger ${JSON.stringify(c.id)}` : `chargers[${c.index}]`;
   if (limitA === 0) {
-    return c.allowPause ? undefined : `0 A would pause ${name}, which does not allow pausing (set allowPause: true on it, or use at least its minimum)`;
+    return c.allowPause !== false ? undefined : `0 A would pause ${name}, which does not allow pausing (set allowPause: true on it, or use at least its minimum)`;
   }
-  if (c.min === undefined || c.max === undefined || c.min > c.max) return undefined;
-  const use = `use ${c.allowPause ? '0 or ' : ''}${c.min}..${c.max} A`;
-  if (limitA < c.min) return `${limitA} A is below the minimum ${c.min} A of ${name} (IEC 61851: 0 or at least 6 A); ${use}`;
-  if (limitA > c.max) return `${limitA} A is above the maximum ${c.max} A of ${name}; ${use}`;
+  // Either bound may be unknown (the schema rejected it): check the one that is known.
+  if (c.min === undefined && c.max === undefined) return undefined;
+  if (c.min !== undefined && c.max !== undefined && c.min > c.max) return undefined;
+  const range =
+    c.min !== undefined && c.max !== undefined ? `${c.min}..${c.max} A` : c.min !== undefined ? `at least ${c.min} A` : `at most ${String(c.max)} A`;
+  const use = `use ${c.allowPause === true ? '0 or ' : ''}${range}`;
+  if (c.min !== undefined && limitA < c.min) return `${limitA} A is below the minimum ${c.min} A of ${name}; ${use}`;
+  if (c.max !== undefined && limitA > c.max) return `${limitA} A is above the maximum ${c.max} A of ${name}; ${use}`;
   return undefined;
 }
 

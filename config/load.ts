@@ -36,9 +36,10 @@ export function configSchema(): unknown {
 function compiledSchema(): { schema: unknown; validate: ValidateFunction } {
   if (compiled === undefined) {
     const schema: unknown = JSON.parse(readFileSync(schemaUrl, 'utf8'));
+    // verbose: errors carry their schema node, to name allowed keys and values.
     // discriminator: errors of a transport come from its own branch only, and defaults
     // inside that branch are filled (ajv skips defaults under a plain oneOf).
-    const ajv = new Ajv({ allErrors: true, useDefaults: true, discriminator: true, strictTypes: false });
+    const ajv = new Ajv({ allErrors: true, useDefaults: true, discriminator: true, strictTypes: false, verbose: true });
     compiled = { schema, validate: ajv.compile(schema as object) };
   }
   return compiled;
@@ -79,9 +80,9 @@ export function parseConfig(text: string, source: string, options: LoadOptions =
   }
   const doc = migrated.doc;
 
-  const { schema, validate } = compiledSchema();
+  const { validate } = compiledSchema();
   const schemaOk = validate(doc);
-  const found = schemaOk ? [] : schemaProblems(validate.errors ?? [], schema, doc);
+  const found = schemaOk ? [] : schemaProblems(validate.errors ?? [], doc);
   const badPaths = new Set(found.map((p) => p.path));
   const cross = crossCheck(doc, badPaths, options);
   const crossErrors = cross.errors.filter((p) => !badPaths.has(p.path));

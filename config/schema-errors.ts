@@ -17,7 +17,7 @@ export function formatPath(segments: readonly (string | number)[]): string {
   let out = '';
   for (const s of segments) {
     if (typeof s === 'number') out += `[${s}]`;
-    else if (/^[A-Za-z_$][\w$]*$/.test(s)) out += out === '' ? s : `.${s}`;
+    else if (/^[A-Za-z_][\w-]*$/.test(s)) out += out === '' ? s : `.${s}`;
     else out += `[${JSON.stringify(s)}]`;
   }
   return out === '' ? ROOT_PATH : out;
@@ -33,21 +33,6 @@ export function pointerSegments(pointer: string): (string | number)[] {
     .map((p) => (/^(0|[1-9]\d*)$/.test(p) ? Number(p) : p));
 }
 
-function schemaAt(root: unknown, schemaPath: string): Record<string, unknown> | undefined {
-  // schemaPath is "#/a/b/keyword"; refs inside this document keep it rooted at our schema.
-  let node: unknown = root;
-  for (const seg of pointerSegments(schemaPath.replace(/^#/, ''))) {
-    if (typeof node !== 'object' || node === null) return undefined;
-    node = (node as Record<string | number, unknown>)[seg];
-  }
-  return typeof node === 'object' && node !== null ? (node as Record<string, unknown>) : undefined;
-}
-
-/** The schema node that holds the failing keyword (schemaPath minus its last segment). */
-function parentSchema(root: unknown, schemaPath: string): Record<string, unknown> | undefined {
-  return schemaAt(root, schemaPath.slice(0, schemaPath.lastIndexOf('/')));
-}
-
 function show(v: unknown): string {
   if (typeof v === 'string') return JSON.stringify(v);
   if (v === null) return 'null';
@@ -60,18 +45,21 @@ function list(values: readonly unknown[]): string {
   return values.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))).join(', ');
 }
 
+/** Edits (insert, delete, substitute, swap two neighbours) from a to b, ignoring case. */
 function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0] ?? 0;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const cur = row[j] ?? 0;
-      row[j] = Math.min(cur + 1, (row[j - 1] ?? 0) + 1, prev + (a[i - 1]?.toLowerCase() === b[j - 1]?.toLowerCase() ? 0 : 1));
-      prev = cur;
+  const x = a.toLowerCase();
+  const y = b.toLowerCase();
+  const d: number[][] = Array.from({ length: x.length + 1 }, (_, i) => Array.from({ length: y.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  const at = (i: number, j: number): number => d[i]?.[j] ?? Infinity;
+  for (let i = 1; i <= x.length; i++) {
+    for (let j = 1; j <= y.length; j++) {
+      const cost = x[i - 1] === y[j - 1] ? 0 : 1;
+      let v = Math.min(at(i - 1, j) + 1, at(i, j - 1) + 1, at(i - 1, j - 1) + cost);
+      if (i > 1 && j > 1 && x[i - 1] === y[j - 2] && x[i - 2] === y[j - 1]) v = Math.min(v, at(i - 2, j - 2) + 1);
+      (d[i] as number[])[j] = v;
     }
   }
-  return row[b.length] ?? 0;
+  return at(x.length, y.length);
 }
 
 /** A likely intended word among `candidates`, for "did you mean" hints. */
@@ -97,14 +85,20 @@ const TYPE_WORDS: Record<string, string> = {
   array: 'a list',
 };
 
-function oneProblem(e: ErrorObject, schema: unknown, data: unknown): Problem | undefined {
+/** The schema node holding the failing keyword (ajv's `verbose` option puts it on the error). */
+function parentSchema(e: ErrorObject): Record<string, unknown> | undefined {
+  const s: unknown = e.parentSchema;
+  return typeof s === 'object' && s !== null ? (s as Record<string, unknown>) : undefined;
+}
+
+function oneProblem(e: ErrorObject, data: unknown): Problem | undefined {
   const at = pointerSegments(e.instancePath);
   const p = e.params as Record<string, unknown>;
   const value = valueAt(data, at);
   switch (e.keyword) {
     case 'additionalProperties': {
       const key = String(p.additionalProperty);
-      const props = parentSchema(schema, e.schemaPath)?.properties;
+      const props = parentSchema(e)?.properties;
       const allowed = props && typeof props === 'object' ? Object.keys(props) : [];
       const guess = closest(key, allowed);
       return {
@@ -130,7 +124,7 @@ function oneProblem(e: ErrorObject, schema: unknown, data: unknown): Problem | u
       return { path: formatPath(at), message: `must be ${words[e.keyword]} ${String(p.limit)}, got ${show(value)}` };
     }
     case 'pattern': {
-      const examples = parentSchema(schema, e.schemaPath)?.examples;
+      const examples = parentSchema(e)?.examples;
       const like = Array.isArray(examples) && examples.length > 0 ? `must look like ${String(examples[0])}` : `must match ${String(p.pattern)}`;
       return { path: formatPath(at), message: `${like}, got ${show(value)}` };
     }
@@ -138,13 +132,16 @@ function oneProblem(e: ErrorObject, schema: unknown, data: unknown): Problem | u
       return { path: formatPath(at), message: 'must not be empty' };
     case 'minItems':
       return { path: formatPath(at), message: `must list at least ${String(p.limit)} item${p.limit === 1 ? '' : 's'}` };
-    case 'uniqueItems':
-      return { path: formatPath([...at, Number(p.i)]), message: `repeats item ${String(p.j)} (${show(valueAt(data, [...at, Number(p.i)]))})` };
+    case 'uniqueItems': {
+      const later = Math.max(Number(p.i), Number(p.j));
+      const earlier = Math.min(Number(p.i), Number(p.j));
+      return { path: formatPath([...at, later]), message: `repeats item ${earlier} (${show(valueAt(data, [...at, later]))})` };
+    }
     case 'discriminator': {
       const tag = String(p.tag);
       // A missing tag is already reported by `required`.
       if (p.error === 'tag' && (value === null || typeof value !== 'object' || !(tag in value))) return undefined;
-      const branches = parentSchema(schema, e.schemaPath)?.oneOf;
+      const branches = parentSchema(e)?.oneOf;
       const allowed = Array.isArray(branches)
         ? branches.map((b) => (b as { properties?: Record<string, { const?: unknown }> }).properties?.[tag]?.const)
         : [];
@@ -165,11 +162,11 @@ function valueAt(data: unknown, at: readonly (string | number)[]): unknown {
 }
 
 /** Every ajv error as a readable problem, duplicates removed, in document order of discovery. */
-export function schemaProblems(errors: readonly ErrorObject[], schema: unknown, data: unknown): Problem[] {
+export function schemaProblems(errors: readonly ErrorObject[], data: unknown): Problem[] {
   const seen = new Set<string>();
   const out: Problem[] = [];
   for (const e of errors) {
-    const pr = oneProblem(e, schema, data);
+    const pr = oneProblem(e, data);
     if (pr === undefined) continue;
     const line = `${pr.path}: ${pr.message}`;
     if (seen.has(line)) continue;

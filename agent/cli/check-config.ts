@@ -1,0 +1,75 @@
+// `hcalcs-agent check-config [--config PATH] [--print]`: validates the config file the agent
+// would run with and prints every problem as `path: message`, so a field engineer can fix
+// a file on site before restarting the service. Exit codes follow sysexits.h.
+
+import { stringify } from 'yaml';
+import { CONFIG_ENV, configPathFrom, DEFAULT_CONFIG_PATH } from '../../config/config-path.js';
+import type { ProfileLimits } from '../../config/core-config.js';
+import { loadConfig } from '../../config/load.js';
+
+export const EX_OK = 0;
+export const EX_USAGE = 64;
+/** sysexits.h EX_CONFIG: also for a config file that is missing or unreadable. */
+export const EX_CONFIG = 78;
+
+export interface TextSink {
+  write(text: string): unknown;
+}
+
+export interface CheckConfigContext {
+  out: TextSink;
+  err: TextSink;
+  /** Profile ids that exist; without it profile names are not checked. */
+  knownProfiles?: string[];
+  profileLimits?: ProfileLimits;
+  /** Default process.env (for HCALCS_CONFIG). */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Default process.cwd() (relative eventLog.path). */
+  cwd?: string;
+}
+
+export const CHECK_CONFIG_USAGE = `usage: hcalcs-agent check-config [--config PATH] [--print]
+  Validates the config file and prints every problem as "path: message".
+  --config PATH  the file to check (default: $${CONFIG_ENV}, else ${DEFAULT_CONFIG_PATH})
+  --print        also print the config as the agent reads it, defaults filled in
+Exit status: 0 valid, ${EX_CONFIG} invalid or unreadable, ${EX_USAGE} bad arguments.
+`;
+
+export async function checkConfigCommand(argv: string[], ctx: CheckConfigContext): Promise<number> {
+  const where = configPathFrom(argv, ctx.env ?? process.env);
+  if (!where.ok) {
+    ctx.err.write(`check-config: ${where.error}\n${CHECK_CONFIG_USAGE}`);
+    return EX_USAGE;
+  }
+  let print = false;
+  for (const a of where.rest) {
+    if (a === '--help' || a === '-h') {
+      ctx.out.write(CHECK_CONFIG_USAGE);
+      return EX_OK;
+    }
+    if (a === '--print') print = true;
+    else {
+      ctx.err.write(`check-config: unknown argument ${JSON.stringify(a)}\n${CHECK_CONFIG_USAGE}`);
+      return EX_USAGE;
+    }
+  }
+  const options = {
+    ...(ctx.knownProfiles ? { knownProfiles: ctx.knownProfiles } : {}),
+    ...(ctx.profileLimits ? { profileLimits: ctx.profileLimits } : {}),
+    ...(ctx.cwd ? { cwd: ctx.cwd } : {}),
+  };
+  const result = loadConfig(where.path, options);
+  if (!result.ok) {
+    const n = result.problems.length;
+    ctx.err.write(`${where.path}: ${n} problem${n === 1 ? '' : 's'}\n`);
+    for (const p of result.problems) ctx.err.write(`${p}\n`);
+    return EX_CONFIG;
+  }
+  const { config, warnings } = result;
+  for (const w of warnings) ctx.err.write(`warning: ${w}\n`);
+  const nc = config.chargers.length;
+  const nb = config.bindings.length;
+  ctx.out.write(`config OK: ${nc} chargers, ${nb} bindings (${where.path})\n`);
+  if (print) ctx.out.write(stringify(config));
+  return EX_OK;
+}
