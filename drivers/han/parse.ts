@@ -137,8 +137,7 @@ export function parseLine(line: string, options?: ParseOptions): ParseOutcome {
   if (i < end && line.charCodeAt(i) !== SPACE) return reject('bad_syntax');
   const verb = line.slice(start, i);
 
-  // Null prototype: keys are [a-z]+, and "constructor" is one of those.
-  const fields: Record<string, string> = Object.create(null) as Record<string, string>;
+  const fields: Record<string, string> = {};
   while (i < end) {
     // One or more spaces, then key=value.
     while (i < end && line.charCodeAt(i) === SPACE) i++;
@@ -185,7 +184,8 @@ export function parseLine(line: string, options?: ParseOptions): ParseOutcome {
       value = line.slice(valueStart, i);
     }
     if (i < end && line.charCodeAt(i) !== SPACE) return reject('bad_syntax');
-    if (fields[key] !== undefined) return reject('bad_syntax');
+    // hasOwn, not a lookup: keys are [a-z]+, and "constructor" is one of those.
+    if (Object.hasOwn(fields, key)) return reject('bad_syntax');
     fields[key] = value;
   }
 
