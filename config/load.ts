@@ -9,7 +9,7 @@ import { parseDocument } from 'yaml';
 import type { ProfileLimits } from './core-config.js';
 import { crossCheck } from './cross-checks.js';
 import { migrateConfig, MIGRATIONS, type Migration } from './migrate.js';
-import { ROOT_PATH, schemaProblems, type Problem } from './schema-errors.js';
+import { formatPath, ROOT_PATH, schemaProblems, type Problem } from './schema-errors.js';
 import type { Config } from './types.js';
 
 export interface LoadOptions {
@@ -46,6 +46,34 @@ function compiledSchema(): { schema: unknown; validate: ValidateFunction } {
 }
 
 const line = (p: Problem): string => `${p.path}: ${p.message}`;
+
+/** Every path in the document, numbered in the order the file has them. */
+function documentOrder(doc: unknown): Map<string, number> {
+  const order = new Map<string, number>();
+  const walk = (node: unknown, at: (string | number)[]): void => {
+    order.set(formatPath(at), order.size);
+    if (Array.isArray(node)) node.forEach((v, i) => walk(v, [...at, i]));
+    else if (typeof node === 'object' && node !== null) for (const [k, v] of Object.entries(node)) walk(v, [...at, k]);
+  };
+  walk(doc, []);
+  return order;
+}
+
+/** Problems in the order of the file, so the list reads top to bottom like the YAML. */
+function inFileOrder(problems: Problem[], doc: unknown): Problem[] {
+  const order = documentOrder(doc);
+  const rank = (path: string): number => {
+    // A missing key ranks with its nearest present parent.
+    for (let p = path; ; ) {
+      const n = order.get(p);
+      if (n !== undefined) return n;
+      const cut = Math.max(p.lastIndexOf('.'), p.lastIndexOf('['));
+      if (cut <= 0) return order.get(p) ?? Infinity;
+      p = p.slice(0, cut);
+    }
+  };
+  return problems.map((p, i) => ({ p, i, r: rank(p.path) })).sort((a, b) => a.r - b.r || a.i - b.i).map((x) => x.p);
+}
 
 /** Parses and validates config text; `source` names it in messages that have no line. */
 export function parseConfig(text: string, source: string, options: LoadOptions = {}): LoadResult {
@@ -86,13 +114,13 @@ export function parseConfig(text: string, source: string, options: LoadOptions =
   const badPaths = new Set(found.map((p) => p.path));
   const cross = crossCheck(doc, badPaths, options);
   const crossErrors = cross.errors.filter((p) => !badPaths.has(p.path));
-  problems.push(...found.map(line), ...crossErrors.map(line));
+  problems.push(...inFileOrder([...found, ...crossErrors], doc).map(line));
   if (problems.length > 0) return { ok: false, problems };
 
   const config = doc as unknown as Config;
   for (const b of config.bindings) if (b.dev !== undefined) b.dev = b.dev.toUpperCase();
   config.eventLog.path = resolve(options.cwd ?? process.cwd(), config.eventLog.path);
-  warnings.push(...cross.warnings.map(line));
+  warnings.push(...inFileOrder(cross.warnings, doc).map(line));
   return { ok: true, config, warnings };
 }
 

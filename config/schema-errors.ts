@@ -73,7 +73,10 @@ export function closest(word: string, candidates: readonly string[]): string | u
       bestD = d;
     }
   }
-  return best !== undefined && bestD <= Math.max(1, Math.floor(word.length / 3)) ? best : undefined;
+  if (best !== undefined && bestD <= Math.max(1, Math.floor(word.length / 3))) return best;
+  // "heidelberg" for "heidelberg-energy-control": a unique candidate the word begins.
+  const starts = word.length >= 3 ? candidates.filter((c) => c.toLowerCase().startsWith(word.toLowerCase())) : [];
+  return starts.length === 1 ? starts[0] : undefined;
 }
 
 const TYPE_WORDS: Record<string, string> = {

@@ -136,8 +136,11 @@ const cases: Case[] = [
     edit: (d) => {
       d.chargers[0].profile = 'alfen-evee';
       d.chargers[1].profile = 'wallbox';
+      d.chargers.push({ id: 'drive2', profile: 'heidelberg', transport: { type: 'tcp', host: '192.168.1.41' }, maxCurrentA: 16 });
+      d.bindings[1].chargers.push('drive2');
     },
     errors: [
+      ['chargers[2].profile', /^unknown profile "heidelberg" \(did you mean heidelberg-energy-control\?\)/],
       ['chargers[0].profile', /^unknown profile "alfen-evee" \(did you mean alfen-eve\?\); known: alfen-eve, generic, heidelberg-energy-control$/],
       ['chargers[1].profile', /^unknown profile "wallbox"; known: /],
     ],
