@@ -52,6 +52,7 @@ class ProfileDriver implements ProfileCharger {
   private readonly log: Logger;
   private readonly clock: Clock;
   private lastSetpointRegs: number[] | null = null;
+  private writeChain: Promise<void> = Promise.resolve();
   readonly rangeA: { minA: number; maxA: number; pauseA: number | null };
 
   constructor(
@@ -205,7 +206,14 @@ class ProfileDriver implements ProfileCharger {
     return null;
   }
 
-  async setCurrentLimitA(limitA: number): Promise<WriteOutcome> {
+  /** One write-and-read-back at a time per charger, so a read-back belongs to its own write. */
+  setCurrentLimitA(limitA: number): Promise<WriteOutcome> {
+    const run = this.writeChain.then(() => this.writeAndReadBack(limitA));
+    this.writeChain = run.then(() => undefined, () => undefined);
+    return run;
+  }
+
+  private async writeAndReadBack(limitA: number): Promise<WriteOutcome> {
     const started = this.clock.now();
     const refused = this.refusal(limitA);
     if (refused) return { ok: false, limitA, error: refused, durationMs: 0 };
