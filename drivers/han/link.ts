@@ -9,7 +9,7 @@ import { SerialPort } from 'serialport';
 import type { SerialSettings } from '../../config/types.js';
 import type { ParseOutcome } from './messages.js';
 import { createLineReader, type LineReader } from './line-bound.js';
-import { checksumOf, formatLine, parseLine } from './parse.js';
+import { checksumOf, formatLine, MAX_LINE_BYTES, parseLine } from './parse.js';
 
 export interface HanLinkOptions {
   /** `/dev/ttyUSB0`, `/dev/serial/by-id/...`, a pty path, or `tcp://host:port`. */
@@ -56,6 +56,19 @@ export interface HanLinkStats {
   sendsDropped: number;
   bytesDropped: number;
   up: boolean;
+}
+
+/** Bytes queued for the port beyond which send() drops: some 16 lines. */
+const MAX_PENDING_WRITE_BYTES = 4096;
+
+/** Room for `*HH` and the LF within the line limit; printable ASCII only. */
+function isSendable(line: string): boolean {
+  if (line.length === 0 || line.length > MAX_LINE_BYTES - 4) return false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e) return false;
+  }
+  return true;
 }
 
 /** The byte stream under the link: a SerialPort or a net.Socket. */
@@ -126,12 +139,26 @@ export class HanLink extends EventEmitter<HanLinkEvents> {
    * Sends one line (no terminator, no checksum: the link adds `*HH` when sendChecksum is set,
    * and the LF). While the link is down the line is DROPPED, not queued (a stale command is
    * worse than none; every connect asks for the full state anyway): it is logged and counted in
-   * stats().sendsDropped. Returns whether the line was handed to the port.
+   * stats().sendsDropped. Also dropped (and logged): a line with a byte outside 0x20-0x7E or
+   * longer than 252 bytes, and any line while more than 4 KiB wait for a port that does not
+   * drain. Returns whether the line was handed to the port.
    */
   send(line: string): boolean {
+    if (!isSendable(line)) {
+      // A caller's bug (a LF or a byte the protocol cannot carry would corrupt the framing).
+      this.counters.sendsDropped++;
+      this.log.error({ line }, 'HAN line not sendable: bytes outside 0x20-0x7E or too long');
+      return false;
+    }
     if (!this.isUp || this.conn === null) {
       this.counters.sendsDropped++;
       this.log.warn({ line }, 'HAN link down: line not sent');
+      return false;
+    }
+    if (this.conn.writableLength > MAX_PENDING_WRITE_BYTES) {
+      // The port takes nothing (flow control held, a stalled bridge): do not queue without bound.
+      this.counters.sendsDropped++;
+      this.log.warn({ line, pendingBytes: this.conn.writableLength }, 'HAN port not draining: line not sent');
       return false;
     }
     const out = (this.opts.sendChecksum ? line + '*' + checksumOf(line) : line) + '\n';

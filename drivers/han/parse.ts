@@ -426,12 +426,3 @@ export function formatLine(verb: string, fields: Record<string, string | number>
   if (line.length > MAX_LINE_BYTES - 1) throw new RangeError(`formatLine: line of ${line.length} bytes exceeds ${MAX_LINE_BYTES - 1}`);
   return line;
 }
-
-/**
- * Lines lost between two meter-side sequence numbers (mod 65536): 0 when `seq` follows
- * `prevSeq`. A repeat (`seq === prevSeq`) counts as 65535 lost, which is as good as a reset:
- * either way the caller should READ the full state.
- */
-export function seqGap(prevSeq: number, seq: number): number {
-  return (seq - prevSeq - 1 + 65536) & 0xffff;
-}

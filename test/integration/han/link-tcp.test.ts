@@ -73,7 +73,8 @@ t.test('connect: READ sent, the answer arrives parsed; the peer closing brings d
   await until(() => emu.received.length === 4, 'READ after reconnect');
   t.same(emu.received.slice(2).map((r) => r.raw), ['READ what=switches', 'READ what=boost']);
   t.equal(link.stats().reconnects, 1);
-  t.equal(link.stats().linesOk >= 10, true, `linesOk ${link.stats().linesOk}`);
+  await until(() => link.stats().linesOk === 10, 'the second answer');
+  t.equal(link.stats().linesOk, 10, 'five answer lines per connect');
 
   await link.close();
   await emu.close();
@@ -139,6 +140,14 @@ t.test('send: with checksum when configured; dropped and counted while down', as
   t.equal(link.send('PING'), true);
   await until(() => emu.received.length === 3, 'PING');
   t.equal(emu.received[2]?.raw, 'PING*10');
+  // A caller's bug must not corrupt the framing: an embedded LF, a non-ASCII byte, an over-long line.
+  t.equal(link.send('PING\nREAD what=switches'), false);
+  t.equal(link.send('LABEL text=caf\u00e9'), false);
+  t.equal(link.send('X'.repeat(253)), false);
+  t.equal(link.stats().sendsDropped, 4);
+  t.equal(link.send('X'.repeat(252)), true, '252 bytes + *HH + LF = 256');
+  await until(() => emu.received.length === 4, 'long line');
+  t.equal(emu.received[3]?.raw.length, 255);
   await link.close();
   await emu.close();
 });

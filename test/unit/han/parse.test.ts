@@ -1,8 +1,8 @@
 // parseLine beyond the shared vectors: the protocol doc's examples, every rejection reason for
-// every field, the rejection order, requireChecksum, checksums, formatLine and seqGap.
+// every field, the rejection order, requireChecksum, checksums and formatLine.
 import t from 'tap';
 import fc from 'fast-check';
-import { checksumOf, formatLine, parseLine, seqGap, MAX_LINE_BYTES } from '../../../drivers/han/parse.js';
+import { checksumOf, formatLine, parseLine, MAX_LINE_BYTES } from '../../../drivers/han/parse.js';
 import type { HanMessage, ParseOutcome } from '../../../drivers/han/messages.js';
 
 const message = (out: ParseOutcome): HanMessage | undefined => (out.kind === 'message' ? out.message : undefined);
@@ -223,15 +223,4 @@ t.test('property: parseLine never throws and rejects any line with a byte outsid
     { numRuns: 3000 },
   );
   t.pass('3000 random byte lines');
-});
-
-t.test('seqGap counts lost lines modulo 65536', async (t) => {
-  const table: Array<[number, number, number]> = [
-    [41, 42, 0],
-    [41, 45, 3],
-    [65535, 0, 0],
-    [65534, 1, 2],
-    [10, 10, 65535],
-  ];
-  for (const [prev, next, gap] of table) t.equal(seqGap(prev, next), gap, `${prev} -> ${next}`);
 });
