@@ -1,0 +1,150 @@
+// Wires the real parts together for `run` and `demo`: config -> event log, HAN link, one
+// supervisor per charger (sharing one bus per line), the core's config, the runtime and the
+// scheduled READ. Nothing else in the project constructs these.
+
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import cron from 'node-cron';
+import type { Logger } from 'pino';
+import { loadConfig, type LoadResult } from '../config/load.js';
+import { toCoreConfig, type ProfileLimits } from '../config/core-config.js';
+import type { ChargerConfig, Config } from '../config/types.js';
+import { HanLink } from '../drivers/han/link.js';
+import { BusRegistry } from '../drivers/charger/bus.js';
+import { loadProfiles, resolveProfile, type Profile } from '../drivers/charger/profile.js';
+import { createCharger } from '../drivers/charger/profile-driver.js';
+import { ChargerSupervisor } from '../drivers/charger/supervisor.js';
+import { openEventLog } from './event-log/store.js';
+import type { EventInput, EventLog } from './event-log/types.js';
+import { Runtime, systemClock, type ChargerPort, type Clock, type HanPort } from './runtime.js';
+
+let profileCache: Map<string, Profile> | undefined;
+function profiles(): Map<string, Profile> {
+  profileCache ??= loadProfiles();
+  return profileCache;
+}
+
+/** Profile ids and the current range each can signal, for config validation. */
+export function profileFacts(): { ids: string[]; limits: ProfileLimits } {
+  const limits: ProfileLimits = {};
+  for (const [id, p] of profiles()) limits[id] = { minCurrentA: p.setpoint.minA, maxCurrentA: p.setpoint.maxA };
+  return { ids: [...profiles().keys(), 'generic'], limits };
+}
+
+export function loadAgentConfig(path: string): LoadResult {
+  const facts = profileFacts();
+  return loadConfig(path, { knownProfiles: facts.ids, profileLimits: facts.limits });
+}
+
+/**
+ * A charger without its own failsafe current gets the lowest reduced current of the bindings
+ * it is in: an agent that dies while a DNO holds the switch open must leave the charger at
+ * the DNO-safe level, never at its maximum.
+ */
+export function withDnoSafeFailsafe(charger: ChargerConfig, config: Config): ChargerConfig {
+  if (charger.failsafeCurrentA !== undefined) return charger;
+  const reduced = config.bindings.filter((b) => b.chargers.includes(charger.id)).map((b) => b.reducedCurrentA);
+  if (reduced.length === 0) return charger;
+  return { ...charger, failsafeCurrentA: Math.min(...reduced) };
+}
+
+export interface Agent {
+  runtime: Runtime;
+  eventLog: EventLog;
+  link: HanLink;
+  supervisors: ChargerSupervisor[];
+  stop(reason: string): Promise<void>;
+}
+
+export interface BuildOptions {
+  logger: Logger;
+  dryRun: boolean;
+  clock?: Clock;
+  seed?: number;
+  onEvent?: (event: EventInput) => void;
+  /** Verification window etc. for the demo's fast simulated car. */
+  verification?: ConstructorParameters<typeof ChargerSupervisor>[1]['verification'];
+}
+
+export function buildAgent(config: Config, o: BuildOptions): Agent {
+  const log = o.logger;
+  mkdirSync(dirname(config.eventLog.path), { recursive: true });
+  const eventLog = openEventLog(config.eventLog.path);
+  const clock = o.clock ?? systemClock;
+
+  const link = new HanLink({
+    port: config.han.port,
+    serial: config.han.serial,
+    requireChecksum: config.han.requireChecksum,
+    sendChecksum: config.han.sendChecksum,
+    reconnect: config.han.reconnect,
+    logger: log,
+  });
+  const han: HanPort = {
+    start: () => link.start(),
+    close: () => link.close(),
+    send: (line) => {
+      link.send(line);
+    },
+    onLine: (h) => link.on('line', h),
+    onUp: (h) => link.on('up', h),
+    onDown: (h) => link.on('down', h),
+  };
+
+  // The runtime records the supervisors' events; it is made after them, so they report
+  // through this indirection.
+  let record: (kind: string, chargerId: string, data: Record<string, unknown>) => void = () => undefined;
+  const registry = new BusRegistry(log);
+  const supervisors = config.chargers.map((cc) => {
+    const charger = withDnoSafeFailsafe(cc, config);
+    const profile = resolveProfile(charger, profiles());
+    const bus = registry.acquire(charger.transport);
+    const driver = createCharger(charger, profile, bus, log, { dryRun: o.dryRun });
+    return new ChargerSupervisor(driver, {
+      logger: log,
+      dryRun: o.dryRun,
+      ...(o.verification ? { verification: o.verification } : {}),
+      onEvent: (kind, id, data) => record(kind, id, data),
+    });
+  });
+  const ports: ChargerPort[] = supervisors.map((s) => ({
+    id: s.id,
+    start: () => s.start(),
+    setLimit: (limitA, explanation) => {
+      s.setLimit(limitA, explanation).catch((err: unknown) => log.error({ err, chargerId: s.id }, 'setLimit failed'));
+    },
+    state: () => s.state() as unknown as Record<string, unknown>,
+    close: () => s.close(),
+  }));
+
+  const runtime = new Runtime({
+    coreConfig: toCoreConfig(config, profileFacts().limits),
+    han,
+    chargers: ports,
+    eventLog,
+    clock,
+    logger: log,
+    seed: o.seed ?? Math.floor(Math.random() * 2 ** 32),
+    dryRun: o.dryRun,
+    ...(o.onEvent ? { onEvent: o.onEvent } : {}),
+  });
+  record = (kind, id, data) => runtime.recordChargerEvent(kind, id, data);
+
+  const readJob = cron.schedule(config.han.readSchedule, () => runtime.requestFullState(), { name: 'han-read' });
+
+  let stopped = false;
+  return {
+    runtime,
+    eventLog,
+    link,
+    supervisors,
+    async stop(reason) {
+      if (stopped) return;
+      stopped = true;
+      await readJob.destroy();
+      await runtime.stop(reason);
+      await registry.closeAll();
+      eventLog.close();
+    },
+  };
+}

@@ -1,0 +1,128 @@
+#!/usr/bin/env node
+// The command line and composition root: the only place that wires modules together.
+
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { configPathFrom } from '../config/config-path.js';
+import { checkConfigCommand, EX_CONFIG, EX_USAGE } from './cli/check-config.js';
+import { logCommand } from './cli/log.js';
+import { verifyLogCommand } from './cli/verify-log.js';
+import { exportCommand } from './cli/export.js';
+import { runCommand } from './cli/run.js';
+import { demoCommand } from './cli/demo.js';
+import { statusCommand } from './cli/status.js';
+import { restoreNowCommand } from './cli/restore-now.js';
+import { chargerCliCommand } from './cli/charger-entry.js';
+import { loadAgentConfig, profileFacts } from './compose.js';
+
+const USAGE = `usage: hcalcs-agent <command> [options]
+
+Commands:
+  run [--config PATH] [--dry-run]   run the agent (--dry-run: decide and log "would write", write nothing)
+  demo [--keep-running]             the built-in story: HAN emulator + charger simulator on loopback
+  status [--json]                   switches, boost, link, each charger's limit and why, delays, alarms
+  log [--limit N] [--kind K] [--json]   recent events from the event log
+  verify-log                        check the event log's hash chain
+  export [--format jsonl|csv] [--out FILE]   events with their hashes, as evidence
+  check-config [--config PATH]      validate the config; every problem as "path: message" (exit 78)
+  restore-now                       the owner cancels a pending restore delay
+  charger probe|read|set|failsafe-test --charger ID   field tools for one charger
+  version
+
+Most commands take --config PATH (default $HCALCS_CONFIG, else /etc/hcalcs-agent/config.yaml);
+log, verify-log and export also take --db PATH to read an event log directly.
+`;
+
+function version(): string {
+  // dist/agent/main.js and agent/main.ts sit at different depths below package.json.
+  for (const up of ['../../package.json', '../package.json']) {
+    const path = fileURLToPath(new URL(up, import.meta.url));
+    if (existsSync(path)) return (JSON.parse(readFileSync(path, 'utf8')) as { version: string }).version;
+  }
+  return 'unknown';
+}
+
+/** The event log a reading command opens: --db PATH, else the config's eventLog.path. */
+function eventLogPathFrom(argv: string[]): { ok: true; path: string; rest: string[] } | { ok: false; code: number } {
+  const i = argv.findIndex((a) => a === '--db' || a.startsWith('--db='));
+  if (i >= 0) {
+    const a = argv[i] as string;
+    const path = a === '--db' ? argv[i + 1] : a.slice('--db='.length);
+    if (!path) {
+      process.stderr.write('--db needs a file path\n');
+      return { ok: false, code: EX_USAGE };
+    }
+    const rest = [...argv.slice(0, i), ...argv.slice(i + (a === '--db' ? 2 : 1))];
+    return { ok: true, path, rest: stripConfig(rest) };
+  }
+  const where = configPathFrom(argv, process.env);
+  if (!where.ok) {
+    process.stderr.write(`${where.error}\n`);
+    return { ok: false, code: EX_USAGE };
+  }
+  const loaded = loadAgentConfig(where.path);
+  if (!loaded.ok) {
+    for (const p of loaded.problems) process.stderr.write(`${p}\n`);
+    return { ok: false, code: EX_CONFIG };
+  }
+  return { ok: true, path: loaded.config.eventLog.path, rest: where.rest };
+}
+
+function stripConfig(argv: string[]): string[] {
+  const where = configPathFrom(argv, {});
+  return where.ok ? where.rest : argv;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  const io = { out: process.stdout, err: process.stderr };
+  switch (command) {
+    case 'run':
+      return runCommand(rest);
+    case 'demo':
+      return demoCommand(rest);
+    case 'status':
+      return statusCommand(rest);
+    case 'restore-now':
+      return restoreNowCommand(rest);
+    case 'charger':
+      return chargerCliCommand(rest);
+    case 'check-config': {
+      const facts = profileFacts();
+      return checkConfigCommand(rest, { ...io, knownProfiles: facts.ids, profileLimits: facts.limits });
+    }
+    case 'log':
+    case 'verify-log':
+    case 'export': {
+      const where = eventLogPathFrom(rest);
+      if (!where.ok) return where.code;
+      const ctx = { eventLogPath: where.path, out: process.stdout };
+      if (command === 'log') return logCommand(where.rest, ctx);
+      if (command === 'verify-log') return verifyLogCommand(where.rest, ctx);
+      return exportCommand(where.rest, ctx);
+    }
+    case 'version':
+    case '--version':
+      process.stdout.write(`hcalcs-agent ${version()}\n`);
+      return 0;
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(USAGE);
+      return command === undefined ? EX_USAGE : 0;
+    default:
+      process.stderr.write(`unknown command ${JSON.stringify(command)}\n\n${USAGE}`);
+      return EX_USAGE;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`hcalcs-agent: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);
