@@ -154,7 +154,8 @@ export async function logCommand(argv: string[], ctx: CliContext): Promise<numbe
     const isTty = tty.isTTY === true;
     const width = values.wide === true ? null : isTty && typeof tty.columns === 'number' && tty.columns > 0 ? tty.columns : CONSOLE_WIDTH;
     // NO_COLOR (no-color.org) is what people set on consoles that show escapes literally.
-    const colour = isTty && (process.env.NO_COLOR ?? '') === '' && process.env.TERM !== 'dumb';
+    const env = ctx.env ?? process.env;
+    const colour = isTty && (env.NO_COLOR ?? '') === '' && env.TERM !== 'dumb';
     await write(ctx.out, formatTable(rows, { width, colour }));
     return 0;
   } catch (err) {

@@ -18,6 +18,8 @@ export interface CliContext {
   out: NodeJS.WritableStream;
   /** Diagnostics; standard error if absent. */
   err?: NodeJS.WritableStream;
+  /** For NO_COLOR and TERM; the process environment if absent. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export class UsageError extends Error {}
