@@ -2,7 +2,7 @@
 // (socat) reaches the agent's serial link, the core decides, and the charger's setpoint
 // register changes at an independent Modbus server (python3-pymodbus), over TCP (Alfen Eve)
 // and over RTU on a second pty (Heidelberg Energy Control, 19200 8E1 on the agent's side).
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { closeSync, constants, mkdtempSync, openSync, readSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -74,7 +74,7 @@ log:
   return path;
 }
 
-async function startAgent(t: Tap.Test, configPath: string): Promise<Agent> {
+async function startAgent(t: Test, configPath: string): Promise<Agent> {
   const loaded = loadAgentConfig(configPath);
   if (!loaded.ok) throw new Error(loaded.problems.join('\n'));
   const agent = buildAgent(loaded.config, { logger: pino({ level: 'silent' }), dryRun: false, seed: 7 });
@@ -86,7 +86,7 @@ async function startAgent(t: Tap.Test, configPath: string): Promise<Agent> {
 const at = (address: number) => (w: PeerWrite) => w.address === address;
 
 async function story(
-  t: Tap.Test,
+  t: Test,
   o: { han: PtyPair; peer: Peer; configPath: string; register: number; encode: (a: number) => number[] },
 ) {
   await startAgent(t, o.configPath);
