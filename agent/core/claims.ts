@@ -17,7 +17,7 @@ export type ClaimSource = 'switch' | 'link-fallback' | 'label' | 'boost' | 'owne
 export const PRIORITY: Record<ClaimSource, number> = {
   switch: 10,
   'link-fallback': 20,
-  label: 25,
+  label: 35,
   boost: 30,
   owner: 40,
   'site-cap': 50,

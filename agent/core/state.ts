@@ -160,8 +160,18 @@ export function initialState(config: CoreConfig, seed: number): CoreState {
   };
 }
 
+/** The state is plain JSON by contract, so a plain recursive copy is exact; it is several
+ *  times faster than structuredClone on many small objects, and step() copies every time. */
 export function cloneState(s: CoreState): CoreState {
-  return structuredClone(s);
+  return copyPlain(s);
+}
+
+function copyPlain<T>(v: T): T {
+  if (v === null || typeof v !== 'object') return v;
+  if (Array.isArray(v)) return v.map((x: unknown) => copyPlain(x)) as T;
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(v)) out[k] = copyPlain((v as Record<string, unknown>)[k]);
+  return out as T;
 }
 
 /** A light structural check of a saved state: enough to refuse garbage with a clear message. */

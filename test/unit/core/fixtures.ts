@@ -1,6 +1,7 @@
 // Shared builders for the core tests: a config, HAN messages, and a runner that feeds
 // inputs at explicit times (the fake clock is just numbers).
 
+import type { Test } from 'tap';
 import type { CoreConfig, Effect, Input } from '../../../agent/core/types.js';
 import type { HanMessage, SwitchCause, SwitchMessage } from '../../../drivers/han/messages.js';
 import { initialState, resume, step, type CoreState } from '../../../agent/core/index.js';
@@ -133,15 +134,6 @@ export interface Case {
   wake?: number;
 }
 
-interface TapLike {
-  test(name: string, fn: (t: TapLike) => void): unknown;
-  same(a: unknown, b: unknown, msg?: string): void;
-  match(a: unknown, b: unknown, msg?: string): void;
-  ok(a: unknown, msg?: string): void;
-  notOk(a: unknown, msg?: string): void;
-  equal(a: unknown, b: unknown, msg?: string): void;
-  end(): void;
-}
 
 function inOrder(have: string[], want: string[]): boolean {
   let i = 0;
@@ -149,7 +141,7 @@ function inOrder(have: string[], want: string[]): boolean {
   return i === want.length;
 }
 
-export function runTable(t: TapLike, cases: Case[]): void {
+export function runTable(t: Test, cases: Case[]): void {
   for (const c of cases) {
     t.test(c.name, (t) => {
       const config = makeConfig(c.config);
