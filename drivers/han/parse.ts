@@ -95,10 +95,14 @@ export function parseLine(line: string, options?: ParseOptions): ParseOutcome {
 
   let end = line.length;
   if (end > 0 && line.charCodeAt(end - 1) === CR) end--;
+  // The byte check also XORs every byte, so the checksum needs no second pass over the line.
+  let xorAll = 0;
   for (let i = 0; i < end; i++) {
     const c = line.charCodeAt(i);
     if (c < 0x20 || c > 0x7e) return reject('bad_byte');
+    xorAll ^= c;
   }
+  const bodyEnd = end;
 
   let start = 0;
   while (start < end && line.charCodeAt(start) === SPACE) start++;
@@ -112,8 +116,8 @@ export function parseLine(line: string, options?: ParseOptions): ParseOutcome {
     const lo = hexValue(line.charCodeAt(end - 1));
     if (hi >= 0 && lo >= 0) {
       // "every byte before the *": the whole line up to the star, leading spaces included.
-      let x = 0;
-      for (let i = 0; i < end - 3; i++) x ^= line.charCodeAt(i);
+      let x = xorAll;
+      for (let i = end - 3; i < bodyEnd; i++) x ^= line.charCodeAt(i);
       if (x !== ((hi << 4) | lo)) return reject('bad_checksum');
       end -= 3;
       while (end > start && line.charCodeAt(end - 1) === SPACE) end--;

@@ -74,7 +74,23 @@ async function reader() {
   r.destroy();
 }
 
-console.log(`node ${process.version}`);
+async function memory() {
+  // 1e6 lines through the reader and the parser: memory before and after (no growth expected).
+  const block = Buffer.from(valid.map((l) => l + '\n').join('').repeat(125), 'latin1'); // 1000 lines
+  const r = createLineReader((l) => parseLine(l));
+  const snap = () => {
+    globalThis.gc?.();
+    const m = process.memoryUsage();
+    return `rss ${(m.rss / 1048576).toFixed(1)} MiB heap ${(m.heapUsed / 1048576).toFixed(1)} MiB`;
+  };
+  for (let i = 0; i < 50; i++) await new Promise((res) => r.input.write(block, res));
+  const before = snap();
+  for (let i = 0; i < 1000; i++) await new Promise((res) => r.input.write(block, res));
+  console.log(`${'1e6 lines, memory'.padEnd(34)} before: ${before}; after: ${snap()}${globalThis.gc ? '' : ' (run with --expose-gc for settled figures)'}`);
+  r.destroy();
+}
+
+console.log(`node ${process.version}, load average ${(await import('node:os')).loadavg().map((x) => x.toFixed(1)).join(' ')}`);
 run('valid lines (doc examples)', valid, 3_000_000);
 run('invalid / ignored lines', invalid, 3_000_000);
 run('SWITCH, full, with checksum', [valid[0]], 3_000_000);
@@ -84,3 +100,4 @@ const f0 = process.hrtime.bigint();
 for (let i = 0; i < 1_000_000; i++) fsink += formatLine('SWITCH', { idx: 2, state: 'open', cause: 'dno', seq: i & 0xffff }, { checksum: true }).length;
 console.log(`${'formatLine SWITCH with checksum'.padEnd(34)} ${Math.round(1e6 / Number(process.hrtime.bigint() - f0) * 1e9).toLocaleString('en-GB').padStart(12)} lines/s  (sink ${fsink % 10})`);
 await reader();
+await memory();

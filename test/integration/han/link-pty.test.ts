@@ -2,6 +2,10 @@
 // the HAN module behind it): READ on connect, lines written at the far end arrive parsed, a bad
 // line is rejected without stopping the link, the far end vanishing brings the link down.
 import t from 'tap';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { pino } from 'pino';
 import { SerialPort } from 'serialport';
 import { HanLink, type HanLine } from '../../../drivers/han/link.js';
@@ -92,4 +96,55 @@ t.test('over a pty against the meter emulator: the full state arrives after conn
   t.same(verbs.slice(-7), ['SWITCH', 'LABEL', 'SWITCH', 'LABEL', 'END', 'BOOSTCFG', 'END']);
   t.same(link.stats().linesRejected, {}, 'every checksum valid');
   t.same(emu.received.map((r) => r.outcome.kind), ['ignored', 'ignored']);
+});
+
+/** A socat pty pair at fixed paths, so the same device path can vanish and come back. */
+async function socatAt(a: string, b: string): Promise<ChildProcess> {
+  const proc = spawn('socat', [`pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], { stdio: 'ignore' });
+  await until(() => existsSync(a) && existsSync(b), 'socat links');
+  return proc;
+}
+
+async function stop(proc: ChildProcess): Promise<void> {
+  if (proc.exitCode !== null || proc.signalCode !== null) return;
+  await new Promise<void>((r) => {
+    proc.once('exit', () => r());
+    proc.kill('SIGTERM');
+  });
+}
+
+t.test('the adapter is plugged in after start, unplugged and plugged in again: up, down, up, READ each time', needs('socat'), async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'hcalcs-han-replug-'));
+  const a = join(dir, 'ttyUSB0');
+  const b = join(dir, 'meter');
+  const link = new HanLink({ port: a, serial, requireChecksum: false, sendChecksum: false, reconnect: { initialMs: 10, maxMs: 40 }, logger });
+  const procs: ChildProcess[] = [];
+  const emus: MeterEmulator[] = [];
+  t.teardown(async () => {
+    await link.close();
+    for (const e of emus) await e.close();
+    for (const p of procs) await stop(p);
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const events: string[] = [];
+  link.on('up', () => events.push('up'));
+  link.on('down', () => events.push('down'));
+  link.start();
+  await until(() => link.stats().connectFailures >= 2, 'failed opens while nothing is plugged in');
+  t.same(events, []);
+
+  for (let round = 1; round <= 2; round++) {
+    const proc = await socatAt(a, b);
+    procs.push(proc);
+    const emu = new MeterEmulator({ heartbeatMs: 0 });
+    emus.push(emu);
+    await emu.openSerial(b, serial);
+    await until(() => emu.received.length === 2, `READs, round ${round}`);
+    t.same(emu.received.map((r) => r.raw), ['READ what=switches', 'READ what=boost'], `round ${round}: READ on connect`);
+    await emu.close();
+    await stop(proc);
+    await until(() => events.length === 2 * round, `down, round ${round}`);
+  }
+  t.same(events, ['up', 'down', 'up', 'down']);
+  t.equal(link.stats().reconnects, 1);
 });

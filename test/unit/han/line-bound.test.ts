@@ -126,3 +126,33 @@ t.test('LineBound alone: exact bytes passed around the limit', async (t) => {
     bound.destroy();
   }
 });
+
+t.test('property: random lines in random chunks give the outcomes of parsing each line alone', async (t) => {
+  const { default: fc } = await import('fast-check');
+  const lineArb = fc.oneof(
+    fc.constantFrom('HB seq=43*77', 'SWITCH idx=2 state=open', 'BOOST action=press*21', '', 'LABEL idx=2 text="a b"', 'X'.repeat(300)),
+    fc.string({ maxLength: 40 }).map((s) => s.replace(/\n/g, ' ')),
+    fc.integer({ min: 250, max: 700 }).map((n) => 'Y'.repeat(n)),
+  );
+  await fc.assert(
+    fc.asyncProperty(fc.array(lineArb, { maxLength: 12 }), fc.array(fc.integer({ min: 1, max: 97 }), { minLength: 1, maxLength: 8 }), async (lines, sizes) => {
+      const data = Buffer.from(lines.map((l) => l + '\n').join(''), 'latin1');
+      const chunks: Buffer[] = [];
+      for (let off = 0, k = 0; off < data.length; k++) {
+        const n = sizes[k % sizes.length] ?? 1;
+        chunks.push(data.subarray(off, off + n));
+        off += n;
+      }
+      const { lines: got, maxBuffered } = await feed(chunks);
+      // What each line should come to; the splitter drops empty lines, which parse as empty anyway.
+      const expected = lines
+        .map((l) => Buffer.from(l, 'latin1').toString('latin1'))
+        .map((l) => parseLine(l))
+        .filter((o) => o.kind !== 'empty');
+      const actual = got.map((l) => parseLine(l)).filter((o) => o.kind !== 'empty');
+      return JSON.stringify(actual) === JSON.stringify(expected) && maxBuffered <= MAX_LINE_BYTES;
+    }),
+    { numRuns: 300 },
+  );
+  t.pass('300 random inputs');
+});
