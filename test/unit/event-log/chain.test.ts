@@ -2,7 +2,7 @@ import t from 'tap';
 import Database from 'better-sqlite3';
 import { GENESIS_HASH, canonicalPreimage, chainHash } from '../../../agent/event-log/chain.js';
 import { openEventLogStore } from '../../../agent/event-log/store.js';
-import { T0, tempLog } from './helpers.js';
+import { T0, tempLog } from './fixtures/helpers.js';
 
 // Known answers computed outside this code (Python hashlib over the encoding documented in
 // chain.ts), so a change to the encoding cannot pass by changing both sides at once.

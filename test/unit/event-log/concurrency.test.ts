@@ -3,9 +3,9 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { openEventLogStore } from '../../../agent/event-log/store.js';
-import { tempLog } from './helpers.js';
+import { tempLog } from './fixtures/helpers.js';
 
-const CHILD = fileURLToPath(new URL('./writer-child.ts', import.meta.url));
+const CHILD = fileURLToPath(new URL('./fixtures/writer-child.ts', import.meta.url));
 // The child needs the same TypeScript loader tap gave this process.
 const LOADER_ARGS = process.execArgv.filter((a) => a.includes('typescript'));
 

@@ -1,11 +1,11 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { exportCommand } from '../../../agent/cli/export.js';
-import { Sink, tempLog } from './helpers.js';
+import { Sink, tempLog } from './fixtures/helpers.js';
 
-function seeded(t: Parameters<Parameters<typeof t.test>[1]>[0]) {
+function seeded(t: Test) {
   const { log, path, clock } = tempLog(t);
   log.append({ kind: 'agent.start', data: { version: '0.1.0' } });
   clock.advance(1000);

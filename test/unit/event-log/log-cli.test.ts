@@ -1,13 +1,13 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { logCommand, summarizeData } from '../../../agent/cli/log.js';
 import { verifyLogCommand } from '../../../agent/cli/verify-log.js';
 import type { EventRow } from '../../../agent/event-log/types.js';
 import Database from 'better-sqlite3';
-import { Sink, T0, tempLog } from './helpers.js';
+import { Sink, T0, tempLog } from './fixtures/helpers.js';
 
-function seeded(t: Parameters<Parameters<typeof t.test>[1]>[0]) {
+function seeded(t: Test) {
   const { log, path, clock } = tempLog(t);
   log.append({ kind: 'agent.start', data: { version: '0.1.0', dryRun: false } });
   clock.advance(2_000);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { GENESIS_HASH, chainHash } from '../../../agent/event-log/chain.js';
 import { LATEST_VERSION, MIGRATIONS, migrate, schemaVersion } from '../../../agent/event-log/migrations.js';
 import { openEventLogStore } from '../../../agent/event-log/store.js';
-import { T0 } from './helpers.js';
+import { T0 } from './fixtures/helpers.js';
 
 function tables(db: Database.Database): string[] {
   return (db.prepare("SELECT name FROM sqlite_master WHERE type IN ('table', 'trigger', 'index') AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as Array<{ name: string }>).map(

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { openEventLog, openEventLogStore } from '../../../agent/event-log/store.js';
 import type { EventInput } from '../../../agent/event-log/types.js';
-import { T0, tempLog } from './helpers.js';
+import { T0, tempLog } from './fixtures/helpers.js';
 
 t.test('append round trip: fields, UTC time, the injected clock', async (t) => {
   const { log, clock } = tempLog(t);
