@@ -262,37 +262,66 @@ class ProfileDriver implements ProfileCharger {
     return null;
   }
 
+  /**
+   * Reads several registers in as few requests as the bus allows: runs of contiguous
+   * registers in one table become one request (an RS-485 line with Heidelberg's 100 ms
+   * inter-frame delay pays per request). Gaps are never read: a charger may refuse them.
+   */
+  private async readMany(specs: RegisterSpec[]): Promise<number[][]> {
+    const max = this.profile.quirks?.maxRegistersPerRead ?? 125;
+    const order = specs.map((spec, i) => ({ spec, i })).sort((a, b) => a.spec.table.localeCompare(b.spec.table) || a.spec.address - b.spec.address);
+    const out: number[][] = new Array<number[]>(specs.length);
+    let block: Array<{ spec: RegisterSpec; i: number }> = [];
+    const flush = async (): Promise<void> => {
+      if (block.length === 0) return;
+      const first = block[0]!.spec;
+      const end = Math.max(...block.map((b) => b.spec.address + registerCount(b.spec)));
+      const regs = await this.bus.read(this.device, first.table, first.address, end - first.address);
+      for (const b of block) out[b.i] = regs.slice(b.spec.address - first.address, b.spec.address - first.address + registerCount(b.spec));
+      block = [];
+    };
+    for (const item of order) {
+      const first = block[0]?.spec;
+      const end = block.length ? Math.max(...block.map((b) => b.spec.address + registerCount(b.spec))) : 0;
+      const fits = first !== undefined && item.spec.table === first.table && item.spec.address <= end
+        && Math.max(end, item.spec.address + registerCount(item.spec)) - first.address <= max;
+      if (!fits) await flush();
+      block.push(item);
+    }
+    await flush();
+    return out;
+  }
+
   async read(): Promise<ChargerReading> {
     const st = this.profile.status;
-    const raw = decode(st.register, await this.readSpec(st.register));
+    const m = this.profile.measurements;
+    const limitSpec = this.profile.appliedLimit ?? (this.profile.setpoint.readable ? this.profile.setpoint.register : undefined);
+    const specs: RegisterSpec[] = [st.register];
+    const at = (spec: RegisterSpec | undefined): number => (spec ? specs.push(spec) - 1 : -1);
+    const iCharging = at(st.charging?.register);
+    const iCurrents = (m?.currentsA ?? []).map((spec) => at(spec));
+    const iPower = at(m?.powerW);
+    const iLimit = at(limitSpec);
+    const regs = await this.readMany(specs);
+    const raw = decode(st.register, regs[0]!);
     const key = typeof raw === 'number' ? String(raw) : raw;
     let vehicleState: VehicleState = st.map[key] ?? 'unknown';
-    let charging: boolean | undefined = st.chargingValues ? st.chargingValues.includes(key) : undefined;
-    if (charging === undefined) charging = vehicleState === 'C' || vehicleState === 'D';
-    if (st.charging) {
-      const c = decodeNumber(st.charging.register, await this.readSpec(st.charging.register));
-      if (st.charging.values.includes(c)) {
-        charging = true;
-        if (vehicleState === 'B' || vehicleState === 'A') vehicleState = 'C';
-      }
+    let charging: boolean = st.chargingValues ? st.chargingValues.includes(key) : vehicleState === 'C' || vehicleState === 'D';
+    if (st.charging && st.charging.values.includes(decodeNumber(st.charging.register, regs[iCharging]!))) {
+      charging = true;
+      if (vehicleState === 'B' || vehicleState === 'A') vehicleState = 'C';
     }
     const reading: ChargerReading = { vehicleState, charging };
-    const m = this.profile.measurements;
-    if (m?.currentsA) {
-      const currents: number[] = [];
-      for (const spec of m.currentsA) currents.push(decodeNumber(spec, await this.readSpec(spec)));
+    if (iCurrents.length > 0) {
+      const currents = iCurrents.map((i) => decodeNumber(specs[i]!, regs[i]!));
       // A charger without a meter reports a "missing" pattern: then it measures nothing.
       if (currents.every((c) => Number.isFinite(c))) reading.currentsA = currents;
     }
-    if (m?.powerW) {
-      const powerW = decodeNumber(m.powerW, await this.readSpec(m.powerW));
+    if (iPower >= 0) {
+      const powerW = decodeNumber(specs[iPower]!, regs[iPower]!);
       if (Number.isFinite(powerW)) reading.powerW = powerW;
     }
-    if (this.profile.appliedLimit) {
-      reading.appliedLimitA = decodeNumber(this.profile.appliedLimit, await this.readSpec(this.profile.appliedLimit));
-    } else if (this.profile.setpoint.readable) {
-      reading.appliedLimitA = decodeNumber(this.profile.setpoint.register, await this.readSpec(this.profile.setpoint.register));
-    }
+    if (iLimit >= 0) reading.appliedLimitA = decodeNumber(specs[iLimit]!, regs[iLimit]!);
     return reading;
   }
 

@@ -62,8 +62,7 @@ export class SimulatedCharger {
   failsafeCurrentA: number;
   timeoutMs: number | null;
   lastKeepAliveMs: number;
-  /** When the failsafe took over, null while the master is in charge. */
-  fallbackSinceMs: number | null = null;
+  private fallbackAtMs: number | null = null;
   reboots = 0;
   private readonly holding = new Map<number, number>();
   private readonly input = new Map<number, number>();
@@ -119,7 +118,7 @@ export class SimulatedCharger {
     // SimpleEVSE's "current after boot" of 32 A).
     else a = sp.maxA;
     this.setpointA = a;
-    this.fallbackSinceMs = null;
+    this.fallbackAtMs = null;
     this.lastKeepAliveMs = this.now();
     if (sp.readable) this.store(sp.register, a);
     this.limitChanged(this.now());
@@ -131,17 +130,23 @@ export class SimulatedCharger {
     this.powerOn(this.setpointA);
   }
 
+  /** When the failsafe took over, null while the master is in charge. */
+  get fallbackSinceMs(): number | null {
+    this.evaluate(this.now());
+    return this.fallbackAtMs;
+  }
+
   /** The limit the charger signals to the car now. */
   effectiveLimitA(atMs = this.now()): number {
     this.evaluate(atMs);
-    const a = this.fallbackSinceMs !== null ? this.failsafeCurrentA : (this.setpointA ?? 0);
+    const a = this.fallbackAtMs !== null ? this.failsafeCurrentA : (this.setpointA ?? 0);
     return Math.min(a, this.profile.setpoint.maxA);
   }
 
   private evaluate(atMs: number): void {
-    if (this.fallbackSinceMs === null && this.timeoutMs !== null && atMs - this.lastKeepAliveMs > this.timeoutMs) {
-      this.fallbackSinceMs = this.lastKeepAliveMs + this.timeoutMs;
-      this.limitChanged(this.fallbackSinceMs);
+    if (this.fallbackAtMs === null && this.timeoutMs !== null && atMs - this.lastKeepAliveMs > this.timeoutMs) {
+      this.fallbackAtMs = this.lastKeepAliveMs + this.timeoutMs;
+      this.limitChanged(this.fallbackAtMs);
     }
   }
 
@@ -153,7 +158,7 @@ export class SimulatedCharger {
     const wasDrawing = atMs - this.changedAtMs >= this.carDelayMs ? this.drawToA : this.drawFromA;
     this.drawFromA = wasDrawing;
     this.changedAtMs = atMs;
-    const a = this.fallbackSinceMs !== null ? this.failsafeCurrentA : (this.setpointA ?? 0);
+    const a = this.fallbackAtMs !== null ? this.failsafeCurrentA : (this.setpointA ?? 0);
     this.drawToA = this.drawFor(Math.min(a, this.profile.setpoint.maxA));
   }
 
@@ -245,7 +250,7 @@ export class SimulatedCharger {
       if (!ok) throw modbusError(3, `setpoint ${a} A out of range`);
       this.evaluate(at);
       this.setpointA = a;
-      this.fallbackSinceMs = null;
+      this.fallbackAtMs = null;
       if (p.keepAlive.kind === 'rewrite-setpoint') this.lastKeepAliveMs = at;
       this.limitChanged(at);
     }

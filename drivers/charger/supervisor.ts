@@ -50,6 +50,8 @@ export interface SupervisorOptions {
   readBackPeriodMs?: number;
   /** Background reconnect: first wait, doubling up to the cap. Default 1 s .. 60 s. */
   reconnect?: { initialMs: number; maxMs: number };
+  /** How often a keep-alive period also takes a full reading (status, currents); default 10 s. */
+  readingPeriodMs?: number;
   /** Consecutive failed periodic cycles before the charger counts as disconnected; default 3. */
   maxFailedCycles?: number;
   onEvent?: SupervisorEvent;
@@ -244,18 +246,23 @@ export class ChargerSupervisor {
     }, this.periodMs());
   }
 
-  /** One keep-alive period: keep-alive, read-back (heal), reading. */
+  /** One keep-alive period: keep-alive, read-back (heal), and a reading when one is due. */
   private async tick(): Promise<void> {
     if (this.closed || !this.connected) return;
     let failed = false;
+    const healing = !this.options.dryRun && this.desired !== null && !this.writing;
+    // Where any request feeds the watchdog, the read-back below is the keep-alive.
+    const profile = this.charger.profile;
+    const pollKind = profile.keepAlive.kind === 'poll';
+    const healReads = healing && (profile.setpoint.readable || profile.appliedLimit !== undefined);
     try {
-      if (!this.options.dryRun || this.charger.profile.keepAlive.kind === 'poll') await this.charger.keepAlive();
+      if (!(pollKind && healReads) && (!this.options.dryRun || pollKind)) await this.charger.keepAlive();
     } catch (err) {
       failed = true;
       this.emit('charger.keepalive.error', this.id, { error: this.errorText(err) });
       if (this.lostConnection(err)) return;
     }
-    if (!this.options.dryRun && this.desired !== null && !this.writing) {
+    if (healing) {
       try {
         await this.heal();
       } catch (err) {
@@ -264,12 +271,15 @@ export class ChargerSupervisor {
         if (this.lostConnection(err)) return;
       }
     }
-    try {
-      this.noteReading(await this.charger.read());
-    } catch (err) {
-      failed = true;
-      this.emit('charger.read.error', this.id, { error: this.errorText(err), during: 'read' });
-      if (this.lostConnection(err)) return;
+    const due = this.lastReadingAtMs === null || this.clock.now() - this.lastReadingAtMs >= (this.options.readingPeriodMs ?? 10_000);
+    if (due && this.verification.status !== 'pending') {
+      try {
+        this.noteReading(await this.charger.read());
+      } catch (err) {
+        failed = true;
+        this.emit('charger.read.error', this.id, { error: this.errorText(err), during: 'read' });
+        if (this.lostConnection(err)) return;
+      }
     }
     this.failedCycles = failed ? this.failedCycles + 1 : 0;
     if (this.failedCycles >= (this.options.maxFailedCycles ?? 3)) {

@@ -27,7 +27,7 @@ class FakeCharger implements ProfileCharger {
   private fromA = 0;
   private changedAt = 0;
   connectFailures = 0;
-  disconnectOnKeepAlive = false;
+  dropNextRequest = false;
   measures = true;
   readonly calls: Array<{ at: number; what: string }> = [];
   constructor(private readonly clock: FakeClock) {}
@@ -57,8 +57,15 @@ class FakeCharger implements ProfileCharger {
     this.setpointA = limitA;
     return { ok: true, limitA, readBackA: limitA, durationMs: 3 };
   }
+  private maybeDrop(): void {
+    if (this.dropNextRequest) {
+      this.dropNextRequest = false;
+      throw new BusError('Port Not Open', 'disconnected');
+    }
+  }
   async readLimitA(): Promise<{ valueA: number; kind: 'setpoint' }> {
     this.note('read-limit');
+    this.maybeDrop();
     return { valueA: this.setpointA ?? 0, kind: 'setpoint' };
   }
   async read(): Promise<ChargerReading> {
@@ -69,10 +76,7 @@ class FakeCharger implements ProfileCharger {
   }
   async keepAlive(): Promise<void> {
     this.note('keepalive');
-    if (this.disconnectOnKeepAlive) {
-      this.disconnectOnKeepAlive = false;
-      throw new BusError('Port Not Open', 'disconnected');
-    }
+    this.maybeDrop();
   }
   reboot(): void {
     this.setpointA = 0;
@@ -240,7 +244,7 @@ t.test('connection loss: disconnected, reconnect, limit rewritten', async (t) =>
   await run(0);
   await sup.setLimit(7, 'x');
   await run(1000);
-  charger.disconnectOnKeepAlive = true;
+  charger.dropNextRequest = true;
   await run(5000);
   t.ok(kinds().includes('charger.disconnected'));
   t.equal(charger.calls.filter((c) => c.what === 'connect').length, 2);
