@@ -18,6 +18,8 @@ export interface PeerUnitSpec {
   input?: RegisterValues;
   coils?: RegisterValues;
   discrete?: RegisterValues;
+  /** Registers the charger derives from a written span (an applied limit from the setpoint). */
+  mirrors?: Array<{ from: { table?: PeerTable; address: number }; to: { table?: PeerTable; address: number }; count?: number }>;
 }
 
 export interface WatchdogSpec {

@@ -1,6 +1,7 @@
 // One shipped charger profile wired to the pymodbus peer: TCP profiles on loopback, RTU
 // profiles on a socat pty opened at the profile's own serial settings (the peer's end runs
 // parity N, which a pty does not care about). Expectations come from struct-oracle.ts.
+import { createServer } from 'node:net';
 import { pino } from 'pino';
 import type { ChargerConfig, RtuTransport, TcpTransport } from '../../config/types.js';
 import { BusRegistry, type BackoffOptions, type ModbusBus } from '../../drivers/charger/bus.js';
@@ -134,4 +135,29 @@ export function readFc(spec: RegisterSpec): 3 | 4 {
 
 export function sleepMs(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+/** The fields of a BusError (or any error) the tests compare. */
+export function busError(err: unknown): { code?: string; modbusCode?: number; message: string } {
+  const e = err as { code?: string; modbusCode?: number; message: string };
+  return { code: e.code, modbusCode: e.modbusCode, message: e.message };
+}
+
+/** Polls probe until it returns something or the time is up. */
+export async function waitUntil<T>(probe: () => T | undefined, timeoutMs: number): Promise<T | undefined> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const v = probe();
+    if (v !== undefined || Date.now() > until) return v;
+    await sleepMs(20);
+  }
+}
+
+/** A loopback port nobody listens on (for connection-refused tests). */
+export async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
 }

@@ -225,6 +225,21 @@ t.test('TCP: watchdog emulation falls back when keep-alive writes stop', needs('
   t.same(await peer.readRegisters(1, 'holding', 5004, 1), [0]);
 });
 
+t.test('TCP: a mirror derives a register from a written span, and reboot restores both', needs('pymodbus'), async (t) => {
+  const peer = await startPeer(t, {
+    units: { 255: { input: { 1100: 32 }, mirrors: [{ from: { table: 'holding', address: 5004 }, to: { table: 'input', address: 1100 } }] } },
+  });
+  const c = await tcpClient(t, peer.port, 255);
+  t.same((await c.readInputRegisters(1100, 1)).data, [32], 'applied limit before any write');
+  await c.writeRegister(5005, 7);
+  t.same((await c.readInputRegisters(1100, 1)).data, [32], 'a write next to the span does not mirror');
+  await c.writeRegisters(5003, [1, 10]);
+  t.same((await c.readInputRegisters(1100, 1)).data, [10], 'a write overlapping the span mirrors it');
+  await peer.reboot();
+  t.same(await peer.readRegisters(255, 'input', 1100, 1), [32], 'reboot: the charger applies its own maximum again');
+  await t.rejects(startPymodbusPeer({ units: { 1: { mirrors: [{ from: {}, to: { address: 1 } }] } } as never }), /mirrors\[0\]: needs/);
+});
+
 t.test('bad specs and commands get clear errors', needs('pymodbus'), async (t) => {
   const cases: Array<{ spec: unknown; want: RegExp }> = [
     { spec: { units: {} }, want: /units: expected an object/ },
