@@ -8,6 +8,7 @@ import { loadProfiles } from '../../../drivers/charger/profile.js';
 import { BusError } from '../../../drivers/charger/bus.js';
 import { ChargerSupervisor, type SupervisorOptions } from '../../../drivers/charger/supervisor.js';
 import { FakeClock } from './fake-clock.js';
+import type { ChargerPort } from '../../../agent/runtime.js';
 
 const logger = pino({ level: 'silent' });
 const heidelberg = loadProfiles().get('heidelberg-energy-control')!;
@@ -269,6 +270,9 @@ t.test('dry run records "would write" and writes nothing', async (t) => {
 
 t.test('close stops every timer', async (t) => {
   const { clock, sup, run } = setup();
+  // The runtime drives chargers through its ChargerPort: the supervisor must satisfy it.
+  const port: ChargerPort = sup;
+  t.equal(port.id, 'c1');
   sup.start();
   await run(0);
   await sup.setLimit(6, 'x');
