@@ -65,7 +65,8 @@ interface Prepared {
 }
 
 function prepareInput(e: EventInput, index: number, clock: () => number): Prepared {
-  const where = `event ${index}${typeof e?.kind === 'string' ? ` (${e.kind})` : ''}`;
+  // Built only on the error path: this runs for every event appended.
+  const where = { toString: () => `event ${index}${typeof e?.kind === 'string' ? ` (${e.kind})` : ''}` };
   if (e === null || typeof e !== 'object') throw new TypeError(`${where}: not an object`);
   if (typeof e.kind !== 'string' || !KIND.test(e.kind)) {
     throw new TypeError(`${where}: kind must be 1-64 printable ASCII characters without spaces, got ${JSON.stringify(e.kind)}`);
@@ -325,10 +326,35 @@ export function openEventLogStore(path: string, options: OpenOptions = {}): Even
     return appendTx.immediate(prepared);
   }
 
+  // Distinct kinds under a prefix by index seeks (one per kind, not one per row).
+  const stmtKindsUnder = db.prepare<[{ lo: string; hi: string }], { kind: string }>(`
+    WITH RECURSIVE k(kind) AS (
+      SELECT (SELECT min(kind) FROM events WHERE kind >= @lo AND kind < @hi)
+      UNION ALL
+      SELECT (SELECT min(kind) FROM events WHERE kind > k.kind AND kind < @hi) FROM k WHERE k.kind IS NOT NULL
+    )
+    SELECT kind FROM k WHERE kind IS NOT NULL`);
+
   function query(q: EventQuery = {}): EventRow[] {
-    const { sql, key, params } = whereClause(q);
     if (q.limit !== undefined) {
       if (!Number.isSafeInteger(q.limit) || q.limit < 0) throw new RangeError(`limit must be a non-negative integer, got ${q.limit}`);
+    }
+    if (q.kindPrefix !== undefined && q.kind === undefined && q.limit !== undefined) {
+      // "newest n under a prefix": a range on the kind index would have to sort every matching
+      // row by id (seconds at 1e6 rows when the prefix is common), and a backwards rowid scan
+      // crawls when it is rare. Instead take the newest n of each kind under the prefix (few
+      // kinds, each served in id order by the index) and merge.
+      const limit = q.limit;
+      const { kindPrefix: prefix, ...rest } = q;
+      const merged = stmtKindsUnder
+        .all({ lo: prefix, hi: prefixUpper(prefix) })
+        .flatMap(({ kind }) => query({ ...rest, kind, limit }))
+        .sort((a, b) => b.id - a.id)
+        .slice(0, limit);
+      return merged.reverse();
+    }
+    const { sql, key, params } = whereClause(q);
+    if (q.limit !== undefined) {
       // Newest first with LIMIT lets SQLite stop after n rows; reversed for the caller.
       const s = cached(`L${key}`, `SELECT ${COLUMNS} FROM events ${sql} ORDER BY id DESC LIMIT ?`, true);
       const rows = (s.all(...params, q.limit) as RawRow[]).map(rowFromRaw);
