@@ -160,18 +160,36 @@ export function initialState(config: CoreConfig, seed: number): CoreState {
   };
 }
 
-/** The state is plain JSON by contract, so a plain recursive copy is exact; it is several
- *  times faster than structuredClone on many small objects, and step() copies every time. */
-export function cloneState(s: CoreState): CoreState {
-  return copyPlain(s);
+function copyRecord<T>(r: Record<string, T>, f: (v: T) => T): Record<string, T> {
+  const out: Record<string, T> = {};
+  for (const k of Object.keys(r)) out[k] = f(r[k] as T);
+  return out;
 }
 
-function copyPlain<T>(v: T): T {
-  if (v === null || typeof v !== 'object') return v;
-  if (Array.isArray(v)) return v.map((x: unknown) => copyPlain(x)) as T;
-  const out: Record<string, unknown> = {};
-  for (const k of Object.keys(v)) out[k] = copyPlain((v as Record<string, unknown>)[k]);
-  return out as T;
+/** A copy written out field by field: step() copies on every call and this is several times
+ *  faster than structuredClone. The purity property test fails if a nested object is missed. */
+export function cloneState(s: CoreState): CoreState {
+  return {
+    ...s,
+    switches: copyRecord(s.switches, (r) => ({ ...r, signal: { ...r.signal } })),
+    labels: copyRecord(s.labels, (l) => ({ ...l })),
+    labelAlarms: copyRecord(s.labelAlarms, (a) => ({ ...a })),
+    devMismatch: copyRecord(s.devMismatch, (m) => ({ ...m })),
+    boost: {
+      ...s.boost,
+      loads: s.boost.loads === null ? null : [...s.boost.loads],
+      active: copyRecord(s.boost.active, (g) => ({ ...g })),
+      denials: copyRecord(s.boost.denials, (d) => ({ ...d })),
+    },
+    link: { ...s.link },
+    read: { ...s.read, labelsSeen: [...s.read.labelsSeen] },
+    chargers: copyRecord(s.chargers, (c) => ({
+      ...c,
+      restore: c.restore === null ? null : { ...c.restore },
+      ramp: c.ramp === null ? null : { ...c.ramp },
+    })),
+    counters: { ...s.counters, rejectedByReason: { ...s.counters.rejectedByReason }, ignoredByVerb: { ...s.counters.ignoredByVerb } },
+  };
 }
 
 /** A light structural check of a saved state: enough to refuse garbage with a clear message. */

@@ -138,6 +138,11 @@ export function step(config: CoreConfig, state: CoreState, input: Input, nowMs: 
   const s = cloneState(state);
   const ctx = newCtx(nowMs);
   reconcileChargers(config, s);
+  if (s.lastStepMs !== null && nowMs < s.lastStepMs) {
+    // The shell's wall clock went back (an NTP step, an RTC-less boot): timers keep their wall
+    // times, so waits stretch by the jump. Recorded so the log explains a late stale or restore.
+    emitEvent(ctx, 'core.clock-back', { fromMs: s.lastStepMs, toMs: nowMs, byMs: s.lastStepMs - nowMs });
+  }
   if (s.startedMs === null) {
     s.startedMs = nowMs;
     s.link.livenessFromMs = nowMs;

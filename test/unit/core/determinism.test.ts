@@ -25,7 +25,7 @@ t.test(`the same inputs at the same times give the same effects and states (${RU
     }),
     { numRuns: RUNS, seed: SEED },
   );
-  t.pass('deterministic');
+  t.pass(`deterministic (seed ${SEED})`);
   t.end();
 });
 
@@ -44,6 +44,6 @@ t.test(`step leaves the state it was given untouched and the new one is plain JS
     }),
     { numRuns: Math.ceil(RUNS / 4), seed: SEED },
   );
-  t.pass('pure');
+  t.pass(`pure (seed ${SEED})`);
   t.end();
 });

@@ -134,3 +134,34 @@ t.test('counters count lines ok, rejected by reason, ignored by verb', async (t)
     readsRequested: 2,
   });
 });
+
+t.test('fallback reduced keeps an open switch reduced, and reduces a binding never heard of', async (t) => {
+  const { makeConfig, run, limits } = await import('./fixtures.js');
+  const config = makeConfig({
+    chargers: [
+      { id: 'c1', minCurrentA: 6, maxCurrentA: 32, allowPause: false },
+      { id: 'c2', minCurrentA: 6, maxCurrentA: 16, allowPause: false },
+    ],
+    bindings: [
+      { switchIdx: 2, chargerIds: ['c1'], reducedCurrentA: 8 },
+      { switchIdx: 5, chargerIds: ['c2'], reducedCurrentA: 10 },
+    ],
+    link: { fallback: 'reduced' },
+  });
+  const r = run(config, [
+    [0, sw(2, 'open')],
+    [61 * S, { type: 'tick' }],
+    [60 * S + 10 * MIN, { type: 'tick' }],
+  ]);
+  t.same(r.all.map(limits), [{ c1: 8, c2: 16 }, {}, { c2: 10 }]);
+  t.match(r.state.chargers['c2']?.explanation, /^10 A <- link stale since 12:01:00Z, hold ended 12:11:00Z: fallback reduced for switch 5 \(state never known\)$/);
+});
+
+t.test('a clock that goes back is recorded', async (t) => {
+  const { makeConfig, run, kinds } = await import('./fixtures.js');
+  const r = run(makeConfig(), [
+    [10 * S, hb()],
+    [5 * S, hb()],
+  ]);
+  t.ok(kinds(r.effects).includes('core.clock-back'));
+});

@@ -32,6 +32,6 @@ t.test(`a silent link with fallback normal ends every switch cap (${RUNS} runs)`
     }),
     { numRuns: RUNS, seed: SEED },
   );
-  t.pass('charging resumes');
+  t.pass(`charging resumes (seed ${SEED})`);
   t.end();
 });
