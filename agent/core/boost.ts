@@ -56,7 +56,8 @@ export function onBoostPress(config: CoreConfig, state: CoreState, ctx: Ctx): vo
       { idx, untilMs, periodMin, renewed, bound: bound.includes(idx), liftsOpen: rule.lifts, rule: rule.rule },
       { switchIdx: idx },
     );
-    for (const id of chargersOfIdx(config, state, idx)) exempt(ctx, id, 'boost', `boost on switch ${idx}`);
+    // Only a boost that lifts something speaks for the consumer's wish to charge now.
+    if (rule.lifts) for (const id of chargersOfIdx(config, state, idx)) exempt(ctx, id, 'boost', `boost on switch ${idx}`);
   }
   for (const idx of bound) {
     if (!loads.includes(idx)) deny(state, idx, `switch ${idx} not on the Boost Button`, ctx);

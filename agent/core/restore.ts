@@ -4,7 +4,7 @@
 //   seeded generator in the state, so it survives a restart), then steps up by ramp.stepA
 //   every ramp.intervalMs if a ramp is configured, else in one step. While a restore is
 //   pending its due time never moves, whatever else happens short of a decrease.
-// - Exempt (applied at once, recorded with the reason): a boost, the owner's explicit action
+// - Exempt (applied at once, recorded with the reason): a boost that lifts, the owner's explicit action
 //   (manual limit, restore-now), and calendar switching the meter already randomises.
 //   An exempt increase releases the charger's whole increase, including a delay pending
 //   from another cause: the owner or the consumer asked for charge now.

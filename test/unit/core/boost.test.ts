@@ -110,6 +110,24 @@ const cases: Case[] = [
     events: ['switch.state', 'boost.inconsistent', 'restore.scheduled'],
     noEvents: ['restore.exempt'],
   },
+  {
+    name: 'a boost that does not lift (dno, liftsDnoOpen=false) releases no pending restore',
+    config: {
+      boost: { liftsDnoOpen: false },
+      restore: { maxDelayMs: 600 * S },
+      chargers: [{ id: 'c1', minCurrentA: 6, maxCurrentA: 32, allowPause: true }],
+      bindings: [
+        { switchIdx: 2, chargerIds: ['c1'], reducedCurrentA: 6 },
+        { switchIdx: 3, chargerIds: ['c1'], reducedCurrentA: 0 },
+      ],
+    },
+    // switch 3 pauses the charger; its close leaves 0 -> 6 A waiting; switch 2 (dno) caps at 6 A
+    start: [[0, boostCfg([2], 30)], [S, sw(2, 'open', 'dno')], [2 * S, sw(3, 'open', 'dno')], [3 * S, sw(3, 'closed', 'dno')]],
+    input: [4 * S, press],
+    limits: {},
+    applied: { c1: 0 },
+    noEvents: ['restore.exempt'],
+  },
 ];
 
 runTable(t, cases);
