@@ -311,6 +311,23 @@ export async function checkProfile(t: T, profile: Profile, opts: { peer?: Peer; 
       if (ka.maxPeriodMs !== undefined && period !== null) t.ok(period <= ka.maxPeriodMs, `period within the ${ka.maxPeriodMs} ms cap`);
     }
   });
+
+  await t.test('function-code and read-size quirks held on the wire', async (t) => {
+    await peer.sync();
+    const reqs = requests();
+    const q = profile.quirks;
+    const writeFcs = [...new Set(reqs.filter((r) => r.fc === 6 || r.fc === 16).map((r) => r.fc))];
+    t.ok(writeFcs.length > 0 || profile.setpoint.pauseValueA === null, `writes seen: FC${writeFcs.join('/FC')}`);
+    if (q?.writeFunctionCodes) t.ok(writeFcs.every((fc) => q.writeFunctionCodes!.includes(fc as 6 | 16)), `only FC${q.writeFunctionCodes.join('/FC')} writes`);
+    const reads = reqs.filter((r) => r.fc === 3 || r.fc === 4);
+    t.ok(reads.length > 0, `${reads.length} reads`);
+    const maxRead = Math.max(...reads.map((r) => r.count ?? 0));
+    if (q?.maxRegistersPerRead) t.ok(maxRead <= q.maxRegistersPerRead, `longest read ${maxRead} <= ${q.maxRegistersPerRead} registers`);
+    for (const bad of q?.forbiddenReads ?? []) {
+      t.notOk(reads.some((r) => r.address !== null && r.address <= bad && bad < r.address + (r.count ?? 1)), `register ${bad} never read (it drops the connection)`);
+    }
+    t.ok(reqs.every((r) => r.fault === undefined), 'every request served (no unknown unit, nothing dropped)');
+  });
 }
 
 export type { Rig };
