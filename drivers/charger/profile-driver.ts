@@ -94,7 +94,14 @@ class ProfileDriver implements ProfileCharger {
   }
 
   private async readSpec(spec: RegisterSpec): Promise<number[]> {
-    return this.bus.read(this.device, spec.table, spec.address, registerCount(spec));
+    return this.readRange(spec.table, spec.address, registerCount(spec));
+  }
+
+  /** Some firmware drops the connection when certain registers are read (Mennekes 4You: 730, 740). */
+  private readRange(table: RegisterSpec['table'], address: number, length: number): Promise<number[]> {
+    const bad = this.profile.quirks?.forbiddenReads?.find((a) => a >= address && a < address + length);
+    if (bad !== undefined) return Promise.reject(new Error(`register ${bad} must not be read on this charger (quirks.forbiddenReads)`));
+    return this.bus.read(this.device, table, address, length);
   }
 
   private async writeSpec(spec: RegisterSpec, regs: number[]): Promise<void> {
@@ -276,7 +283,7 @@ class ProfileDriver implements ProfileCharger {
       if (block.length === 0) return;
       const first = block[0]!.spec;
       const end = Math.max(...block.map((b) => b.spec.address + registerCount(b.spec)));
-      const regs = await this.bus.read(this.device, first.table, first.address, end - first.address);
+      const regs = await this.readRange(first.table, first.address, end - first.address);
       for (const b of block) out[b.i] = regs.slice(b.spec.address - first.address, b.spec.address - first.address + registerCount(b.spec));
       block = [];
     };
