@@ -87,11 +87,11 @@ function applyInput(config: CoreConfig, state: CoreState, input: Input, ctx: Ctx
       return;
     }
     case 'han-ignored': {
-      // An unknown verb is still a well-formed line from the meter side: the link is alive.
+      // Counted but not taken as a sign of life: liveness needs a line the core understands,
+      // so a firmware speaking only verbs we do not know ends in the Reg 7 fallback.
       const c = state.counters;
       c.linesIgnored += 1;
       c.ignoredByVerb[input.verb] = (c.ignoredByVerb[input.verb] ?? 0) + 1;
-      onLine(state, ctx);
       emitEvent(ctx, 'han.ignored', { verb: input.verb });
       return;
     }

@@ -95,11 +95,11 @@ const cases: Case[] = [
     data: [['han.rejected', { reason: 'bad_checksum', line: 'HB seq=43*00' }]],
   },
   {
-    name: 'a line with an unknown verb is counted and keeps the link alive',
+    name: 'a line with an unknown verb is counted, recorded, and does not keep the link alive',
     start: [[0, hb()]],
     input: [59 * S, { type: 'han-ignored', verb: 'TARIFF' }],
     data: [['han.ignored', { verb: 'TARIFF' }]],
-    wake: T0 + 119 * S,
+    wake: T0 + 60 * S,
   },
   {
     name: 'ERR from the meter side is recorded',

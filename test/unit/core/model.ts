@@ -28,7 +28,6 @@ export class Model {
 
   apply(input: Input, nowMs: number): void {
     if (this.startMs === null) this.startMs = nowMs;
-    if (input.type === 'han-ignored') this.lastLineMs = nowMs;
     if (input.type !== 'han') return;
     this.lastLineMs = nowMs;
     const m = input.message;
