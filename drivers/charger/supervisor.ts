@@ -251,23 +251,30 @@ export class ChargerSupervisor {
     if (this.closed || !this.connected) return;
     let failed = false;
     const healing = !this.options.dryRun && this.desired !== null && !this.writing;
-    // Where any request feeds the watchdog, the read-back below is the keep-alive.
     const profile = this.charger.profile;
     const pollKind = profile.keepAlive.kind === 'poll';
     const healReads = healing && (profile.setpoint.readable || profile.appliedLimit !== undefined);
-    try {
-      if (!(pollKind && healReads) && (!this.options.dryRun || pollKind)) await this.charger.keepAlive();
-    } catch (err) {
-      failed = true;
-      this.emit('charger.keepalive.error', this.id, { error: this.errorText(err) });
-      if (this.lostConnection(err)) return;
-    }
+    // The read-back goes first: a setpoint-rewrite keep-alive would otherwise restore a lost
+    // setpoint silently, and the reboot would go unrecorded.
+    let wrote = false;
     if (healing) {
       try {
-        await this.heal();
+        wrote = await this.heal();
       } catch (err) {
         failed = true;
         this.emit('charger.read.error', this.id, { error: this.errorText(err), during: 'read-back' });
+        if (this.lostConnection(err)) return;
+      }
+    }
+    // Where any request feeds the watchdog the read-back was the keep-alive; a rewrite of
+    // the setpoint is one for rewrite-setpoint chargers.
+    const fed = (pollKind && (healReads || wrote)) || (profile.keepAlive.kind === 'rewrite-setpoint' && wrote);
+    if (!fed && (!this.options.dryRun || pollKind)) {
+      try {
+        await this.charger.keepAlive();
+      } catch (err) {
+        failed = true;
+        this.emit('charger.keepalive.error', this.id, { error: this.errorText(err) });
         if (this.lostConnection(err)) return;
       }
     }
@@ -289,21 +296,22 @@ export class ChargerSupervisor {
     this.scheduleTick();
   }
 
-  /** Rewrites the limit when the charger no longer holds it (reboot, lost write). */
-  private async heal(): Promise<void> {
+  /** Rewrites the limit when the charger no longer holds it (reboot, lost write); true if it wrote. */
+  private async heal(): Promise<boolean> {
     const desired = this.desired!;
     if (this.applied === null) {
       await this.write('retry');
-      return;
+      return true;
     }
     const rb = await this.charger.readLimitA();
-    if (!rb || this.writing) return;
+    if (!rb || this.writing) return false;
     const expected = this.lastWrite?.readBackA ?? desired;
     const lost = rb.kind === 'setpoint' ? Math.abs(rb.valueA - expected) > EPS_A : rb.valueA > desired + EPS_A;
-    if (!lost) return;
+    if (!lost) return false;
     this.log.warn({ foundA: rb.valueA, limitA: desired }, 'charger lost its setpoint; rewriting');
     const outcome = await this.write('heal');
     this.emit('charger.healed', this.id, { foundA: rb.valueA, limitA: desired, kind: rb.kind, ok: outcome?.ok ?? false });
+    return true;
   }
 
   private lostConnection(err: unknown): boolean {

@@ -80,6 +80,12 @@ t.test('two chargers on one line: written, verified, healed after a reboot, fall
   t.equal(heal.data.foundA, 0);
   t.ok(heal.at - rebootAt <= 200 + 150, `healed ${heal.at - rebootAt} ms after the reboot (period 200 ms, plus the bus round trips)`);
   t.equal(sim.unit(2).setpointA, 7);
+  // The Alfen starts on its safe current after a reboot; the read-back sees it before the
+  // setpoint rewrite (its keep-alive) would mend it unrecorded.
+  sim.unit(1).reboot();
+  await until('Alfen healed', () => events.some((e) => e.kind === 'charger.healed' && e.id === 'alfen'));
+  t.equal(events.find((e) => e.kind === 'charger.healed' && e.id === 'alfen')!.data.foundA, 6);
+  t.equal(sim.unit(1).setpointA, 8);
 
   // Stop feeding them: each charger falls back to its failsafe current on its own.
   await Promise.all(sups.map((s) => s.close()));

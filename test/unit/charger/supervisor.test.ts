@@ -129,6 +129,19 @@ t.test('keep-alive cadence: every period, never longer than a third of the timeo
   t.equal(sup.state().connected, true);
 });
 
+t.test('with a limit set, a poll-kind charger is fed by the read-back every period', async (t) => {
+  const { charger, sup, run } = setup();
+  sup.start();
+  await run(0);
+  await sup.setLimit(10, 'x');
+  await run(40_000);
+  const fed = charger.calls.filter((c) => c.what === 'keepalive' || c.what === 'read-limit').map((c) => c.at);
+  const gaps = fed.slice(1).map((a, i) => a - fed[i]!);
+  t.ok(fed.length >= 8, `${fed.length} feeding requests in 40 s`);
+  t.ok(gaps.every((g) => g <= 5000), `largest gap ${Math.max(...gaps)} ms <= the 5 s period`);
+  await sup.close();
+});
+
 t.test('a rebooted charger gets its limit back within one keep-alive period', async (t) => {
   const { charger, sup, run, events } = setup();
   sup.start();
