@@ -4,7 +4,7 @@
 import type { Logger } from 'pino';
 import type { ChargerConfig } from '../../config/types.js';
 import type { Charger, ChargerReading, VehicleState, WriteOutcome } from './charger.js';
-import type { DeviceOptions, ModbusBus } from './bus.js';
+import { BusError, type DeviceOptions, type ModbusBus } from './bus.js';
 import type { Profile } from './profile.js';
 import { decode, decodeNumber, encode, registerCount, type RegisterSpec } from './register-map.js';
 import { systemClock, type Clock } from './clock.js';
@@ -113,6 +113,23 @@ class ProfileDriver implements ProfileCharger {
     await this.bus.write(this.device, fc, spec.address, regs);
   }
 
+  /**
+   * A connect-time write the charger refuses (an exception reply, a value the codec cannot
+   * hold) is noted and connect goes on: the charger must still take limits. A charger that
+   * does not answer fails connect.
+   */
+  private async tryWrite(spec: RegisterSpec, value: number, what: string, notes: string[]): Promise<boolean> {
+    try {
+      await this.writeSpec(spec, encode(spec, value));
+      return true;
+    } catch (err) {
+      if (err instanceof BusError && err.code !== 'exception') throw err;
+      notes.push(`${what} not written: ${(err as Error).message}`);
+      this.log.warn({ err, register: spec.address }, `${what} not written`);
+      return false;
+    }
+  }
+
   async connect(): Promise<void> {
     await this.bus.open();
     const notes: string[] = [];
@@ -120,7 +137,10 @@ class ProfileDriver implements ProfileCharger {
     const fs = this.profile.failsafe;
     if (!this.options.dryRun) {
       for (const w of this.profile.init ?? []) {
-        await this.writeSpec(w.register, encode(w.register, w.value));
+        if (!(await this.tryWrite(w.register, w.value, `init ${w.register.address} = ${w.value} (${w.why})`, notes))) {
+          report.ok = false;
+          continue;
+        }
         this.log.info({ register: w.register.address, value: w.value, why: w.why }, 'init write');
       }
     }
@@ -131,8 +151,8 @@ class ProfileDriver implements ProfileCharger {
       } else if (this.options.dryRun) {
         notes.push(`dry run: would write failsafe current ${wantA} A`);
       } else {
-        await this.writeSpec(fs.current.write, encode(fs.current.write, wantA));
-        report.wrote.currentA = wantA;
+        if (await this.tryWrite(fs.current.write, wantA, `failsafe current ${wantA} A`, notes)) report.wrote.currentA = wantA;
+        else report.ok = false;
       }
     } else if (fs?.current?.read) {
       notes.push('the failsafe current is set on the charger, not over Modbus');
@@ -149,10 +169,13 @@ class ProfileDriver implements ProfileCharger {
           throw new Error(`failsafeTimeoutS ${wantS} outside the charger's range ${t.minS ?? 0}..${t.maxS ?? '∞'} s`);
         }
         const raw = t.unit === 'ms' ? wantS * 1000 : wantS;
-        await this.writeSpec(t.write!, encode(t.write!, raw));
-        report.wrote.timeoutS = wantS;
-        report.timeoutS = wantS;
-        report.timeoutSource = 'written';
+        if (await this.tryWrite(t.write!, raw, `failsafe timeout ${wantS} s`, notes)) {
+          report.wrote.timeoutS = wantS;
+          report.timeoutS = wantS;
+          report.timeoutSource = 'written';
+        } else {
+          report.ok = false;
+        }
       }
     }
     const curRead = fs?.current?.read ?? fs?.current?.write;

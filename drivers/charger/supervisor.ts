@@ -227,7 +227,11 @@ export class ChargerSupervisor {
     this.lastError = null;
     const fs = this.charger.failsafe;
     this.emit('charger.connected', this.id, { profileId: this.charger.profileId, keepAlivePeriodMs: this.charger.keepAlivePeriodMs });
-    if (fs) this.emit('charger.failsafe', this.id, { wrote: fs.wrote, readBack: fs.readBack, ok: fs.ok, timeoutS: fs.timeoutS, timeoutSource: fs.timeoutSource, notes: fs.notes });
+    if (fs) {
+      this.emit('charger.failsafe', this.id, { wrote: fs.wrote, readBack: fs.readBack, ok: fs.ok, timeoutS: fs.timeoutS, timeoutSource: fs.timeoutSource, notes: fs.notes });
+      // The charger works, but what it does when the agent goes silent is not what was asked.
+      if (!fs.ok) this.emit('charger.alarm', this.id, { reason: 'failsafe settings not confirmed', notes: fs.notes, wrote: fs.wrote, readBack: fs.readBack });
+    }
     // After a (re)connect the charger's setpoint is unknown: a reboot may have reset it.
     this.applied = null;
     if (this.desired !== null && !this.options.dryRun) await this.write('connect');

@@ -168,3 +168,20 @@ t.test('a register the profile forbids is never read (Mennekes 4You drops the co
   t.notOk(sim.requests.some((r) => (r.fc === 3 || r.fc === 4) && r.address <= 730 && r.address + r.length > 730), 'nothing reached 730');
   t.ok((await c.setCurrentLimitA(10)).ok, 'the rest still works');
 });
+
+t.test('a failsafe value the charger cannot take is noted, and the charger still takes limits', async (t) => {
+  const sim = await ChargerSimulator.start({ units: [{ unitId: 255, profile: P('keba-p30'), carDelayMs: 0 }] });
+  const reg = new BusRegistry(logger);
+  t.teardown(async () => {
+    await reg.closeAll();
+    await sim.close();
+  });
+  const ep = { type: 'tcp' as const, host: sim.host, port: sim.port };
+  // 70 A is 70000 mA: more than KEBA's uint16 failsafe register holds.
+  const c = createCharger(cfg(sim, { id: 'keba', unitId: 255, maxCurrentA: 32, failsafeCurrentA: 70, failsafeTimeoutS: 30 }), P('keba-p30'), reg.acquire(ep), logger);
+  await c.connect();
+  t.equal(c.failsafe?.ok, false);
+  t.match(c.failsafe?.notes.join('\n'), /failsafe current 70 A not written: 70 \(raw 70000\) out of uint16 range/);
+  t.same(c.failsafe?.wrote, { timeoutS: 30 }, 'the timeout was still written');
+  t.ok((await c.setCurrentLimitA(16)).ok);
+});

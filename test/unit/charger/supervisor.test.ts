@@ -28,6 +28,7 @@ class FakeCharger implements ProfileCharger {
   private fromA = 0;
   private changedAt = 0;
   connectFailures = 0;
+  failsafeReadsA = 6;
   dropNextRequest = false;
   measures = true;
   readonly calls: Array<{ at: number; what: string }> = [];
@@ -44,7 +45,7 @@ class FakeCharger implements ProfileCharger {
       this.connectFailures--;
       throw new BusError('connection refused', 'disconnected');
     }
-    this.failsafe = { wrote: { currentA: 6, timeoutS: 15 }, readBack: { currentA: 6, timeoutS: 15 }, timeoutS: 15, timeoutSource: 'written', ok: true, notes: [] };
+    this.failsafe = { wrote: { currentA: 6, timeoutS: 15 }, readBack: { currentA: this.failsafeReadsA, timeoutS: 15 }, timeoutS: 15, timeoutSource: 'written', ok: this.failsafeReadsA === 6, notes: [] };
   }
   private measured(): number {
     if (this.stuckA !== null) return this.stuckA;
@@ -278,6 +279,19 @@ t.test('dry run records "would write" and writes nothing', async (t) => {
   t.same(events.filter((e) => e.kind === 'charger.would-write').map((e) => e.data.limitA), [6, 10]);
   t.equal(sup.state().wouldWriteA, 10);
   t.equal(sup.state().appliedLimitA, null);
+  await sup.close();
+});
+
+t.test('failsafe settings that do not read back raise an alarm at connect', async (t) => {
+  const { charger, sup, run, events } = setup();
+  charger.failsafeReadsA = 0;
+  sup.start();
+  await run(0);
+  const fs = events.find((e) => e.kind === 'charger.failsafe');
+  t.same(fs?.data.readBack, { currentA: 0, timeoutS: 15 });
+  const alarm = events.find((e) => e.kind === 'charger.alarm');
+  t.equal(alarm?.data.reason, 'failsafe settings not confirmed');
+  t.equal(sup.state().connected, true, 'the charger is still controlled');
   await sup.close();
 });
 
