@@ -17,7 +17,9 @@ export async function verifyLogCommand(argv: string[], ctx: CliContext): Promise
   if (typeof log === 'number') return log;
   try {
     const startedMs = Date.now();
-    const result = log.verify();
+    const result = await log.verifyParallel({
+      onFallback: (e) => errStream(ctx).write(`hcalcs-agent verify-log: worker threads unavailable (${e.message}); verifying on one thread\n`),
+    });
     const tookMs = Date.now() - startedMs;
     const head = log.head();
     if (values.json === true) {

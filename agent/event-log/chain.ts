@@ -77,9 +77,15 @@ export interface ChainBreak {
  * happened (rows removed) more plainly than the prev_hash mismatch that follows from it.
  */
 export class ChainChecker {
-  private prevId = 0;
-  private prevHash = GENESIS_HASH;
+  private prevId: number;
+  private prevHash: string;
   count = 0;
+
+  /** Starts after the row `after` (default: before the first row), e.g. mid-chain for one slice. */
+  constructor(after: { id: number; hash: string } = { id: 0, hash: GENESIS_HASH }) {
+    this.prevId = after.id;
+    this.prevHash = after.hash;
+  }
 
   /** The last row that checked out (id 0 and the genesis hash before any). */
   get head(): { id: number; hash: string } {

@@ -2,11 +2,13 @@
 // (log, verify-log, export) or leave owner commands. See chain.ts for the hash chain and
 // migrations.ts for the schema.
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import Database from 'better-sqlite3';
 import { ChainChecker, GENESIS_HASH, chainHash } from './chain.js';
 import { LATEST_VERSION, migrate, schemaVersion } from './migrations.js';
 import type { EventInput, EventLog, EventQuery, EventRow, OpenEventLog, VerifyResult } from './types.js';
 import { MAX_UTC_MS, toUtcIso } from './utc.js';
+import { mergeSlices, runSliceInWorker } from './verify-parallel.js';
 
 /** A row exactly as stored, with what a third party needs to re-verify the chain. */
 export interface StoredEventRow {
@@ -28,6 +30,11 @@ export interface EventLogStore extends EventLog {
   scan(q?: Omit<EventQuery, 'limit'>): IterableIterator<StoredEventRow>;
   /** The newest row's id and hash (to quote as an anchor for the evidence), or null if empty. */
   head(): { id: number; hash: string } | null;
+  /**
+   * verify() spread over worker threads (same result, first bad row included); falls back to
+   * verify() for small logs or if workers cannot start.
+   */
+  verifyParallel(options?: { threads?: number; minRows?: number; onFallback?: (err: Error) => void }): Promise<VerifyResult>;
   readonly path: string;
   readonly readonly: boolean;
 }
@@ -47,6 +54,9 @@ const WRITER_BUSY_TIMEOUT_MS = 2_000;
 // A reader in WAL mode never waits for the writer; it only waits during WAL recovery or a
 // checkpoint that needs an exclusive lock, and can afford to wait longer than the agent.
 const READER_BUSY_TIMEOUT_MS = 5_000;
+// Below this many rows a sequential verify takes well under a second; workers are not worth
+// their start-up.
+const PARALLEL_MIN_ROWS = 100_000;
 
 // Kinds are dotted identifiers ("switch.open", "charger.write"); printable ASCII without
 // spaces keeps them safe on a serial console and in CSV, and makes prefix ranges exact.
@@ -396,9 +406,36 @@ export function openEventLogStore(path: string, options: OpenOptions = {}): Even
     return run.deferred();
   }
 
+  const stmtBounds = db.prepare<[], { minId: number | null; maxId: number | null; total: number }>(
+    'SELECT min(id) AS minId, max(id) AS maxId, count(*) AS total FROM events',
+  );
+
+  async function verifyParallel(
+    options: { threads?: number; minRows?: number; onFallback?: (err: Error) => void } = {},
+  ): Promise<VerifyResult> {
+    const threads = Math.max(1, Math.floor(options.threads ?? availableParallelism()));
+    // One snapshot fixes the slices' bounds and the tail check; rows up to maxId never change
+    // (append-only), so workers reading later see the same rows.
+    const b = db.transaction(() => ({ ...(stmtBounds.get() as { minId: number | null; maxId: number | null; total: number }), seq: stmtSeq.get()?.seq ?? 0 })).deferred();
+    if (threads === 1 || b.minId === null || b.maxId === null || b.total < (options.minRows ?? PARALLEL_MIN_ROWS)) return verify();
+    const step = Math.ceil((b.maxId - b.minId + 1) / threads);
+    const jobs = [];
+    for (let from = b.minId; from <= b.maxId; from += step) jobs.push({ path, fromId: from, toId: Math.min(b.maxId + 1, from + step) });
+    let slices;
+    try {
+      slices = await Promise.all(jobs.map(runSliceInWorker));
+    } catch (err) {
+      // No worker threads here (or one died): the sequential walk gives the same answer.
+      options.onFallback?.(err as Error);
+      return verify();
+    }
+    return mergeSlices(slices, b.seq, b.total);
+  }
+
   return {
     path,
     readonly,
+    verifyParallel,
     append(event: EventInput): EventRow {
       const [row] = appendMany([event]);
       return row as EventRow;

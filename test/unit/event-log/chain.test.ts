@@ -2,6 +2,7 @@ import t from 'tap';
 import Database from 'better-sqlite3';
 import { GENESIS_HASH, canonicalPreimage, chainHash } from '../../../agent/event-log/chain.js';
 import { openEventLogStore } from '../../../agent/event-log/store.js';
+import { checkSlice, mergeSlices } from '../../../agent/event-log/verify-parallel.js';
 import { T0, tempLog } from './fixtures/helpers.js';
 
 // Known answers computed outside this code (Python hashlib over the encoding documented in
@@ -174,9 +175,19 @@ t.test('tampering is detected at the right row', async (t) => {
         t.equal(result.firstBadId, c.firstBadId, 'first bad row');
         t.match(result.reason, c.reason);
       }
-      // A readonly reader (what verify-log uses) finds the same.
+      // A readonly reader (what verify-log uses) finds the same, sequentially and in slices
+      // small enough that most tampers sit on or next to a seam.
       const reader = openEventLogStore(path, { readonly: true });
       t.same(reader.verify(), result);
+      // The slice/seam logic verifyParallel runs in workers, here in-process (a worker costs
+      // seconds to start under the test runner's TypeScript loader).
+      const rows = [...reader.scan()];
+      const seq = 6;
+      for (const size of [1, 2, 3, 4]) {
+        const slices = [];
+        for (let from = 1; from <= 6; from += size) slices.push(checkSlice(rows.filter((r) => r.id >= from && r.id < from + size)));
+        t.same(mergeSlices(slices, seq, rows.length), result, `slices of ${size}`);
+      }
       reader.close();
       // The agent keeps appending after a tamper, and the break stays where it was.
       log.append({ kind: 'after.tamper' });
@@ -211,4 +222,13 @@ t.test('limit of the chain alone: a consistent rewrite of the tail verifies, but
   db.close();
   t.same(log.verify(), { ok: true, count: 4 }, 'the chain alone cannot see a full rewrite');
   t.not(log.head()?.hash, noted?.hash, 'a head hash noted earlier (verify-log prints it) exposes it');
+});
+
+t.test('mergeSlices: the tail check', async (t) => {
+  const { log } = tempLog(t);
+  log.appendMany(Array.from({ length: 10 }, (_, i) => ({ kind: 'bulk', data: { i } })));
+  const rows = [...log.scan()];
+  const slices = [checkSlice(rows.slice(0, 5)), checkSlice([]), checkSlice(rows.slice(5))];
+  t.same(mergeSlices(slices, 10, 10), { ok: true, count: 10 });
+  t.same(mergeSlices(slices, 12, 10), { ok: false, count: 10, firstBadId: 11, reason: 'rows 11..12 are missing from the end (ids up to 12 were written)' });
 });
