@@ -50,6 +50,11 @@ export interface SupervisorOptions {
   readBackPeriodMs?: number;
   /** Background reconnect: first wait, doubling up to the cap. Default 1 s .. 60 s. */
   reconnect?: { initialMs: number; maxMs: number };
+  /**
+   * For chargers whose setpoint cannot be read back at all: how often it is rewritten, so a
+   * reboot that lost it is mended within this time; default 60 s. Quiet unless it fails.
+   */
+  blindRewriteMs?: number;
   /** How often a keep-alive period also takes a full reading (status, currents); default 10 s. */
   readingPeriodMs?: number;
   /** Consecutive failed periodic cycles before the charger counts as disconnected; default 3. */
@@ -308,7 +313,13 @@ export class ChargerSupervisor {
       return true;
     }
     const rb = await this.charger.readLimitA();
-    if (!rb || this.writing) return false;
+    if (this.writing) return false;
+    if (!rb) {
+      const sinceMs = this.clock.now() - (this.lastWrite?.atMs ?? 0);
+      if (sinceMs < (this.options.blindRewriteMs ?? 60_000)) return false;
+      await this.write('refresh');
+      return true;
+    }
     const expected = this.lastWrite?.readBackA ?? desired;
     const lost = rb.kind === 'setpoint' ? Math.abs(rb.valueA - expected) > EPS_A : rb.valueA > desired + EPS_A;
     if (!lost) return false;
@@ -338,7 +349,7 @@ export class ChargerSupervisor {
     this.track(this.tryConnect());
   }
 
-  private async write(reason: 'change' | 'heal' | 'retry' | 'connect' | 'verify-retry'): Promise<WriteOutcome | null> {
+  private async write(reason: 'change' | 'heal' | 'retry' | 'connect' | 'verify-retry' | 'refresh'): Promise<WriteOutcome | null> {
     const limitA = this.desired;
     if (limitA === null || this.closed) return null;
     this.writing = true;
@@ -352,14 +363,15 @@ export class ChargerSupervisor {
       this.writing = false;
     }
     this.lastWrite = { ...outcome, atMs };
-    this.emit('charger.write', this.id, {
+    // A periodic refresh of an unreadable setpoint is recorded only when it fails.
+    if (reason !== 'refresh' || !outcome.ok) this.emit('charger.write', this.id, {
       limitA, ok: outcome.ok, readBackA: outcome.readBackA ?? null, durationMs: outcome.durationMs,
       error: outcome.error ?? null, reason, explanation: this.explanation,
     });
     if (outcome.ok) {
       this.applied = limitA;
       this.lastError = null;
-      if (reason !== 'verify-retry') this.startVerification(limitA, atMs);
+      if (reason !== 'verify-retry' && reason !== 'refresh') this.startVerification(limitA, atMs);
     } else {
       this.applied = null;
       this.lastError = outcome.error ?? 'write failed';

@@ -31,6 +31,7 @@ class FakeCharger implements ProfileCharger {
   failsafeReadsA = 6;
   dropNextRequest = false;
   measures = true;
+  readable = true;
   readonly calls: Array<{ at: number; what: string }> = [];
   constructor(private readonly clock: FakeClock) {}
   private note(what: string): void {
@@ -65,9 +66,10 @@ class FakeCharger implements ProfileCharger {
       throw new BusError('Port Not Open', 'disconnected');
     }
   }
-  async readLimitA(): Promise<{ valueA: number; kind: 'setpoint' }> {
+  async readLimitA(): Promise<{ valueA: number; kind: 'setpoint' } | null> {
     this.note('read-limit');
     this.maybeDrop();
+    if (!this.readable) return null;
     return { valueA: this.setpointA ?? 0, kind: 'setpoint' };
   }
   async read(): Promise<ChargerReading> {
@@ -292,6 +294,22 @@ t.test('failsafe settings that do not read back raise an alarm at connect', asyn
   const alarm = events.find((e) => e.kind === 'charger.alarm');
   t.equal(alarm?.data.reason, 'failsafe settings not confirmed');
   t.equal(sup.state().connected, true, 'the charger is still controlled');
+  await sup.close();
+});
+
+t.test('a setpoint that cannot be read back is rewritten quietly every blindRewriteMs', async (t) => {
+  const { charger, sup, run, events } = setup({ blindRewriteMs: 20_000 });
+  charger.readable = false;
+  sup.start();
+  await run(0);
+  await sup.setLimit(9, 'x');
+  const first = charger.calls.find((c) => c.what === 'write 9')!.at;
+  charger.reboot();
+  await run(65_000);
+  const at = charger.calls.filter((c) => c.what === 'write 9').map((c) => c.at - first);
+  t.same(at, [0, 20_000, 40_000, 60_000], 'rewritten on the first period after each 20 s');
+  t.equal(charger.setpointA, 9, 'a lost setpoint comes back');
+  t.equal(events.filter((e) => e.kind === 'charger.write').length, 1, 'refreshes that work are not logged');
   await sup.close();
 });
 
