@@ -368,10 +368,19 @@ class ProfileDriver implements ProfileCharger {
         if (this.options.dryRun) return;
         await this.writeSpec(ka.register!, encode(ka.register!, ka.value!));
         return;
-      case 'rewrite-setpoint':
-        if (this.options.dryRun || !this.lastSetpointRegs) return;
-        await this.bus.write(this.device, this.profile.setpoint.functionCode, this.profile.setpoint.register.address, this.lastSetpointRegs);
+      case 'rewrite-setpoint': {
+        if (this.options.dryRun) return;
+        // Through the write chain, taking the setpoint when its turn comes: a rewrite that took
+        // the old value while a newer limit was on the wire would land after it and undo a
+        // DNO reduction until the next read-back.
+        const run = this.writeChain.then(async () => {
+          if (!this.lastSetpointRegs) return;
+          await this.bus.write(this.device, this.profile.setpoint.functionCode, this.profile.setpoint.register.address, this.lastSetpointRegs);
+        });
+        this.writeChain = run.then(() => undefined, () => undefined);
+        await run;
         return;
+      }
     }
   }
 
