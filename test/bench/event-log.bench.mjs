@@ -3,23 +3,25 @@
 // shared machines are noisy. Run after `npm run build`:
 //   node test/bench/event-log.bench.mjs [--events 1000000] [--keep DIR]
 //
-// Measured 2026-11-28 13:10-13:16 UTC, 1e6 events, on the shared 2-vCPU build VM (Node 20.20.2,
-// SQLite 3.51.2, ext4 on a virtual disk) while other builds ran: load average 7-9, so this
-// process got about half a core. "per CPU-second" divides by this process's own CPU time.
-//   bare SQLite INSERT, 1 per txn (baseline): 3,191/s wall, 13,779/s per CPU-s
-//   append, 1 per txn:                         2,325/s wall,  9,215/s per CPU-s   (target 20,000: MISSED)
-//     latency p50 80 us, p99 8.7 ms, p99.9 42 ms, max 133 ms (checkpoints + CPU contention)
-//   appendMany, batches of 1000:              18,356/s wall, 38,516/s per CPU-s  (target 20,000)
-//   appendMany, batches of 10:                 5,288/s wall, 20,113/s per CPU-s
-//   verify 1e6:                               16.9 s wall, 8.2 s CPU              (target 10 s)
-//   last 100 of one kind among 1e6:           p50 0.42-0.50 ms, cold <= 1.5 ms, max 4.7 ms (target 10 ms)
-//   last 100 under a kind prefix:             p50 1.0-1.1 ms, cold <= 5.6 ms
-//   open readonly + last 100 + close:         4.2 ms;  file size 315 MiB
-// One commit per append cannot reach 20,000/s here: the bare-SQLite baseline above, which
-// does no hashing at all, is itself below it. Bursts go through appendMany.
+// Measured 2026-11-28 13:17-13:23 UTC, 1e6 events, on the shared 2-vCPU build VM (Node 20.20.2,
+// SQLite 3.51.2, ext4 on a virtual disk) while other builds ran (load average 7-9, so this
+// process got about half a core). "per CPU-second" divides by this process's own CPU time.
+//   bare SQLite INSERT, 1 per txn (baseline): 4,867/s wall, 12,816/s per CPU-s
+//   append, 1 per txn:                         3,375/s wall,  8,986/s per CPU-s   (target 20,000: MISSED)
+//     latency p50 84 us, p99 4.5 ms, p99.9 30 ms, max 173 ms (checkpoints + CPU contention)
+//   appendMany, batches of 1000:              25,878/s wall, 37,223/s per CPU-s  (target 20,000: met)
+//   appendMany, batches of 10:                 7,832/s wall, 20,658/s per CPU-s
+//   verify 1e6, one thread:                   10.4 s wall, 7.9 s CPU             (target 10 s: at the edge)
+//   verifyParallel 1e6, 2 threads:            12.0 s wall (no idle core on this VM to gain from)
+//   last 100 of one kind among 1e6:           warm p50 0.47-0.70 ms, cold <= 8.8 ms (target 10 ms: met)
+//   last 100 under a kind prefix:             warm p50 1.4-1.5 ms, cold <= 3.1 ms
+//   open readonly + last 100 + close:         4.5 ms;  file size 315 MiB
+// Earlier runs the same day under heavier load: verify 16.9-18.0 s wall (8.2-8.4 s CPU),
+// appendMany 18,350/s wall. One commit per append cannot reach 20,000/s here: the bare-SQLite
+// baseline, which hashes nothing, is itself far below it. Bursts go through appendMany.
 import { createRequire } from 'node:module';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -165,6 +167,12 @@ const bigPath = join(dir, 'big.db');
   const log = openEventLogStore(bigPath, { readonly: true });
   const { ms, cpuMs, r } = time(() => log.verify());
   console.log(`verify ${fmt(r.count)} events: ${ms.toFixed(0)} ms wall, ${cpuMs.toFixed(0)} ms CPU (${r.ok ? 'OK' : `BAD at ${r.firstBadId}`})`);
+  const threads = availableParallelism();
+  const t1 = process.hrtime.bigint();
+  const p = await log.verifyParallel({ threads, onFallback: (e) => console.log(`  (fell back: ${e.message})`) });
+  console.log(
+    `verifyParallel ${fmt(p.count)} events on ${threads} threads (what verify-log runs): ${(Number(process.hrtime.bigint() - t1) / 1e6).toFixed(0)} ms wall (${p.ok ? 'OK' : `BAD at ${p.firstBadId}`})`,
+  );
   log.close();
 }
 
