@@ -12,6 +12,7 @@ import { runCommand } from './cli/run.js';
 import { demoCommand } from './cli/demo.js';
 import { statusCommand } from './cli/status.js';
 import { restoreNowCommand } from './cli/restore-now.js';
+import { manualLimitCommand } from './cli/manual-limit.js';
 import { chargerCliCommand } from './cli/charger-entry.js';
 import { loadAgentConfig, profileFacts } from './compose.js';
 
@@ -26,6 +27,7 @@ Commands:
   export [--format jsonl|csv] [--out FILE]   events with their hashes, as evidence
   check-config [--config PATH]      validate the config; every problem as "path: message" (exit 78)
   restore-now                       the owner cancels a pending restore delay
+  manual-limit --charger ID (--limit A | --clear)   the owner's own cap for a charger
   charger probe|read|set|failsafe-test --charger ID   field tools for one charger
   version
 
@@ -85,6 +87,8 @@ export async function main(argv: string[]): Promise<number> {
       return statusCommand(rest);
     case 'restore-now':
       return restoreNowCommand(rest);
+    case 'manual-limit':
+      return manualLimitCommand(rest);
     case 'charger':
       return chargerCliCommand(rest);
     case 'check-config': {
