@@ -121,6 +121,8 @@ export class ModbusBus {
   private connectRetryAtMs = 0;
   private readonly queue: Queued[] = [];
   private busy = false;
+  /** Successful connects so far: a charger that sees it change knows the line was re-established. */
+  connectCount = 0;
   private seq = 0;
   private closed = false;
   private readonly deviceBackoff = new Map<number, { failures: number; untilMs: number }>();
@@ -269,7 +271,8 @@ export class ModbusBus {
           throw new BusError('bus closed', 'closed');
         }
         this.client = client;
-        this.log.info('connected');
+        this.connectCount++;
+        this.log.info({ connectCount: this.connectCount }, 'connected');
         return client;
       },
       (err: unknown) => {

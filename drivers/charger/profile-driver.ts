@@ -28,6 +28,9 @@ export interface ProfileCharger extends Charger {
   readonly failsafe: FailsafeReport | null;
   /** The setpoint (or applied limit) as the charger reports it now, where readable. */
   readLimitA(): Promise<{ valueA: number; kind: 'setpoint' | 'applied' } | null>;
+  /** True when the bus reconnected since connect(): the charger may have rebooted, so its
+   *  failsafe settings and setpoint must be written again. */
+  reconnectedSinceConnect(): boolean;
   /** The effective accepted range: the profile's range narrowed by the config. */
   readonly rangeA: { minA: number; maxA: number; pauseA: number | null };
 }
@@ -52,6 +55,7 @@ class ProfileDriver implements ProfileCharger {
   private readonly log: Logger;
   private readonly clock: Clock;
   private lastSetpointRegs: number[] | null = null;
+  private busConnection = -1;
   private writeChain: Promise<void> = Promise.resolve();
   readonly rangeA: { minA: number; maxA: number; pauseA: number | null };
 
@@ -132,6 +136,7 @@ class ProfileDriver implements ProfileCharger {
 
   async connect(): Promise<void> {
     await this.bus.open();
+    this.busConnection = this.bus.connectCount;
     const notes: string[] = [];
     const report: FailsafeReport = { wrote: {}, readBack: {}, timeoutS: null, timeoutSource: 'none', ok: true, notes };
     const fs = this.profile.failsafe;
@@ -281,6 +286,10 @@ class ProfileDriver implements ProfileCharger {
     if (readBackA !== undefined) out.readBackA = readBackA;
     if (error !== undefined) out.error = error;
     return out;
+  }
+
+  reconnectedSinceConnect(): boolean {
+    return this.busConnection >= 0 && this.bus.connectCount !== this.busConnection;
   }
 
   async readLimitA(): Promise<{ valueA: number; kind: 'setpoint' | 'applied' } | null> {

@@ -36,7 +36,8 @@ export type SupervisorEventKind =
   | 'charger.alarm'
   | 'charger.keepalive.error'
   | 'charger.read.error'
-  | 'charger.healed';
+  | 'charger.healed'
+  | 'charger.reconnected';
 
 export type SupervisorEvent = (kind: SupervisorEventKind, chargerId: string, data: Record<string, unknown>) => void;
 
@@ -258,6 +259,7 @@ export class ChargerSupervisor {
   /** One keep-alive period: keep-alive, read-back (heal), and a reading when one is due. */
   private async tick(): Promise<void> {
     if (this.closed || !this.connected) return;
+    if (await this.recommissionIfReconnected()) return;
     let failed = false;
     const healing = !this.options.dryRun && this.desired !== null && !this.writing;
     const profile = this.charger.profile;
@@ -302,7 +304,21 @@ export class ChargerSupervisor {
       this.markDisconnected(`${this.failedCycles} periods without an answer`);
       return;
     }
+    if (await this.recommissionIfReconnected()) return;
     this.scheduleTick();
+  }
+
+  /**
+   * The bus re-established a dropped connection on its own (a TCP charger that rebooted, a
+   * cable pulled and put back): run the whole connect again, so the failsafe settings and
+   * the limit are written on every connect, not only the first.
+   */
+  private async recommissionIfReconnected(): Promise<boolean> {
+    if (!this.charger.reconnectedSinceConnect()) return false;
+    this.emit('charger.reconnected', this.id, { note: 'connection re-established: writing the failsafe settings and the limit again' });
+    this.connected = false;
+    await this.tryConnect();
+    return true;
   }
 
   /** Rewrites the limit when the charger no longer holds it (reboot, lost write); true if it wrote. */

@@ -19,6 +19,10 @@ class FakeCharger implements ProfileCharger {
   readonly profileId = 'fake';
   readonly profile = heidelberg;
   readonly rangeA = { minA: 6, maxA: 16, pauseA: 0 };
+  reconnected = false;
+  reconnectedSinceConnect(): boolean {
+    return this.reconnected;
+  }
   failsafe: FailsafeReport | null = null;
   keepAlivePeriodMs: number | null = 5000;
   setpointA: number | null = null;
@@ -42,6 +46,7 @@ class FakeCharger implements ProfileCharger {
   }
   async connect(): Promise<void> {
     this.note('connect');
+    this.reconnected = false;
     if (this.connectFailures > 0) {
       this.connectFailures--;
       throw new BusError('connection refused', 'disconnected');
@@ -266,6 +271,23 @@ t.test('connection loss: disconnected, reconnect, limit rewritten', async (t) =>
   t.ok(kinds().includes('charger.disconnected'));
   t.equal(charger.calls.filter((c) => c.what === 'connect').length, 2);
   t.same(charger.writes(), ['write 7', 'write 7'], 'rewritten after reconnect');
+  await sup.close();
+});
+
+t.test('a connection the bus re-established runs the whole connect again: failsafe and limit rewritten', async (t) => {
+  const { charger, sup, run, kinds } = setup();
+  sup.start();
+  await run(0);
+  await sup.setLimit(6, 'switch 2 open');
+  await run(0);
+  const connectsBefore = charger.calls.filter((c) => c.what === 'connect').length;
+  const writesBefore = charger.writes().length;
+  charger.reconnected = true;
+  await run(5000);
+  t.equal(charger.calls.filter((c) => c.what === 'connect').length, connectsBefore + 1, 'connect ran again (failsafe settings written)');
+  t.ok(kinds().includes('charger.reconnected'));
+  t.equal(kinds().filter((k) => k === 'charger.failsafe').length, 2, 'failsafe recorded at both connects');
+  t.same(charger.writes().slice(writesBefore), ['write 6'], 'the limit written again after the reconnect');
   await sup.close();
 });
 
