@@ -3,6 +3,7 @@
 // connect, and reconnects with a capped exponential backoff until closed.
 
 import { EventEmitter } from 'node:events';
+import { realpathSync } from 'node:fs';
 import { connect as netConnect, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { SerialPort } from 'serialport';
@@ -71,6 +72,9 @@ function isSendable(line: string): boolean {
   return true;
 }
 
+/** How often a serial link checks that its device path still leads to the opened device. */
+const DEVICE_CHECK_MS = 500;
+
 /** The byte stream under the link: a SerialPort or a net.Socket. */
 type Conn = SerialPort | Socket;
 
@@ -104,6 +108,7 @@ export class HanLink extends EventEmitter<HanLinkEvents> {
   private nextDelayMs: number;
   private timer: { handle: unknown } | null = null;
   private readonly timers: LinkTimers;
+  private deviceTimer: unknown = null;
   private connGone: Promise<void> = Promise.resolve();
   private readonly counters = {
     linesOk: 0,
@@ -267,6 +272,11 @@ export class HanLink extends EventEmitter<HanLinkEvents> {
       const reader = createLineReader((raw) => this.onRaw(raw));
       this.reader = reader;
       conn.on('data', (chunk: Buffer) => reader.input.write(chunk));
+      if (conn instanceof SerialPort) this.watchDevice(conn, target, () => {
+        lastErr = new Error(`serial device ${target} went away`);
+        shut(conn);
+        onGone();
+      });
       this.log.info({ port: target }, 'HAN link up');
       this.safeEmit('up');
       if (this.isUp) this.requestFullState();
@@ -292,6 +302,38 @@ export class HanLink extends EventEmitter<HanLinkEvents> {
     }
   }
 
+  /**
+   * Watches that the device path still leads to the device that was opened. A USB adapter
+   * pulled out, or a pty whose other end went away, does not always end the read on the old
+   * file descriptor (seen with socat ptys under load: no 'end', no 'close'), and a link that
+   * believes it is up would never reconnect. The path is the ground truth: udev removes
+   * /dev/ttyUSB0 and the by-id link on unplug, socat removes its links on exit.
+   */
+  private watchDevice(conn: SerialPort, target: string, gone: () => void): void {
+    let device: string;
+    try {
+      device = realpathSync(target);
+    } catch {
+      return;
+    }
+    const check = (): void => {
+      if (this.conn !== conn || this.closed) return;
+      let now: string | null;
+      try {
+        now = realpathSync(target);
+      } catch {
+        now = null;
+      }
+      if (now !== device) {
+        this.log.warn({ port: target, was: device, now }, 'HAN serial device gone');
+        gone();
+        return;
+      }
+      this.deviceTimer = this.timers.setTimeout(check, DEVICE_CHECK_MS);
+    };
+    this.deviceTimer = this.timers.setTimeout(check, DEVICE_CHECK_MS);
+  }
+
   private scheduleReconnect(): void {
     if (this.closed || this.timer !== null) return;
     const delayMs = this.nextDelayMs;
@@ -303,6 +345,10 @@ export class HanLink extends EventEmitter<HanLinkEvents> {
   private detach(): void {
     const conn = this.conn;
     this.conn = null;
+    if (this.deviceTimer !== null) {
+      this.timers.clearTimeout(this.deviceTimer);
+      this.deviceTimer = null;
+    }
     this.isUp = false;
     if (this.reader !== null) {
       this.bytesDroppedBefore += this.reader.droppedBytes();
