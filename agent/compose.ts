@@ -7,6 +7,8 @@ import { dirname } from 'node:path';
 import cron from 'node-cron';
 import type { Logger } from 'pino';
 import { loadConfig, type LoadResult } from '../config/load.js';
+import { configPathFrom } from '../config/config-path.js';
+import { EX_CONFIG, EX_USAGE } from './cli/check-config.js';
 import { toCoreConfig, type ProfileLimits } from '../config/core-config.js';
 import type { ChargerConfig, Config } from '../config/types.js';
 import { HanLink } from '../drivers/han/link.js';
@@ -34,6 +36,29 @@ export function profileFacts(): { ids: string[]; limits: ProfileLimits } {
 export function loadAgentConfig(path: string): LoadResult {
   const facts = profileFacts();
   return loadConfig(path, { knownProfiles: facts.ids, profileLimits: facts.limits });
+}
+
+export type CommandConfig =
+  | { ok: true; config: Config; path: string; rest: string[]; warnings: string[] }
+  | { ok: false; code: number };
+
+/**
+ * What every command that needs the config does first: take --config out of argv, load and
+ * check the file. Problems go to stderr, one `path: message` a line; the caller exits with
+ * `code` (78 for a bad config, 64 for bad arguments).
+ */
+export function configForCommand(command: string, argv: string[]): CommandConfig {
+  const where = configPathFrom(argv, process.env);
+  if (!where.ok) {
+    process.stderr.write(`${command}: ${where.error}\n`);
+    return { ok: false, code: EX_USAGE };
+  }
+  const loaded = loadAgentConfig(where.path);
+  if (!loaded.ok) {
+    for (const p of loaded.problems) process.stderr.write(`${p}\n`);
+    return { ok: false, code: EX_CONFIG };
+  }
+  return { ok: true, config: loaded.config, path: where.path, rest: where.rest, warnings: loaded.warnings };
 }
 
 /**

@@ -4,7 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { configPathFrom } from '../config/config-path.js';
-import { checkConfigCommand, EX_CONFIG, EX_USAGE } from './cli/check-config.js';
+import { checkConfigCommand, EX_USAGE } from './cli/check-config.js';
 import { logCommand } from './cli/log.js';
 import { verifyLogCommand } from './cli/verify-log.js';
 import { exportCommand } from './cli/export.js';
@@ -14,7 +14,7 @@ import { statusCommand } from './cli/status.js';
 import { restoreNowCommand } from './cli/restore-now.js';
 import { manualLimitCommand } from './cli/manual-limit.js';
 import { chargerCliCommand } from './cli/charger-entry.js';
-import { loadAgentConfig, profileFacts } from './compose.js';
+import { configForCommand, profileFacts } from './compose.js';
 
 const USAGE = `usage: hcalcs-agent <command> [options]
 
@@ -57,17 +57,9 @@ function eventLogPathFrom(argv: string[]): { ok: true; path: string; rest: strin
     const rest = [...argv.slice(0, i), ...argv.slice(i + (a === '--db' ? 2 : 1))];
     return { ok: true, path, rest: stripConfig(rest) };
   }
-  const where = configPathFrom(argv, process.env);
-  if (!where.ok) {
-    process.stderr.write(`${where.error}\n`);
-    return { ok: false, code: EX_USAGE };
-  }
-  const loaded = loadAgentConfig(where.path);
-  if (!loaded.ok) {
-    for (const p of loaded.problems) process.stderr.write(`${p}\n`);
-    return { ok: false, code: EX_CONFIG };
-  }
-  return { ok: true, path: loaded.config.eventLog.path, rest: where.rest };
+  const loaded = configForCommand('log', argv);
+  if (!loaded.ok) return loaded;
+  return { ok: true, path: loaded.config.eventLog.path, rest: loaded.rest };
 }
 
 function stripConfig(argv: string[]): string[] {

@@ -10,6 +10,7 @@ import type { CoreConfig, Effect, Input } from './core/types.js';
 import type { EventInput, EventLog } from './event-log/types.js';
 import type { ParseOutcome } from '../drivers/han/messages.js';
 import { initialState, resume, step, type CoreState } from './core/index.js';
+import type { Clock } from '../drivers/charger/clock.js';
 
 /** The HAN link as the shell uses it (drivers/han/link.ts satisfies it through an adapter). */
 export interface HanPort {
@@ -32,17 +33,8 @@ export interface ChargerPort {
   close(): Promise<void>;
 }
 
-export interface Clock {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
-};
+// One time boundary for the whole shell: the charger layer's.
+export { systemClock, type Clock } from '../drivers/charger/clock.js';
 
 export interface RuntimeOptions {
   coreConfig: CoreConfig;
@@ -59,6 +51,11 @@ export interface RuntimeOptions {
   pollMs?: number;
   /** Called after each event-log row is written (the demo's timeline, tests). */
   onEvent?: (event: EventInput) => void;
+  /**
+   * Runs the event-log work of a step that moved a charger limit after the Modbus request
+   * has gone out (default setImmediate: after the promise jobs that send it).
+   */
+  defer?: (fn: () => void) => void;
 }
 
 /** Keys under which the running agent leaves its state for `status` (agent/event-log state table). */
@@ -76,6 +73,8 @@ export class Runtime {
   private lastLineAtMs: number | null = null;
   private stopped = false;
   private lastSavedState = '';
+  private pendingRows: EventInput[] = [];
+  private flushQueued = false;
 
   constructor(private readonly o: RuntimeOptions) {
     this.chargers = new Map(o.chargers.map((c) => [c.id, c]));
@@ -175,8 +174,11 @@ export class Runtime {
         data: e.data,
       });
     }
-    if (rows.length > 0) this.recordMany(rows);
-    this.saveCoreState();
+    // The charger requests above leave through promise jobs, which run only after this
+    // synchronous code: SQLite work done here would delay a DNO's reduction. So a step that
+    // moved a limit has its rows written a moment later, in order with everything else.
+    const movedALimit = effects.some((e) => e.type === 'apply-limit');
+    this.recordMany(rows, movedALimit);
   }
 
   private schedule(atMs: number): void {
@@ -237,19 +239,33 @@ export class Runtime {
   }
 
   private record(row: EventInput): void {
-    this.recordMany([row]);
+    this.recordMany([row], false);
   }
 
-  private recordMany(rows: EventInput[]): void {
+  /** Queues rows (stamped now) and writes the queue, at once or, when deferred, soon. */
+  private recordMany(rows: EventInput[], deferred: boolean): void {
     const now = this.o.clock.now();
-    const stamped = rows.map((r) => ({ ...r, atMs: r.atMs ?? now }));
-    try {
-      this.o.eventLog.appendMany(stamped);
-    } catch (err) {
-      // The log is evidence, but a full disk must not stop the agent from protecting the cable.
-      this.log.error({ err, rows: stamped.length }, 'could not append to the event log');
+    for (const r of rows) this.pendingRows.push({ ...r, atMs: r.atMs ?? now });
+    if (!deferred) return this.flush();
+    if (this.flushQueued) return;
+    this.flushQueued = true;
+    (this.o.defer ?? setImmediate)(() => this.flush());
+  }
+
+  private flush(): void {
+    this.flushQueued = false;
+    const rows = this.pendingRows;
+    this.pendingRows = [];
+    if (rows.length > 0) {
+      try {
+        this.o.eventLog.appendMany(rows);
+      } catch (err) {
+        // The log is evidence, but a full disk must not stop the agent from protecting the cable.
+        this.log.error({ err, rows: rows.length }, 'could not append to the event log');
+      }
+      if (this.o.onEvent) for (const r of rows) this.o.onEvent(r);
     }
-    if (this.o.onEvent) for (const r of stamped) this.o.onEvent(r);
+    this.saveCoreState();
   }
 
   /** For the charger ports' own events (writes, verification, alarms). */

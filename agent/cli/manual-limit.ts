@@ -4,23 +4,19 @@
 // the restore delay. Left in the command queue for the running agent, like restore-now.
 
 import { parseArgs } from 'node:util';
-import { configPathFrom } from '../../config/config-path.js';
 import { openEventLog } from '../event-log/store.js';
-import { EX_CONFIG, EX_USAGE } from './check-config.js';
-import { loadAgentConfig } from '../compose.js';
+import { EX_USAGE } from './check-config.js';
+import { configForCommand } from '../compose.js';
 
 const USAGE = 'usage: hcalcs-agent manual-limit [--config PATH] --charger ID (--limit A | --clear)\n';
 
 export async function manualLimitCommand(argv: string[]): Promise<number> {
-  const where = configPathFrom(argv, process.env);
-  if (!where.ok) {
-    process.stderr.write(`manual-limit: ${where.error}\n${USAGE}`);
-    return EX_USAGE;
-  }
+  const loaded = configForCommand('manual-limit', argv);
+  if (!loaded.ok) return loaded.code;
   let values: { charger?: string; limit?: string; clear?: boolean };
   try {
     ({ values } = parseArgs({
-      args: where.rest,
+      args: loaded.rest,
       options: { charger: { type: 'string' }, limit: { type: 'string' }, clear: { type: 'boolean' } },
       strict: true,
       allowPositionals: false,
@@ -34,13 +30,8 @@ export async function manualLimitCommand(argv: string[]): Promise<number> {
     process.stderr.write(`manual-limit: give --charger and either --limit A (a number >= 0) or --clear\n${USAGE}`);
     return EX_USAGE;
   }
-  const loaded = loadAgentConfig(where.path);
-  if (!loaded.ok) {
-    for (const p of loaded.problems) process.stderr.write(`${p}\n`);
-    return EX_CONFIG;
-  }
   if (!loaded.config.chargers.some((c) => c.id === values.charger)) {
-    process.stderr.write(`manual-limit: no charger "${values.charger}" in ${where.path}\n`);
+    process.stderr.write(`manual-limit: no charger "${values.charger}" in ${loaded.path}\n`);
     return EX_USAGE;
   }
   const log = openEventLog(loaded.config.eventLog.path);

@@ -2,21 +2,16 @@
 // (Smart Charge Points Regulations, Reg 11 lets the owner cancel it). The command is left in
 // the event log's command queue; the running agent takes it within a second and records it.
 
-import { configPathFrom } from '../../config/config-path.js';
 import { openEventLog } from '../event-log/store.js';
-import { EX_CONFIG, EX_USAGE } from './check-config.js';
-import { loadAgentConfig } from '../compose.js';
+import { EX_USAGE } from './check-config.js';
+import { configForCommand } from '../compose.js';
 
 export async function restoreNowCommand(argv: string[]): Promise<number> {
-  const where = configPathFrom(argv, process.env);
-  if (!where.ok || where.rest.length > 0) {
+  const loaded = configForCommand('restore-now', argv);
+  if (!loaded.ok) return loaded.code;
+  if (loaded.rest.length > 0) {
     process.stderr.write(`usage: hcalcs-agent restore-now [--config PATH]\n`);
     return EX_USAGE;
-  }
-  const loaded = loadAgentConfig(where.path);
-  if (!loaded.ok) {
-    for (const p of loaded.problems) process.stderr.write(`${p}\n`);
-    return EX_CONFIG;
   }
   const log = openEventLog(loaded.config.eventLog.path);
   try {

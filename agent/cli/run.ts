@@ -3,33 +3,24 @@
 // its failsafe settings in charge should the agent not come back).
 
 import pino from 'pino';
-import { configPathFrom } from '../../config/config-path.js';
-import { buildAgent, loadAgentConfig } from '../compose.js';
+import { buildAgent, configForCommand } from '../compose.js';
 import { systemdNotifier } from '../systemd-notify.js';
-import { EX_CONFIG, EX_USAGE } from './check-config.js';
+import { EX_USAGE } from './check-config.js';
 
 export const RUN_USAGE = `usage: hcalcs-agent run [--config PATH] [--dry-run]
   --dry-run  shadow mode: decide, explain and log "would write"; write nothing to chargers
 `;
 
 export async function runCommand(argv: string[]): Promise<number> {
-  const where = configPathFrom(argv, process.env);
-  if (!where.ok) {
-    process.stderr.write(`run: ${where.error}\n${RUN_USAGE}`);
-    return EX_USAGE;
-  }
+  const loaded = configForCommand('run', argv);
+  if (!loaded.ok) return loaded.code;
   let dryRun = false;
-  for (const a of where.rest) {
+  for (const a of loaded.rest) {
     if (a === '--dry-run') dryRun = true;
     else {
       process.stderr.write(`run: unknown argument ${JSON.stringify(a)}\n${RUN_USAGE}`);
       return EX_USAGE;
     }
-  }
-  const loaded = loadAgentConfig(where.path);
-  if (!loaded.ok) {
-    for (const p of loaded.problems) process.stderr.write(`${p}\n`);
-    return EX_CONFIG;
   }
   const config = loaded.config;
   const logger = pino({ level: config.log.level, base: { app: 'hcalcs-agent' } });
@@ -40,7 +31,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   agent.runtime.start();
   notify.ready();
   const stopWatchdog = notify.startWatchdog();
-  logger.info({ config: where.path, dryRun, chargers: config.chargers.map((c) => c.id), han: config.han.port }, 'agent running');
+  logger.info({ config: loaded.path, dryRun, chargers: config.chargers.map((c) => c.id), han: config.han.port }, 'agent running');
 
   return new Promise<number>((resolve) => {
     const stop = (signal: NodeJS.Signals) => {

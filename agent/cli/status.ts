@@ -2,13 +2,12 @@
 // on a serial console. It reads only what the agent persists in its event log (opened read
 // only, WAL), so it never blocks the agent, and works just as well when the agent is down.
 
-import { configPathFrom } from '../../config/config-path.js';
 import { toCoreConfig } from '../../config/core-config.js';
 import { describe, type CoreState, type StatusView } from '../core/index.js';
 import { openEventLog } from '../event-log/store.js';
 import { STATE_KEY_CORE, STATE_KEY_RUNTIME } from '../runtime.js';
-import { loadAgentConfig, profileFacts } from '../compose.js';
-import { EX_CONFIG, EX_USAGE } from './check-config.js';
+import { configForCommand, profileFacts } from '../compose.js';
+import { EX_USAGE } from './check-config.js';
 
 interface RuntimeSnapshot {
   pid: number;
@@ -86,17 +85,13 @@ export function formatStatus(view: StatusView, agent: RuntimeSnapshot | undefine
 }
 
 export async function statusCommand(argv: string[]): Promise<number> {
-  const where = configPathFrom(argv, process.env);
-  const json = where.ok && where.rest.includes('--json');
-  if (!where.ok || where.rest.some((a) => a !== '--json')) {
+  const loaded = configForCommand('status', argv);
+  if (!loaded.ok) return loaded.code;
+  if (loaded.rest.some((a) => a !== '--json')) {
     process.stderr.write('usage: hcalcs-agent status [--config PATH] [--json]\n');
     return EX_USAGE;
   }
-  const loaded = loadAgentConfig(where.path);
-  if (!loaded.ok) {
-    for (const p of loaded.problems) process.stderr.write(`${p}\n`);
-    return EX_CONFIG;
-  }
+  const json = loaded.rest.includes('--json');
   let log;
   try {
     log = openEventLog(loaded.config.eventLog.path, { readonly: true });

@@ -22,7 +22,13 @@ function rig(eventLog?: MemoryEventLog, clock = new ManualClock(T0)) {
   const han = new FakeHan(journal, clock);
   const charger = new FakeCharger('garage', journal, clock);
   const log = eventLog ?? new MemoryEventLog(journal, clock);
+  // The log work of a step that moved a limit is deferred; the test decides when it runs.
+  const deferred: Array<() => void> = [];
+  const settle = () => {
+    while (deferred.length > 0) deferred.shift()!();
+  };
   const runtime = new Runtime({
+    defer: (fn) => deferred.push(fn),
     coreConfig,
     han,
     chargers: [charger],
@@ -32,7 +38,7 @@ function rig(eventLog?: MemoryEventLog, clock = new ManualClock(T0)) {
     seed: 42,
     dryRun: false,
   });
-  return { journal, han, charger, log, runtime, clock };
+  return { journal, han, charger, log, runtime, clock, settle, deferred };
 }
 
 function switchLine(state: 'open' | 'closed', cause: SwitchMessage['cause'] = 'dno') {
@@ -43,8 +49,9 @@ function switchLine(state: 'open' | 'closed', cause: SwitchMessage['cause'] = 'd
 const limits = (j: JournalEntry[]) => j.flatMap((e) => (e.what === 'set-limit' ? [e.limitA] : []));
 
 t.test('a fresh start gives every charger a limit, opens the link and records the start', async (t) => {
-  const { journal, han, charger, log, runtime } = rig();
+  const { journal, han, charger, log, runtime, settle } = rig();
   runtime.start();
+  settle();
   t.ok(han.started, 'link started');
   t.ok(charger.started, 'charger started');
   t.same(limits(journal), [32], 'no switch known yet: normal charging');
@@ -55,12 +62,16 @@ t.test('a fresh start gives every charger a limit, opens the link and records th
 });
 
 t.test('a DNO open reduces at once, and the charger write goes out before the log rows', async (t) => {
-  const { journal, han, log, runtime } = rig();
+  const { journal, han, log, runtime, settle, deferred } = rig();
   runtime.start();
   han.goUp();
+  settle();
   journal.length = 0;
   const { raw, outcome } = switchLine('open');
   han.deliver(raw, outcome);
+  t.same(journal.map((e) => e.what), ['set-limit'], 'only the charger write happens within the step');
+  t.equal(deferred.length, 1, 'the log rows wait for the request to leave');
+  settle();
   const firstWrite = journal.findIndex((e) => e.what === 'set-limit');
   const firstEvent = journal.findIndex((e) => e.what === 'event');
   t.same(limits(journal), [6]);
@@ -89,6 +100,7 @@ t.test('a restart re-applies a standing reduction before the HAN says anything',
   first.han.goUp();
   const { raw, outcome } = switchLine('open');
   first.han.deliver(raw, outcome);
+  first.settle();
   await first.runtime.stop('restart');
   t.ok(first.log.loadState(STATE_KEY_CORE), 'core state persisted');
 
@@ -100,16 +112,17 @@ t.test('a restart re-applies a standing reduction before the HAN says anything',
 });
 
 t.test('the core is woken when it asked (link goes stale without lines)', async (t) => {
-  const { han, log, runtime, clock } = rig();
+  const { han, log, runtime, clock, settle } = rig();
   runtime.start();
   han.goUp();
   clock.advance(61_000);
+  settle();
   t.ok(log.kinds().some((k) => k.includes('stale')), `stale recorded (kinds: ${[...new Set(log.kinds())].join(',')})`);
   await runtime.stop('test');
 });
 
 t.test('owner commands left by the CLI reach the core', async (t) => {
-  const { journal, han, log, runtime, clock } = rig();
+  const { journal, han, log, runtime, clock, settle } = rig();
   runtime.start();
   han.goUp();
   han.deliver(...(Object.values(switchLine('open')) as [string, never]));
@@ -117,8 +130,27 @@ t.test('owner commands left by the CLI reach the core', async (t) => {
   const before = limits(journal).length;
   log.enqueueCommand({ name: 'restore-now' });
   clock.advance(1_000);
+  settle();
   t.ok(log.kinds().includes('owner.command'));
   t.equal(limits(journal).at(-1), 32, 'restore-now lifts the pending delay at once');
   t.ok(limits(journal).length > before);
   await runtime.stop('test');
+});
+
+t.test('deferred rows keep their order and their times, and stop writes what is pending', async (t) => {
+  const { han, log, runtime, clock, deferred } = rig();
+  runtime.start();
+  han.goUp();
+  han.deliver(...(Object.values(switchLine('open')) as [string, never]));
+  const openedAt = clock.now();
+  clock.advance(5);
+  han.deliver('SWITCH idx=2 state=open*00', { kind: 'rejected', reason: 'bad_checksum' });
+  t.ok(deferred.length >= 1, 'a flush is pending');
+  const kinds = log.kinds();
+  t.ok(kinds.indexOf('han.rejected') > kinds.indexOf('limit.changed'), 'an immediate write takes the pending rows first, in order');
+  t.equal(log.rows.find((r) => r.kind === 'limit.changed')?.atMs, openedAt, 'rows keep the time of their step');
+  han.deliver(...(Object.values(switchLine('closed', 'calendar')) as [string, never]));
+  await runtime.stop('test');
+  t.equal(log.kinds().at(-1), 'agent.stop', 'stop writes the pending rows before its own');
+  t.ok(log.kinds().filter((k) => k === 'switch.state').length === 2);
 });
