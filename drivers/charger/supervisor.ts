@@ -53,7 +53,8 @@ export interface SupervisorOptions {
   reconnect?: { initialMs: number; maxMs: number };
   /**
    * For chargers whose setpoint cannot be read back at all: how often it is rewritten, so a
-   * reboot that lost it is mended within this time; default 60 s. Quiet unless it fails.
+   * reboot that lost it is mended within this time; default one keep-alive period. Quiet
+   * unless it fails.
    */
   blindRewriteMs?: number;
   /** How often a keep-alive period also takes a full reading (status, currents); default 10 s. */
@@ -95,6 +96,8 @@ export type SupervisorState = {
 
 const DEFAULT_VERIFICATION: VerificationOptions = { windowMs: 20_000, pollMs: 2_000, toleranceA: 1, tolerancePct: 10, retries: 2 };
 const EPS_A = 0.01;
+/** Timers fire a little early or late; a period that has all but passed counts as passed. */
+const EPS_MS = 5;
 
 export class ChargerSupervisor {
   readonly id: string;
@@ -332,7 +335,9 @@ export class ChargerSupervisor {
     if (this.writing) return false;
     if (!rb) {
       const sinceMs = this.clock.now() - (this.lastWrite?.atMs ?? 0);
-      if (sinceMs < (this.options.blindRewriteMs ?? 60_000)) return false;
+      // Default: every keep-alive period, so a charger that rebooted and lost a setpoint it
+      // cannot report gets it back within one period, as one that can report does.
+      if (sinceMs < (this.options.blindRewriteMs ?? this.periodMs()) - EPS_MS) return false;
       await this.write('refresh');
       return true;
     }

@@ -319,6 +319,21 @@ t.test('failsafe settings that do not read back raise an alarm at connect', asyn
   await sup.close();
 });
 
+t.test('by default a setpoint that cannot be read back is rewritten every keep-alive period', async (t) => {
+  const { charger, sup, run } = setup();
+  charger.readable = false;
+  sup.start();
+  await run(0);
+  await sup.setLimit(10, 'normal');
+  await run(0);
+  const before = charger.writes().length;
+  charger.reboot();
+  await run(5000);
+  t.ok(charger.writes().length > before, 'rewritten within one keep-alive period (5 s)');
+  t.equal(charger.setpointA, 10, 'the lost setpoint is back');
+  await sup.close();
+});
+
 t.test('a setpoint that cannot be read back is rewritten quietly every blindRewriteMs', async (t) => {
   const { charger, sup, run, events } = setup({ blindRewriteMs: 20_000 });
   charger.readable = false;
