@@ -75,7 +75,7 @@ export function describeEvent(e: EventInput): string | null {
   }
 }
 
-export async function demoCommand(argv: string[]): Promise<number> {
+export async function demoCommand(argv: string[], sink: { write(text: string): unknown } = process.stdout): Promise<number> {
   let keepRunning = false;
   let configPath = DEMO_CONFIG;
   for (let i = 0; i < argv.length; i++) {
@@ -93,7 +93,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
     return EX_CONFIG;
   }
   const config = loaded.config;
-  const out = (s: string) => process.stdout.write(s + '\n');
+  const out = (s: string) => sink.write(s + '\n');
   const abort = new AbortController();
   const onSignal = () => abort.abort();
   process.once('SIGINT', onSignal);

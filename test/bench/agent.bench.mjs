@@ -9,15 +9,18 @@
 //    moves the limit and costs a Modbus write.
 // 2. Idle: the agent's CPU over 20 s with the link up and heartbeats every 10 s.
 // 3. Memory over many lines (default 1e6 HB lines): resident memory sampled from /proc.
+//
+// Measured 2026-11-28 on the shared 2-vCPU VM, quiet (load 0.1-1.2), lines 30 ms apart:
+//   latency p50 2.0 ms, p99 4.4 ms, max 9.7 ms (n = 2000)   (target p99 <= 2 ms: missed)
+//   traced: pty hop 0.88 ms p50, agent's own work 0.65 ms p50, TCP hop to this process 1.0 ms p50
+//   idle CPU 0.15-0.20 % of a core; RSS 90-116 MB, flat over 1e5-1e6 lines (target 60 MB: missed)
 import { spawn, execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, openSync, readFileSync, writeFileSync, writeSync, constants } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
 
-const require = createRequire(import.meta.url);
-const { ServerTCP } = require('modbus-serial');
 const args = process.argv.slice(2);
 const LINES = Number(args[args.indexOf('--lines') + 1] || 1_000_000);
 const N = 2000;
@@ -35,37 +38,56 @@ while (!(existsSync(ptyA) && existsSync(ptyB))) await sleep(20);
 await sleep(100);
 
 let waiting = null;
-const server = await new Promise((resolve, reject) => {
-  // Holding registers keep what is written, so the agent's read-back sees its own write.
-  const holding = new Map();
-  const get = (a, n) => Array.from({ length: n }, (_, i) => holding.get(a + i) ?? 0);
-  const s = new ServerTCP(
-    {
-      getHoldingRegister: (a, _u, cb) => cb(null, get(a, 1)[0]),
-      getMultipleHoldingRegisters: (a, n, _u, cb) => cb(null, get(a, n)),
-      getInputRegister: (_a, _u, cb) => cb(null, 0),
-      getMultipleInputRegisters: (_a, n, _u, cb) => cb(null, new Array(n).fill(0)),
-      setRegister: (a, v, _u, cb) => {
-        holding.set(a, v);
-        cb(null);
-      },
-      setRegisterArray: (addr, values, _u, cb) => {
+// A minimal Modbus TCP responder of our own: modbus-serial's ServerTCP defers every request
+// with setTimeout(0) (at least 1 ms in Node), which would be measured as the agent's time.
+// Frames are stamped the moment their bytes arrive.
+const holding = new Map();
+const server = createServer((sock) => {
+  sock.setNoDelay(true);
+  let buf = Buffer.alloc(0);
+  sock.on('data', (chunk) => {
+    const at = performance.now();
+    buf = Buffer.concat([buf, chunk]);
+    while (buf.length >= 7 && buf.length >= 6 + buf.readUInt16BE(4)) {
+      const len = 6 + buf.readUInt16BE(4);
+      const frame = buf.subarray(0, len);
+      buf = buf.subarray(len);
+      const fc = frame[7];
+      const addr = frame.readUInt16BE(8);
+      let pdu;
+      if (fc === 3 || fc === 4) {
+        const n = frame.readUInt16BE(10);
+        pdu = Buffer.alloc(2 + 2 * n);
+        pdu[0] = fc;
+        pdu[1] = 2 * n;
+        for (let i = 0; i < n; i++) pdu.writeUInt16BE(fc === 3 ? (holding.get(addr + i) ?? 0) : 0, 2 + 2 * i);
+      } else if (fc === 6) {
+        holding.set(addr, frame.readUInt16BE(10));
+        pdu = Buffer.from(frame.subarray(7, 12));
+      } else if (fc === 16) {
+        const n = frame.readUInt16BE(10);
+        const values = [];
+        for (let i = 0; i < n; i++) values.push(frame.readUInt16BE(13 + 2 * i));
         values.forEach((v, i) => holding.set(addr + i, v));
         // Only the write of the value this line asked for: the Alfen keep-alive rewrites the
         // last setpoint every 15 s, and that must not end a measurement.
         if (addr === 1210 && waiting && values[0] === waiting.firstWord) {
           const w = waiting;
           waiting = null;
-          w.resolve(performance.now());
+          w.resolve(at);
         }
-        cb(null);
-      },
-    },
-    { host: '127.0.0.1', port: 17599, unitID: 255 },
-  );
-  s.on('initialized', () => resolve(s));
-  s.on('serverError', reject);
+        pdu = Buffer.from(frame.subarray(7, 12));
+      } else {
+        pdu = Buffer.from([fc | 0x80, 1]);
+      }
+      const head = Buffer.from(frame.subarray(0, 7));
+      head.writeUInt16BE(pdu.length + 1, 4);
+      sock.write(Buffer.concat([head, pdu]));
+    }
+  });
+  sock.on('error', () => undefined);
 });
+await new Promise((resolve) => server.listen(17599, '127.0.0.1', resolve));
 
 const configPath = join(dir, 'config.yaml');
 writeFileSync(
@@ -162,5 +184,5 @@ console.log(`${LINES} HB lines in ${secs.toFixed(1)} s; resident memory (MB) at 
 agent.kill('SIGTERM');
 await new Promise((r) => agent.once('exit', r));
 socat.kill();
-server.close(() => undefined);
+server.close();
 process.exit(0);

@@ -13,7 +13,11 @@ t.test('the demo story plays and leaves a verifiable event log', async (t) => {
   const config = join(dir, 'demo.yaml');
   writeFileSync(config, readFileSync('config/demo.yaml', 'utf8').replace('./var/demo-events.db', db));
 
-  t.equal(await demoCommand(['--config', config]), 0, 'the story ran to its end');
+  let timeline = '';
+  t.equal(await demoCommand(['--config', config], { write: (s: string) => (timeline += s) }), 0, 'the story ran to its end');
+  t.match(timeline, /DNO: Deactivate Auxiliary Load on switch 2/, 'the timeline tells the story');
+  t.match(timeline, /REJECTED line \(bad_checksum\)/);
+  t.match(timeline, /charger back at 32 A/);
 
   const log = openEventLog(db, { readonly: true });
   t.teardown(() => log.close());
