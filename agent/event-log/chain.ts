@@ -34,6 +34,12 @@ export interface ChainFields {
   dataJson: string;
 }
 
+/** A row as stored: the columns the chain covers plus both hashes. */
+export interface ChainRow extends ChainFields {
+  prevHash: string;
+  hash: string;
+}
+
 function int(n: number): string {
   return `i${n};`;
 }
@@ -92,7 +98,7 @@ export class ChainChecker {
     return { id: this.prevId, hash: this.prevHash };
   }
 
-  check(row: ChainFields & { prevHash: string; hash: string }): ChainBreak | null {
+  check(row: ChainRow): ChainBreak | null {
     this.count++;
     if (row.id !== this.prevId + 1) {
       const missing =

@@ -4,25 +4,15 @@
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import Database from 'better-sqlite3';
-import { ChainChecker, GENESIS_HASH, chainHash } from './chain.js';
+import { ChainChecker, GENESIS_HASH, chainHash, type ChainRow } from './chain.js';
 import { LATEST_VERSION, migrate, schemaVersion } from './migrations.js';
 import type { EventInput, EventLog, EventQuery, EventRow, OpenEventLog, VerifyResult } from './types.js';
 import { MAX_UTC_MS, toUtcIso } from './utc.js';
 import { mergeSlices, runSliceInWorker } from './verify-parallel.js';
 
-/** A row exactly as stored, with what a third party needs to re-verify the chain. */
-export interface StoredEventRow {
-  id: number;
-  at: string;
-  atMs: number;
-  kind: string;
-  switchIdx: number | null;
-  chargerId: string | null;
-  /** The data column's JSON text byte for byte (the hash covers this text, not a re-encoding). */
-  dataJson: string;
-  prevHash: string;
-  hash: string;
-}
+/** A row exactly as stored, with what a third party needs to re-verify the chain. The data
+ *  column is its JSON text byte for byte (the hash covers this text, not a re-encoding). */
+export type StoredEventRow = ChainRow;
 
 /** What the store offers beyond the shared contract, for the CLI (export, verify-log). */
 export interface EventLogStore extends EventLog {

@@ -4,21 +4,11 @@
 // row per seam. The result is the same as the sequential ChainChecker walk, first bad row and
 // reason included.
 import { Worker } from 'node:worker_threads';
-import { ChainChecker, GENESIS_HASH, type ChainBreak } from './chain.js';
+import { ChainChecker, GENESIS_HASH, type ChainBreak, type ChainRow } from './chain.js';
 import type { VerifyResult } from './types.js';
 
-/** A row as stored (the columns the chain covers plus both hashes). */
-export interface ChainRow {
-  id: number;
-  at: string;
-  atMs: number;
-  kind: string;
-  switchIdx: number | null;
-  chargerId: string | null;
-  dataJson: string;
-  prevHash: string;
-  hash: string;
-}
+export type { ChainRow };
+
 
 export interface SliceResult {
   first: ChainRow | null;
