@@ -134,7 +134,7 @@ export class Runtime {
     if (this.pollTimer !== null) this.o.clock.clearTimeout(this.pollTimer);
     await this.o.han.close();
     await Promise.all([...this.chargers.values()].map((c) => c.close()));
-    this.saveSnapshot();
+    this.saveSnapshot(this.o.clock.now());
     this.record({ kind: 'agent.stop', data: { reason } });
   }
 
@@ -220,7 +220,8 @@ export class Runtime {
     }
   }
 
-  private saveSnapshot(): void {
+  /** stoppedAtMs: set by a clean stop, so `status` never shows a stopped agent as running. */
+  private saveSnapshot(stoppedAtMs: number | null = null): void {
     const chargers: Record<string, unknown> = {};
     for (const c of this.chargers.values()) chargers[c.id] = c.state();
     try {
@@ -229,6 +230,7 @@ export class Runtime {
         dryRun: this.o.dryRun,
         startedAtMs: this.startedAtMs,
         updatedAtMs: this.o.clock.now(),
+        stoppedAtMs,
         linkUp: this.linkUp,
         lastLineAtMs: this.lastLineAtMs,
         chargers,

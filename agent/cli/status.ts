@@ -14,6 +14,8 @@ interface RuntimeSnapshot {
   dryRun: boolean;
   startedAtMs: number;
   updatedAtMs: number;
+  /** Set when the agent stopped cleanly. */
+  stoppedAtMs?: number | null;
   linkUp: boolean;
   lastLineAtMs: number | null;
   chargers: Record<string, Record<string, unknown>>;
@@ -32,9 +34,10 @@ export function formatStatus(view: StatusView, agent: RuntimeSnapshot | undefine
   push(`hcalcs-agent status at ${new Date(now).toISOString().slice(0, 19)}Z`);
   if (agent === undefined) push('agent     never ran with this event log');
   else {
-    const running = now - agent.updatedAtMs < RUNNING_WITHIN_MS;
+    const running = !agent.stoppedAtMs && now - agent.updatedAtMs < RUNNING_WITHIN_MS;
+    const gone = agent.stoppedAtMs ? `stopped at ${hhmmss(agent.stoppedAtMs)}` : `last seen ${hhmmss(agent.updatedAtMs)}`;
     push(
-      `agent     ${running ? `running, pid ${agent.pid}` : `NOT RUNNING (last seen ${hhmmss(agent.updatedAtMs)}; below is what it last saved)`}` +
+      `agent     ${running ? `running, pid ${agent.pid}` : `NOT RUNNING (${gone}; below is what it last saved)`}` +
         `, started ${hhmmss(agent.startedAtMs)}${agent.dryRun ? ', DRY RUN (writes nothing)' : ''}`,
     );
   }

@@ -154,3 +154,13 @@ t.test('deferred rows keep their order and their times, and stop writes what is 
   t.equal(log.kinds().at(-1), 'agent.stop', 'stop writes the pending rows before its own');
   t.ok(log.kinds().filter((k) => k === 'switch.state').length === 2);
 });
+
+t.test('a clean stop is marked in the status snapshot', async (t) => {
+  const { log, runtime, clock } = rig();
+  runtime.start();
+  const running = log.loadState<{ stoppedAtMs: number | null }>('runtime');
+  t.equal(running?.stoppedAtMs, null, 'running: not stopped');
+  clock.advance(2000);
+  await runtime.stop('test');
+  t.equal(log.loadState<{ stoppedAtMs: number | null }>('runtime')?.stoppedAtMs, clock.now(), 'stopped: the time of the stop');
+});
