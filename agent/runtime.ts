@@ -85,11 +85,24 @@ export class Runtime {
   /** Re-applies the saved state (a restart never lifts a reduction), then opens the HAN link. */
   start(): void {
     const now = this.o.clock.now();
-    const saved = this.o.eventLog.loadState<CoreState>(STATE_KEY_CORE);
+    const saved = this.o.eventLog.loadState<unknown>(STATE_KEY_CORE);
     this.record({ kind: 'agent.start', data: { dryRun: this.o.dryRun, resumed: saved !== undefined, pid: process.pid } });
-    const first = saved === undefined
-      ? step(this.o.coreConfig, initialState(this.o.coreConfig, this.o.seed), { type: 'tick' }, now)
-      : resume(this.o.coreConfig, saved, now);
+    const fresh = () => step(this.o.coreConfig, initialState(this.o.coreConfig, this.o.seed), { type: 'tick' }, now);
+    let first: ReturnType<typeof step>;
+    if (saved === undefined) first = fresh();
+    else {
+      try {
+        first = resume(this.o.coreConfig, saved, now);
+      } catch (err) {
+        // A saved state this version cannot use must not stop the agent in a restart loop
+        // (that would block charging for good, against Reg 7); the READ sent on connect
+        // brings the switches' real state within seconds. The discarded state is kept in
+        // the event log as evidence.
+        this.log.error({ err }, 'saved core state unusable; starting fresh');
+        this.record({ kind: 'agent.state-discarded', data: { error: err instanceof Error ? err.message : String(err), saved } });
+        first = fresh();
+      }
+    }
     for (const c of this.chargers.values()) c.start();
     this.apply(first.state, first.effects);
 

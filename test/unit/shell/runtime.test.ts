@@ -164,3 +164,17 @@ t.test('a clean stop is marked in the status snapshot', async (t) => {
   await runtime.stop('test');
   t.equal(log.loadState<{ stoppedAtMs: number | null }>('runtime')?.stoppedAtMs, clock.now(), 'stopped: the time of the stop');
 });
+
+t.test('a saved state the core cannot use is recorded and the agent starts fresh', async (t) => {
+  const clock = new ManualClock(T0);
+  const log = new MemoryEventLog([], clock);
+  log.saveState(STATE_KEY_CORE, { v: 999, nonsense: true });
+  const { runtime, settle, journal } = rig(log, clock);
+  t.doesNotThrow(() => runtime.start());
+  settle();
+  const row = log.rows.find((r) => r.kind === 'agent.state-discarded');
+  t.ok(row, 'recorded');
+  t.same(row?.data.saved, { v: 999, nonsense: true }, 'with the state it discarded');
+  t.same(limits(journal), [32], 'every charger still gets a limit');
+  await runtime.stop('test');
+});
