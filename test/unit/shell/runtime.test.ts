@@ -2,20 +2,11 @@
 import t from 'tap';
 import pino from 'pino';
 import { Runtime, STATE_KEY_CORE } from '../../../agent/runtime.js';
-import type { CoreConfig } from '../../../agent/core/types.js';
+import { garageConfig, T0 } from '../../helpers/garage.js';
 import type { SwitchMessage } from '../../../drivers/han/messages.js';
 import { FakeCharger, FakeHan, ManualClock, MemoryEventLog, type JournalEntry } from '../../helpers/fakes.js';
 
-const T0 = Date.parse('2026-11-28T12:00:00Z');
-
-const coreConfig: CoreConfig = {
-  chargers: [{ id: 'garage', minCurrentA: 6, maxCurrentA: 32, allowPause: false }],
-  bindings: [{ switchIdx: 2, chargerIds: ['garage'], reducedCurrentA: 6 }],
-  boost: { liftsDnoOpen: true },
-  labels: { pattern: '\\bEV\\b|charg', flags: 'i', policy: 'warn' },
-  link: { staleAfterMs: 60_000, holdMs: 300_000, fallback: 'normal' },
-  restore: { maxDelayMs: 600_000, meterRandomisesCalendar: false },
-};
+const coreConfig = garageConfig;
 
 function rig(eventLog?: MemoryEventLog, clock = new ManualClock(T0)) {
   const journal: JournalEntry[] = [];

@@ -1,18 +1,10 @@
 // What a field engineer reads on the console: running or not, and each charger's limit and why.
 import t from 'tap';
 import { describe, initialState, step } from '../../../agent/core/index.js';
-import type { CoreConfig } from '../../../agent/core/types.js';
+import { garageConfig, T0 } from '../../helpers/garage.js';
 import { formatStatus } from '../../../agent/cli/status.js';
 
-const T0 = Date.parse('2026-11-28T12:00:00Z');
-const config: CoreConfig = {
-  chargers: [{ id: 'garage', minCurrentA: 6, maxCurrentA: 32, allowPause: false }],
-  bindings: [{ switchIdx: 2, chargerIds: ['garage'], reducedCurrentA: 6 }],
-  boost: { liftsDnoOpen: true },
-  labels: { pattern: '\\bEV\\b|charg', flags: 'i', policy: 'warn' },
-  link: { staleAfterMs: 60_000, holdMs: 300_000, fallback: 'normal' },
-  restore: { maxDelayMs: 600_000, meterRandomisesCalendar: false },
-};
+const config = garageConfig;
 
 function viewAfterOpen() {
   let s = step(config, initialState(config, 1), { type: 'tick' }, T0).state;
