@@ -13,29 +13,28 @@ import { toCoreConfig, type ProfileLimits } from '../config/core-config.js';
 import type { ChargerConfig, Config } from '../config/types.js';
 import { HanLink } from '../drivers/han/link.js';
 import { BusRegistry } from '../drivers/charger/bus.js';
-import { loadProfiles, resolveProfile, type Profile } from '../drivers/charger/profile.js';
+import { resolveFromCatalogue } from '../drivers/charger/profile-catalogue.js';
+import { catalogueFor, limitsOf, profileViewFactory } from './profile-view.js';
+import { knownIds } from '../drivers/charger/profile-catalogue.js';
 import { createCharger } from '../drivers/charger/profile-driver.js';
 import { ChargerSupervisor } from '../drivers/charger/supervisor.js';
 import { openEventLog } from './event-log/store.js';
 import type { EventInput, EventLog } from './event-log/types.js';
 import { Runtime, systemClock, type ChargerPort, type Clock, type HanPort } from './runtime.js';
 
-let profileCache: Map<string, Profile> | undefined;
-function profiles(): Map<string, Profile> {
-  profileCache ??= loadProfiles();
-  return profileCache;
+/** Profile ids and the current range each can signal, for a config with this profilesDir. */
+export function profileFacts(profilesDir?: string): { ids: string[]; limits: ProfileLimits } {
+  const cat = catalogueFor(profilesDir);
+  return { ids: knownIds(cat), limits: limitsOf(cat) };
 }
 
-/** Profile ids and the current range each can signal, for config validation. */
-export function profileFacts(): { ids: string[]; limits: ProfileLimits } {
-  const limits: ProfileLimits = {};
-  for (const [id, p] of profiles()) limits[id] = { minCurrentA: p.setpoint.minA, maxCurrentA: p.setpoint.maxA };
-  return { ids: [...profiles().keys(), 'generic'], limits };
-}
-
-export function loadAgentConfig(path: string): LoadResult {
-  const facts = profileFacts();
-  return loadConfig(path, { knownProfiles: facts.ids, profileLimits: facts.limits });
+/**
+ * Loads the config with every charger's merged profile checked. A charger whose profile
+ * file is broken is a warning here (run disables it and keeps the others); check-config
+ * makes it an error.
+ */
+export function loadAgentConfig(path: string, brokenFiles: 'error' | 'warning' = 'warning'): LoadResult {
+  return loadConfig(path, { profiles: profileViewFactory({ brokenFiles }) });
 }
 
 export type CommandConfig =
@@ -71,6 +70,18 @@ export function withDnoSafeFailsafe(charger: ChargerConfig, config: Config): Cha
   const reduced = config.bindings.filter((b) => b.chargers.includes(charger.id)).map((b) => b.reducedCurrentA);
   if (reduced.length === 0) return charger;
   return { ...charger, failsafeCurrentA: Math.min(...reduced) };
+}
+
+/** A charger the agent cannot drive: raises the alarm once at start and writes nothing. */
+function disabledPort(id: string, problems: string[], record: (kind: string, chargerId: string, data: Record<string, unknown>) => void): ChargerPort {
+  const reason = 'profile invalid: charger disabled';
+  return {
+    id,
+    start: () => record('charger.alarm', id, { reason, problems }),
+    setLimit: () => undefined,
+    state: () => ({ id, connected: false, disabled: true, lastError: `${reason}: ${problems.join('; ')}` }),
+    close: () => Promise.resolve(),
+  };
 }
 
 export interface Agent {
@@ -120,30 +131,36 @@ export function buildAgent(config: Config, o: BuildOptions): Agent {
   // through this indirection.
   let record: (kind: string, chargerId: string, data: Record<string, unknown>) => void = () => undefined;
   const registry = new BusRegistry(log);
-  const supervisors = config.chargers.map((cc) => {
+  const catalogue = catalogueFor(config.profilesDir);
+  const supervisors: ChargerSupervisor[] = [];
+  const ports: ChargerPort[] = config.chargers.map((cc, i) => {
     const charger = withDnoSafeFailsafe(cc, config);
-    const profile = resolveProfile(charger, profiles());
+    const resolved = resolveFromCatalogue(charger, catalogue, `chargers[${i}]`);
+    // A charger whose profile file is broken is left alone (its own failsafe covers it);
+    // the others run. loadAgentConfig already rejected every other profile problem.
+    if (!resolved.ok) return disabledPort(charger.id, resolved.problems, (kind, id, data) => record(kind, id, data));
     const bus = registry.acquire(charger.transport);
-    const driver = createCharger(charger, profile, bus, log, { dryRun: o.dryRun });
-    return new ChargerSupervisor(driver, {
+    const driver = createCharger(charger, resolved.profile, bus, log, { dryRun: o.dryRun });
+    const s = new ChargerSupervisor(driver, {
       logger: log,
       dryRun: o.dryRun,
       ...(o.verification ? { verification: o.verification } : {}),
       onEvent: (kind, id, data) => record(kind, id, data),
     });
+    supervisors.push(s);
+    return {
+      id: s.id,
+      start: () => s.start(),
+      setLimit: (limitA, explanation) => {
+        s.setLimit(limitA, explanation).catch((err: unknown) => log.error({ err, chargerId: s.id }, 'setLimit failed'));
+      },
+      state: () => s.state() as unknown as Record<string, unknown>,
+      close: () => s.close(),
+    };
   });
-  const ports: ChargerPort[] = supervisors.map((s) => ({
-    id: s.id,
-    start: () => s.start(),
-    setLimit: (limitA, explanation) => {
-      s.setLimit(limitA, explanation).catch((err: unknown) => log.error({ err, chargerId: s.id }, 'setLimit failed'));
-    },
-    state: () => s.state() as unknown as Record<string, unknown>,
-    close: () => s.close(),
-  }));
 
   const runtime = new Runtime({
-    coreConfig: toCoreConfig(config, profileFacts().limits),
+    coreConfig: toCoreConfig(config, limitsOf(catalogue)),
     han,
     chargers: ports,
     eventLog,

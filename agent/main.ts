@@ -14,7 +14,8 @@ import { statusCommand } from './cli/status.js';
 import { restoreNowCommand } from './cli/restore-now.js';
 import { manualLimitCommand } from './cli/manual-limit.js';
 import { chargerCliCommand } from './cli/charger-entry.js';
-import { configForCommand, profileFacts } from './compose.js';
+import { configForCommand } from './compose.js';
+import { profileViewFactory } from './profile-view.js';
 
 const USAGE = `usage: hcalcs-agent <command> [options]
 
@@ -83,10 +84,8 @@ export async function main(argv: string[]): Promise<number> {
       return manualLimitCommand(rest);
     case 'charger':
       return chargerCliCommand(rest);
-    case 'check-config': {
-      const facts = profileFacts();
-      return checkConfigCommand(rest, { ...io, knownProfiles: facts.ids, profileLimits: facts.limits });
-    }
+    case 'check-config':
+      return checkConfigCommand(rest, { ...io, profiles: profileViewFactory({ brokenFiles: 'error' }) });
     case 'log':
     case 'verify-log':
     case 'export': {

@@ -7,11 +7,27 @@
 import { validate as cronValid, validateDetailed as cronDetails } from 'node-cron';
 import { effectiveRange, type ProfileLimits } from './core-config.js';
 import { closest, formatPath, type Problem } from './schema-errors.js';
+import type { ChargerConfig } from './types.js';
 
 export interface CrossCheckOptions {
   /** Profile ids that exist; "generic" is always known. Absent: profiles are not checked. */
   knownProfiles?: readonly string[];
   profileLimits?: ProfileLimits;
+  /**
+   * The profiles a config with this profilesDir sees; when given, it supersedes knownProfiles
+   * and profileLimits, and every charger's merged profile is validated here.
+   */
+  profiles?: (profilesDir: string | undefined) => ProfileView;
+}
+
+/** What the charger layer says about the profiles a config can name (agent/profile-view.ts). */
+export interface ProfileView {
+  knownProfiles: readonly string[];
+  profileLimits: ProfileLimits;
+  /** Problems of one charger's merged profile, paths starting with `at` (or a profile file's path). */
+  problemsOf(charger: ChargerConfig, at: string): Problem[];
+  /** What overrides what, chargers left disabled: reported as warnings once the chargers are checked. */
+  notices: readonly Problem[];
 }
 
 export interface CrossCheckResult {
@@ -137,6 +153,13 @@ export function crossCheck(doc: unknown, badPaths: ReadonlySet<string>, options:
     }
   }
 
+  // --- profiles ---
+  const profilesDir = r.str(['profilesDir']);
+  const view = options.profiles?.(profilesDir);
+  if (view) {
+    options = { ...options, knownProfiles: view.knownProfiles, profileLimits: view.profileLimits };
+  }
+
   // --- chargers ---
   const chargers: ChargerView[] = [];
   const byId = new Map<string, ChargerView>();
@@ -188,6 +211,14 @@ export function crossCheck(doc: unknown, badPaths: ReadonlySet<string>, options:
     if (failsafe !== undefined) {
       const why = outsideRange(failsafe, c);
       if (why) err([...at, 'failsafeCurrentA'], why);
+    }
+    // The merged profile needs a charger entry the schema accepted whole (transport, range).
+    const here = formatPath(at);
+    const whole = ![...badPaths].some((b) => b === here || b.startsWith(`${here}.`) || b.startsWith(`${here}[`));
+    const entry = whole ? r.get(at) : undefined;
+    const genericWithout = c.profile === 'generic' && !r.present([...at, 'registers']);
+    if (view && entry !== undefined && c.profile !== undefined && !genericWithout && (!known || known.has(c.profile))) {
+      errors.push(...view.problemsOf(entry as ChargerConfig, formatPath(at)));
     }
   }
 
@@ -298,6 +329,7 @@ export function crossCheck(doc: unknown, badPaths: ReadonlySet<string>, options:
     }
   }
 
+  if (view) warnings.push(...view.notices);
   return { errors, warnings };
 }
 

@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { parseDocument } from 'yaml';
 import type { ProfileLimits } from './core-config.js';
-import { crossCheck } from './cross-checks.js';
+import { crossCheck, type CrossCheckOptions } from './cross-checks.js';
 import { migrateConfig, MIGRATIONS, type Migration } from './migrate.js';
 import { formatPath, ROOT_PATH, schemaProblems, type Problem } from './schema-errors.js';
 import type { Config } from './types.js';
@@ -19,6 +19,8 @@ export interface LoadOptions {
   profileLimits?: ProfileLimits;
   /** Directory relative paths (eventLog.path) are resolved against; default process.cwd(). */
   cwd?: string;
+  /** The charger layer's profiles (search path, merged-profile validation); see CrossCheckOptions. */
+  profiles?: CrossCheckOptions['profiles'];
   /** Settings migrations; default the agent's own (config/migrate.ts). For tests. */
   migrations?: readonly Migration[];
 }

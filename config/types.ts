@@ -83,6 +83,8 @@ export interface Config {
   chargers: ChargerConfig[];
   bindings: BindingConfig[];
   rules: RulesConfig;
+  /** A directory of site charger profiles, searched after the shipped ones and /etc/hcalcs-agent/profiles. */
+  profilesDir?: string;
   eventLog: { path: string };
   log: { level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' };
 }

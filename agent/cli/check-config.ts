@@ -6,6 +6,7 @@ import { stringify } from 'yaml';
 import { CONFIG_ENV, configPathFrom, DEFAULT_CONFIG_PATH } from '../../config/config-path.js';
 import type { ProfileLimits } from '../../config/core-config.js';
 import { loadConfig } from '../../config/load.js';
+import type { CrossCheckOptions } from '../../config/cross-checks.js';
 
 export const EX_OK = 0;
 export const EX_USAGE = 64;
@@ -22,6 +23,8 @@ export interface CheckConfigContext {
   /** Profile ids that exist; without it profile names are not checked. */
   knownProfiles?: string[];
   profileLimits?: ProfileLimits;
+  /** The charger layer's profiles: every charger's merged profile is validated (supersedes the two above). */
+  profiles?: CrossCheckOptions['profiles'];
   /** Default process.env (for HCALCS_CONFIG). */
   env?: Readonly<Record<string, string | undefined>>;
   /** Default process.cwd() (relative eventLog.path). */
@@ -56,6 +59,7 @@ export async function checkConfigCommand(argv: string[], ctx: CheckConfigContext
   const options = {
     ...(ctx.knownProfiles ? { knownProfiles: ctx.knownProfiles } : {}),
     ...(ctx.profileLimits ? { profileLimits: ctx.profileLimits } : {}),
+    ...(ctx.profiles ? { profiles: ctx.profiles } : {}),
     ...(ctx.cwd ? { cwd: ctx.cwd } : {}),
   };
   const result = loadConfig(where.path, options);

@@ -110,7 +110,7 @@ export async function statusCommand(argv: string[]): Promise<number> {
       process.stderr.write('status: the agent has not saved any state in this event log yet\n');
       return 1;
     }
-    const view = describe(toCoreConfig(loaded.config, profileFacts().limits), core, now);
+    const view = describe(toCoreConfig(loaded.config, profileFacts(loaded.config.profilesDir).limits), core, now);
     if (json) process.stdout.write(JSON.stringify({ agent: agent ?? null, ...view }) + '\n');
     else process.stdout.write(formatStatus(view, agent, now));
     return 0;

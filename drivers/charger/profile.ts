@@ -3,6 +3,7 @@
 // user's config (ChargerConfig.registers) and goes through the same validator.
 
 import { readFileSync, readdirSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv, type ErrorObject } from 'ajv';
 import type { ChargerConfig } from '../../config/types.js';
@@ -10,7 +11,18 @@ import type { VehicleState } from './charger.js';
 import { isWritableType, registerCount, type RegisterSpec } from './register-map.js';
 
 export type Confidence = 'high' | 'medium-high' | 'medium' | 'medium-low' | 'low';
-export type KeepAliveKind = 'life-bit' | 'heartbeat-value' | 'rewrite-setpoint' | 'poll' | 'none';
+export type KeepAliveKind = 'life-bit' | 'heartbeat-value' | 'toggle' | 'counter' | 'rewrite-setpoint' | 'poll' | 'none';
+/** Where a fallback to the failsafe current becomes visible to the agent. */
+export type FallbackView = 'applied-limit' | 'setpoint' | 'measured-current';
+/** Kinds that write a register of their own each period. */
+export const WRITING_KEEPALIVES: readonly KeepAliveKind[] = ['life-bit', 'heartbeat-value', 'toggle', 'counter'];
+
+/** A register write with the reason it is made (init, re-enable). */
+export interface ProfileWrite {
+  register: RegisterSpec;
+  value: number;
+  why: string;
+}
 
 export interface Profile {
   id: string;
@@ -44,14 +56,21 @@ export interface Profile {
     readable: boolean;
     /** What the setpoint becomes after a reboot: 0, the failsafe current, or not documented. */
     onReboot: 'zero' | 'failsafe-current' | 'kept' | 'unknown';
+    /** Longest time the charger takes to apply a new limit; default 5 (one IEC 61851 PWM step). */
+    stepS?: number;
   };
   /** Where the charger reports the limit it applies, when the setpoint is not readable. */
   appliedLimit?: RegisterSpec;
   keepAlive: {
     kind: KeepAliveKind;
-    /** life-bit / heartbeat-value: the register written and its value. poll: the register read. */
+    /** life-bit / heartbeat-value / toggle / counter: the register written. poll: the register read. */
     register?: RegisterSpec;
+    /** life-bit / heartbeat-value: the value written every period. */
     value?: number;
+    /** toggle: the two values written in turn; default [0, 1]. */
+    values?: [number, number];
+    /** counter: the count wraps to 0 at this value; default 65536 (a uint16 register). */
+    modulo?: number;
     /** Period = timeout * this fraction; at most 1/3 (the agent's rule). */
     periodFraction: number;
     /** A cap on the period where a driver or doc asks for faster (Schneider: 2 s). */
@@ -62,8 +81,16 @@ export interface Profile {
     timeout?: { write?: RegisterSpec; read?: RegisterSpec; unit: 's' | 'ms'; minS?: number; maxS?: number };
     /** The charger's timeout when the agent cannot set it (e.g. Alfen's validity time, 60 s). */
     defaultTimeoutS?: number;
-    /** What the charger does on timeout, in words (for the operator and failsafe-test). */
-    behaviour: string;
+    /** What the charger does on timeout, in words (for the operator). */
+    behaviour?: string;
+    /** Writes that bring the charger back into service after a failsafe (KEBA: 5014 = 1). */
+    reenable?: ProfileWrite[];
+    /**
+     * Where failsafe-test sees the fallback. Default: appliedLimit when the profile has one,
+     * else the measured current. "setpoint": the charger puts its failsafe current into the
+     * setpoint register, which then reads back the fallback.
+     */
+    showsIn?: FallbackView;
   };
   status: {
     register: RegisterSpec;
@@ -79,7 +106,7 @@ export interface Profile {
     powerW?: RegisterSpec;
   };
   /** Writes made once at connect (e.g. Heidelberg 258 = 4 disables standby). */
-  init?: Array<{ register: RegisterSpec; value: number; why: string }>;
+  init?: ProfileWrite[];
   quirks?: {
     /** Largest register count one read may ask for (KEBA: 2). */
     maxRegistersPerRead?: number;
@@ -105,6 +132,12 @@ const registerSchema = {
     mask: { type: 'integer', minimum: 1, maximum: 0xffffffff },
     missing: { type: 'integer', minimum: 0, maximum: 0xffffffff },
   },
+};
+const writeSchema = {
+  type: 'object',
+  required: ['register', 'value', 'why'],
+  additionalProperties: false,
+  properties: { register: registerSchema, value: { type: 'number' }, why: { type: 'string', minLength: 1 } },
 };
 const stateEnum = { enum: ['A', 'B', 'C', 'D', 'E', 'F', 'unknown'] };
 
@@ -158,6 +191,7 @@ export const profileSchema = {
         maxA: { type: 'number', exclusiveMinimum: 0 },
         readable: { type: 'boolean' },
         onReboot: { enum: ['zero', 'failsafe-current', 'kept', 'unknown'] },
+        stepS: { type: 'number', exclusiveMinimum: 0, maximum: 120 },
       },
     },
     appliedLimit: registerSchema,
@@ -166,16 +200,17 @@ export const profileSchema = {
       required: ['kind', 'periodFraction'],
       additionalProperties: false,
       properties: {
-        kind: { enum: ['life-bit', 'heartbeat-value', 'rewrite-setpoint', 'poll', 'none'] },
+        kind: { enum: ['life-bit', 'heartbeat-value', 'toggle', 'counter', 'rewrite-setpoint', 'poll', 'none'] },
         register: registerSchema,
         value: { type: 'integer', minimum: 0, maximum: 65535 },
+        values: { type: 'array', minItems: 2, maxItems: 2, items: { type: 'integer', minimum: 0, maximum: 65535 } },
+        modulo: { type: 'integer', minimum: 2, maximum: 4294967296 },
         periodFraction: { type: 'number', exclusiveMinimum: 0, maximum: 1 / 3 },
         maxPeriodMs: { type: 'integer', minimum: 100 },
       },
     },
     failsafe: {
       type: 'object',
-      required: ['behaviour'],
       additionalProperties: false,
       properties: {
         current: {
@@ -197,6 +232,8 @@ export const profileSchema = {
         },
         defaultTimeoutS: { type: 'number', exclusiveMinimum: 0 },
         behaviour: { type: 'string', minLength: 1 },
+        reenable: { type: 'array', items: writeSchema },
+        showsIn: { enum: ['applied-limit', 'setpoint', 'measured-current'] },
       },
     },
     status: {
@@ -223,15 +260,7 @@ export const profileSchema = {
         powerW: registerSchema,
       },
     },
-    init: {
-      type: 'array',
-      items: {
-        type: 'object',
-        required: ['register', 'value', 'why'],
-        additionalProperties: false,
-        properties: { register: registerSchema, value: { type: 'number' }, why: { type: 'string', minLength: 1 } },
-      },
-    },
+    init: { type: 'array', items: writeSchema },
     quirks: {
       type: 'object',
       additionalProperties: false,
@@ -304,7 +333,15 @@ function semanticErrors(p: Profile, prefix: string): string[] {
   if ((ka.kind === 'life-bit' || ka.kind === 'heartbeat-value') && (!ka.register || ka.value === undefined)) {
     errors.push(`${at('keepAlive')}: ${ka.kind} needs register and value`);
   }
-  if (ka.kind === 'life-bit' || ka.kind === 'heartbeat-value') writable(ka.register, 'keepAlive.register');
+  if ((ka.kind === 'toggle' || ka.kind === 'counter') && !ka.register) errors.push(`${at('keepAlive.register')}: is required for ${ka.kind}`);
+  if (ka.values !== undefined && ka.kind !== 'toggle') errors.push(`${at('keepAlive.values')}: only for kind toggle`);
+  if (ka.values !== undefined && ka.values[0] === ka.values[1]) errors.push(`${at('keepAlive.values')}: the two values must differ`);
+  if (ka.modulo !== undefined && ka.kind !== 'counter') errors.push(`${at('keepAlive.modulo')}: only for kind counter`);
+  if (WRITING_KEEPALIVES.includes(ka.kind)) writable(ka.register, 'keepAlive.register');
+  const view = p.failsafe?.showsIn;
+  if (view === 'applied-limit' && !p.appliedLimit) errors.push(`${at('failsafe.showsIn')}: "applied-limit" needs an appliedLimit register`);
+  if (view === 'setpoint' && !sp.readable) errors.push(`${at('failsafe.showsIn')}: "setpoint" needs setpoint.readable: true`);
+  if (view === 'measured-current' && !p.measurements?.currentsA) errors.push(`${at('failsafe.showsIn')}: "measured-current" needs measurements.currentsA`);
   if (ka.kind !== 'none' && ka.kind !== 'rewrite-setpoint' && ka.kind !== 'poll' && !p.failsafe) {
     errors.push(`${at('keepAlive.kind')}: ${ka.kind} without a failsafe section`);
   }
@@ -317,6 +354,7 @@ function semanticErrors(p: Profile, prefix: string): string[] {
   writable(p.failsafe?.current?.write, 'failsafe.current.write');
   writable(p.failsafe?.timeout?.write, 'failsafe.timeout.write');
   for (const [i, w] of (p.init ?? []).entries()) writable(w.register, `init[${i}].register`);
+  for (const [i, w] of (p.failsafe?.reenable ?? []).entries()) writable(w.register, `failsafe.reenable[${i}].register`);
   const max = p.quirks?.maxRegistersPerRead;
   if (max !== undefined) {
     const reads: Array<[string, RegisterSpec | undefined]> = [
@@ -355,19 +393,26 @@ export function validateProfile(data: unknown, prefix = ''): Profile {
 /** The directory of shipped profiles, next to this module in source and in dist/. */
 export const PROFILES_DIR = fileURLToPath(new URL('./profiles/', import.meta.url));
 
+/** Reads and validates one profile file; errors read `path: message` without the file name. */
+export function readProfileFile(path: string): Profile {
+  let data: unknown;
+  try {
+    data = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new ProfileError([`(file): ${(err as Error).message}`]);
+  }
+  const p = validateProfile(data);
+  const file = basename(path);
+  if (`${p.id}.json` !== file) throw new ProfileError([`id: "${p.id}" does not match the file name ${file}`]);
+  return p;
+}
+
 /** Reads and validates every *.json in dir; a bad file throws with its name in every error. */
 export function loadProfiles(dir: string = PROFILES_DIR): Map<string, Profile> {
   const out = new Map<string, Profile>();
   for (const file of readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
-    let data: unknown;
     try {
-      data = JSON.parse(readFileSync(new URL(file, `file://${dir.endsWith('/') ? dir : dir + '/'}`), 'utf8'));
-    } catch (err) {
-      throw new ProfileError([`${file}: ${(err as Error).message}`]);
-    }
-    try {
-      const p = validateProfile(data);
-      if (`${p.id}.json` !== file) throw new ProfileError([`id: "${p.id}" does not match the file name`]);
+      const p = readProfileFile(join(dir, file));
       out.set(p.id, p);
     } catch (err) {
       if (err instanceof ProfileError) throw new ProfileError(err.errors.map((e) => `${file}: ${e}`));
@@ -390,18 +435,51 @@ export function mergeOverrides(base: unknown, over: unknown): unknown {
 }
 
 /**
- * The profile a charger runs: a shipped profile with the config's `registers` merged over
- * it, or for "generic" the config's `registers` alone. Errors name the config path.
+ * The parts of a "generic" profile the charger's own config already says, so `registers`
+ * holds only what is particular to the charger: transport and unit id come from the
+ * charger's transport and unitId, the range from minCurrentA..maxCurrentA. The setpoint is
+ * taken as not readable (rewritten blindly) and not pausable unless the map says otherwise.
  */
-export function resolveProfile(config: ChargerConfig, profiles: Map<string, Profile> = loadProfiles()): Profile {
-  const prefix = `chargers.${config.id}.registers`;
+export function genericBase(config: ChargerConfig, registers: Record<string, unknown>): Record<string, unknown> {
+  const t = config.transport;
+  const sp = isPlainObject(registers.setpoint) ? registers.setpoint : {};
+  const reg = isPlainObject(sp.register) ? sp.register : {};
+  const spans = typeof reg.type === 'string' && reg.type !== 'uint16' && reg.type !== 'int16';
+  return {
+    id: 'generic',
+    name: `generic register map of ${config.id}`,
+    source: ['the site config'],
+    confidence: 'low',
+    transport: {
+      ...(t.type === 'tcp' ? { tcp: { port: t.port } } : { rtu: { ...t.serial } }),
+      defaultUnitId: config.unitId ?? 1,
+      interFrameDelayMs: 0,
+    },
+    setpoint: {
+      functionCode: spans ? 16 : 6, pauseValueA: null, minA: config.minCurrentA, maxA: config.maxCurrentA, readable: false, onReboot: 'unknown',
+    },
+    keepAlive: { kind: 'none', periodFraction: 0.25 },
+  };
+}
+
+/** The config path of a charger's settings, for messages: chargers[2] when its index is known. */
+export type ChargerPath = string;
+
+/**
+ * The profile a charger runs: a known profile with the config's `registers` merged over it,
+ * or for "generic" the config's `registers` over genericBase(). Errors name the config path
+ * (`at`, default chargers.<id>).
+ */
+export function resolveProfile(config: ChargerConfig, profiles: Map<string, Profile> = loadProfiles(), at: ChargerPath = `chargers.${config.id}`): Profile {
+  const prefix = `${at}.registers`;
   if (config.profile === 'generic') {
     if (!config.registers) throw new ProfileError([`${prefix}: is required for profile "generic"`]);
-    return validateProfile({ id: 'generic', name: 'generic', source: ['user config'], confidence: 'low', ...config.registers }, prefix);
+    if (!isPlainObject(config.registers)) throw new ProfileError([`${prefix}: must be an object`]);
+    return validateProfile(mergeOverrides(genericBase(config, config.registers), config.registers), prefix);
   }
   const base = profiles.get(config.profile);
   if (!base) {
-    throw new ProfileError([`chargers.${config.id}.profile: unknown profile "${config.profile}" (known: generic, ${[...profiles.keys()].join(', ')})`]);
+    throw new ProfileError([`${at}.profile: unknown profile "${config.profile}" (known: generic, ${[...profiles.keys()].join(', ')})`]);
   }
   if (!config.registers) return base;
   return validateProfile(mergeOverrides(base, config.registers), prefix);

@@ -87,8 +87,39 @@ t.test('generic profile comes wholly from the config, same validator, config pat
   } catch (err) {
     const text = (err as ProfileError).errors.join('\n');
     t.match(text, /chargers\.g1\.registers\.setpoint\.register\.address: must be <= 65535/);
-    t.match(text, /chargers\.g1\.registers\.setpoint\.functionCode: is required/);
+    t.match(text, /chargers\.g1\.registers\.setpoint\.register\.type: is required/);
+    t.notMatch(text, /transport|functionCode|behaviour/, 'transport, function code and prose come from the charger or defaults');
   }
+});
+
+t.test('generic: the charger\'s transport, unit id and range suffice; no prose fields', async (t) => {
+  const registers = {
+    setpoint: { register: { address: 300, table: 'holding', type: 'uint16', scale: 0.1 }, readable: true },
+    status: { register: { address: 100, table: 'input', type: 'uint16' }, map: { '0': 'A', '1': 'B', '2': 'C' } },
+    keepAlive: { kind: 'heartbeat-value', register: { address: 301, table: 'holding', type: 'uint16' }, value: 1, periodFraction: 0.25 },
+    failsafe: { current: { write: { address: 302, table: 'holding', type: 'uint16', scale: 0.1 } }, defaultTimeoutS: 10 },
+  };
+  const p = resolveProfile({ ...base, unitId: 7, registers }, profiles);
+  t.same(p.transport, { tcp: { port: 502 }, defaultUnitId: 7, interFrameDelayMs: 0 });
+  t.same([p.setpoint.functionCode, p.setpoint.minA, p.setpoint.maxA, p.setpoint.readable, p.setpoint.pauseValueA], [6, 6, 16, true, null]);
+  t.equal(p.failsafe?.behaviour, undefined);
+  const rtu = resolveProfile({ ...base, transport: { type: 'rtu', path: '/dev/x', serial: { baudRate: 19200, dataBits: 8, parity: 'even', stopBits: 1 } }, registers }, profiles);
+  t.same(rtu.transport.rtu, { baudRate: 19200, dataBits: 8, parity: 'even', stopBits: 1 });
+  const wide = resolveProfile({ ...base, registers: { ...registers, setpoint: { register: { address: 300, table: 'holding', type: 'float32' } } } }, profiles);
+  t.equal(wide.setpoint.functionCode, 16, 'a two-register setpoint defaults to FC16');
+  t.throws(() => resolveProfile({ ...base, registers: {} }, profiles), /chargers\.g1\.registers\.status: is required/);
+});
+
+t.test('keep-alive kinds toggle and counter; failsafe.showsIn needs its register', async (t) => {
+  const reg = { address: 301, table: 'holding', type: 'uint16' };
+  const ok = (ka: Record<string, unknown>): Profile => validateProfile({ ...good(), keepAlive: { periodFraction: 0.25, ...ka } });
+  t.equal(ok({ kind: 'toggle', register: reg, values: [0, 1] }).keepAlive.kind, 'toggle');
+  t.equal(ok({ kind: 'counter', register: reg, modulo: 1000 }).keepAlive.modulo, 1000);
+  t.throws(() => ok({ kind: 'toggle' }), /keepAlive\.register: is required for toggle/);
+  t.throws(() => ok({ kind: 'toggle', register: reg, values: [1, 1] }), /keepAlive\.values: the two values must differ/);
+  t.throws(() => ok({ kind: 'counter', register: reg, values: [0, 1] }), /keepAlive\.values: only for kind toggle/);
+  t.throws(() => validateProfile(mergeOverrides(good(), { failsafe: { showsIn: 'applied-limit' } })), /failsafe\.showsIn: "applied-limit" needs an appliedLimit register/);
+  t.throws(() => validateProfile(mergeOverrides(good(), { failsafe: { reenable: [{ register: { address: 1, table: 'input', type: 'uint16' }, value: 1, why: 'x' }] } })), /failsafe\.reenable\[0\]\.register\.table: a written register must be "holding"/);
 });
 
 t.test('config overrides merge over a shipped profile', async (t) => {
