@@ -33,6 +33,12 @@ export interface ProfileCharger extends Charger {
   reconnectedSinceConnect(): boolean;
   /** The effective accepted range: the profile's range narrowed by the config. */
   readonly rangeA: { minA: number; maxA: number; pauseA: number | null };
+  /**
+   * The profile's failsafe.reenable writes (KEBA: 5014 = 1), for a charger that may have been
+   * through a failsafe and disabled itself; connect() makes them too. Resolves with what was
+   * not written (empty when all were, or when the profile has none).
+   */
+  reenable(): Promise<string[]>;
 }
 
 export interface CreateChargerOptions {
@@ -55,6 +61,8 @@ class ProfileDriver implements ProfileCharger {
   private readonly log: Logger;
   private readonly clock: Clock;
   private lastSetpointRegs: number[] | null = null;
+  /** Heartbeats written since construction: toggle and counter derive their value from it. */
+  private beats = 0;
   private busConnection = -1;
   private writeChain: Promise<void> = Promise.resolve();
   readonly rangeA: { minA: number; maxA: number; pauseA: number | null };
@@ -149,6 +157,11 @@ class ProfileDriver implements ProfileCharger {
         this.log.info({ register: w.register.address, value: w.value, why: w.why }, 'init write');
       }
     }
+    if (!this.options.dryRun && fs?.reenable?.length) {
+      const failed = await this.reenable();
+      if (failed.length > 0) report.ok = false;
+      notes.push(...failed);
+    }
     if (fs?.current?.write) {
       const wantA = this.config.failsafeCurrentA;
       if (wantA === undefined) {
@@ -225,6 +238,26 @@ class ProfileDriver implements ProfileCharger {
     }
     this.failsafe = report;
     this.log.info({ failsafe: report }, 'connected');
+  }
+
+  async reenable(): Promise<string[]> {
+    const notes: string[] = [];
+    if (this.options.dryRun) return notes;
+    for (const w of this.profile.failsafe?.reenable ?? []) {
+      if (await this.tryWrite(w.register, w.value, `re-enable ${w.register.address} = ${w.value} (${w.why})`, notes)) {
+        this.log.info({ register: w.register.address, value: w.value, why: w.why }, 're-enable write');
+      }
+    }
+    return notes;
+  }
+
+  /** The value a writing keep-alive sends next: fixed, alternating, or counting. */
+  private nextBeat(): number {
+    const ka = this.profile.keepAlive;
+    const n = this.beats++;
+    if (ka.kind === 'toggle') return (ka.values ?? [0, 1])[n % 2]!;
+    if (ka.kind === 'counter') return (n + 1) % (ka.modulo ?? 65536);
+    return ka.value!;
   }
 
   /** Null when the limit is acceptable, else why not. */
@@ -374,8 +407,10 @@ class ProfileDriver implements ProfileCharger {
         return;
       case 'life-bit':
       case 'heartbeat-value':
+      case 'toggle':
+      case 'counter':
         if (this.options.dryRun) return;
-        await this.writeSpec(ka.register!, encode(ka.register!, ka.value!));
+        await this.writeSpec(ka.register!, encode(ka.register!, this.nextBeat()));
         return;
       case 'rewrite-setpoint': {
         if (this.options.dryRun) return;

@@ -37,7 +37,8 @@ export type SupervisorEventKind =
   | 'charger.keepalive.error'
   | 'charger.read.error'
   | 'charger.healed'
-  | 'charger.reconnected';
+  | 'charger.reconnected'
+  | 'charger.reenabled';
 
 export type SupervisorEvent = (kind: SupervisorEventKind, chargerId: string, data: Record<string, unknown>) => void;
 
@@ -241,10 +242,22 @@ export class ChargerSupervisor {
       // The charger works, but what it does when the agent goes silent is not what was asked.
       if (!fs.ok) this.emit('charger.alarm', this.id, { reason: 'failsafe settings not confirmed', notes: fs.notes, wrote: fs.wrote, readBack: fs.readBack });
     }
+    // The first keep-alive goes out now, not one period later: a charger found in its
+    // fallback leaves it as soon as it hears from the agent, and status tells the truth.
+    await this.feed();
     // After a (re)connect the charger's setpoint is unknown: a reboot may have reset it.
     this.applied = null;
     if (this.desired !== null && !this.options.dryRun) await this.write('connect');
     this.scheduleTick();
+  }
+
+  private async feed(): Promise<void> {
+    if (this.options.dryRun && this.charger.profile.keepAlive.kind !== 'poll') return;
+    try {
+      await this.charger.keepAlive();
+    } catch (err) {
+      this.emit('charger.keepalive.error', this.id, { error: this.errorText(err), during: 'connect' });
+    }
   }
 
   private periodMs(): number {
@@ -301,6 +314,13 @@ export class ChargerSupervisor {
         this.emit('charger.read.error', this.id, { error: this.errorText(err), during: 'read' });
         if (this.lostConnection(err)) return;
       }
+    }
+    // Periods without an answer may have outlasted the charger's timeout: a charger that
+    // disables itself on a failsafe (KEBA) must be enabled again, and its limit rewritten.
+    if (!failed && this.failedCycles > 0 && !this.options.dryRun && this.charger.profile.failsafe?.reenable?.length) {
+      const notWritten = await this.charger.reenable().catch((err: unknown) => [this.errorText(err)]);
+      this.emit('charger.reenabled', this.id, { afterFailedPeriods: this.failedCycles, ok: notWritten.length === 0, notes: notWritten });
+      this.applied = null;
     }
     this.failedCycles = failed ? this.failedCycles + 1 : 0;
     if (this.failedCycles >= (this.options.maxFailedCycles ?? 3)) {

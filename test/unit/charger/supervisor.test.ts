@@ -87,6 +87,10 @@ class FakeCharger implements ProfileCharger {
     this.note('keepalive');
     this.maybeDrop();
   }
+  async reenable(): Promise<string[]> {
+    this.note('reenable');
+    return [];
+  }
   reboot(): void {
     this.setpointA = 0;
   }
@@ -125,11 +129,13 @@ t.test('writes on change only', async (t) => {
 });
 
 t.test('keep-alive cadence: every period, never longer than a third of the timeout', async (t) => {
-  const { charger, sup, run } = setup();
+  const { clock, charger, sup, run } = setup();
+  const startedAt = clock.now();
   sup.start();
   await run(60_000);
   const at = charger.calls.filter((c) => c.what === 'keepalive').map((c) => c.at);
-  t.equal(at.length, 12, '60 s / 5 s');
+  t.equal(at[0], startedAt, 'the first keep-alive goes out right after connect');
+  t.equal(at.length, 13, 'one at connect, then 60 s / 5 s');
   const gaps = at.slice(1).map((a, i) => a - at[i]!);
   const timeoutMs = charger.failsafe!.timeoutS! * 1000;
   t.ok(gaps.every((g) => g <= timeoutMs / 3), `gaps ${[...new Set(gaps)].join(',')} ms <= ${timeoutMs / 3} ms`);
