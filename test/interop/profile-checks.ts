@@ -140,6 +140,7 @@ export async function checkProfile(t: T, profile: Profile, opts: { peer?: Peer; 
     const expected: Array<{ fc: number; address: number; values: number[] }> = [];
     const asks: Array<[RegisterSpec, EncodeAsk]> = [];
     for (const w of profile.init ?? []) asks.push([w.register, ask(w.register, w.value, 'limit')]);
+    for (const w of fs?.reenable ?? []) asks.push([w.register, ask(w.register, w.value, 'limit')]);
     if (fs?.current?.write) asks.push([fs.current.write, ask(fs.current.write, failsafeCurrentA, 'limit')]);
     if (fs?.timeout?.write && config.failsafeTimeoutS !== undefined) {
       const raw = fs.timeout.unit === 'ms' ? config.failsafeTimeoutS * 1000 : config.failsafeTimeoutS;
