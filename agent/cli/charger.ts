@@ -9,15 +9,19 @@ import type { Config, ChargerConfig } from '../../config/types.js';
 import type { EventLog } from '../event-log/types.js';
 import type { ChargerReading } from '../../drivers/charger/charger.js';
 import { BusRegistry } from '../../drivers/charger/bus.js';
-import { systemClock, sleep, type Clock } from '../../drivers/charger/clock.js';
+import { systemClock, type Clock } from '../../drivers/charger/clock.js';
 import { createCharger, type ProfileCharger } from '../../drivers/charger/profile-driver.js';
-import { resolveProfile, ProfileError, type Profile } from '../../drivers/charger/profile.js';
+import type { Profile } from '../../drivers/charger/profile.js';
+import { loadCatalogue, profileSearchPath, resolveFromCatalogue, type ProfileCatalogue } from '../../drivers/charger/profile-catalogue.js';
+import { probeInstanceLock, stateDirOf } from '../instance-lock.js';
+import { failsafeTest } from './failsafe-test.js';
+import { listProfiles } from './charger-profiles.js';
 
 const EX_OK = 0;
 const EX_FAIL = 1;
-/** The test does not apply to this charger (no failsafe). */
-const EX_NOT_APPLICABLE = 2;
 const EX_USAGE = 64;
+/** sysexits.h EX_TEMPFAIL: an agent runs on this config; stop it or pass --force. */
+const EX_TEMPFAIL = 75;
 
 export interface ChargerCommandContext {
   config: Config;
@@ -26,17 +30,26 @@ export interface ChargerCommandContext {
   clock?: Clock;
   out?: Writable;
   err?: Writable;
+  /** The profiles the config sees; default: the search path with the config's profilesDir. */
+  catalogue?: ProfileCatalogue;
+  /** Whether an agent holds this config's state directory; default probes the instance lock. */
+  agentRunning?: () => { held: boolean; pid: number | null; path: string };
 }
 
 const USAGE = `usage: hcalcs-agent charger probe|read|set|failsafe-test --charger ID [options]
+       hcalcs-agent charger profiles [--json]
+  profiles        every profile found, where from (shipped, /etc/hcalcs-agent/profiles, profilesDir), and broken files
   probe           identify: profile, connection, status, failsafe settings (reads only)
   read            status and measurements (reads only)
   set --limit A   write a limit by hand (recorded as owner.manual-set)
-  failsafe-test   write the failsafe settings, stop the keep-alive, watch the charger fall back
+  failsafe-test   hold a limit, stop the keep-alive, and time the fall back to the failsafe current:
+                  PASS only when it falls back between timeout - tolerance and timeout + step time
     [--limit A]       the limit to hold before the stop (default: the charger's maximum)
     [--poll-ms N]     how often to read while watching (default 1000)
-    [--window-s N]    how long after the timeout to wait for the fallback (default 20)
+    [--window-s N]    how long the car may take to draw the hold limit (measured current only; default 20)
+  --force         set and failsafe-test refuse while an agent runs on this config: it would fight them
   --json          one JSON object instead of text
+Exit status of failsafe-test: 0 PASS, 1 FAIL, 2 not applicable, 3 INCONCLUSIVE.
 `;
 
 interface Args {
@@ -44,13 +57,14 @@ interface Args {
   chargerId?: string;
   limitA?: number;
   json: boolean;
+  force: boolean;
   pollMs: number;
   windowS: number;
   error?: string;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { sub: argv[0], json: false, pollMs: 1000, windowS: 20 };
+  const a: Args = { sub: argv[0], json: false, force: false, pollMs: 1000, windowS: 20 };
   for (let i = 1; i < argv.length; i++) {
     const k = argv[i]!;
     const [flag, inline] = k.includes('=') ? [k.slice(0, k.indexOf('=')), k.slice(k.indexOf('=') + 1)] : [k, undefined];
@@ -65,6 +79,7 @@ function parseArgs(argv: string[]): Args {
       return n;
     };
     if (flag === '--json') a.json = true;
+    else if (flag === '--force') a.force = true;
     else if (flag === '--charger') a.chargerId = value();
     else if (flag === '--limit') a.limitA = num('--limit');
     else if (flag === '--poll-ms') a.pollMs = num('--poll-ms') ?? a.pollMs;
@@ -87,6 +102,8 @@ export async function chargerCommand(argv: string[], ctx: ChargerCommandContext)
   const errOut = ctx.err ?? process.stderr;
   const clock = ctx.clock ?? systemClock;
   const args = parseArgs(argv);
+  const catalogue = ctx.catalogue ?? loadCatalogue(profileSearchPath(ctx.config.profilesDir));
+  if (args.sub === 'profiles' && !args.error) return listProfiles(catalogue, { json: args.json, out });
   const subs = ['probe', 'read', 'set', 'failsafe-test'];
   if (args.error || !args.sub || !subs.includes(args.sub) || !args.chargerId) {
     errOut.write(`${args.error ? `${args.error}\n` : ''}${!args.chargerId && args.sub ? '--charger ID is required\n' : ''}${USAGE}`);
@@ -101,13 +118,23 @@ export async function chargerCommand(argv: string[], ctx: ChargerCommandContext)
     errOut.write(`set needs --limit A\n${USAGE}`);
     return EX_USAGE;
   }
-  let profile: Profile;
-  try {
-    profile = resolveProfile(cfg);
-  } catch (err) {
-    errOut.write(`${err instanceof ProfileError ? err.errors.join('\n') : (err as Error).message}\n`);
+  if ((args.sub === 'set' || args.sub === 'failsafe-test') && !args.force) {
+    const lock = (ctx.agentRunning ?? (() => probeInstanceLock(stateDirOf(ctx.config.eventLog.path))))();
+    if (lock.held) {
+      errOut.write(
+        `${args.sub}: an agent runs on this config (${lock.pid !== null ? `pid ${lock.pid}` : 'pid unknown'}, lock ${lock.path}); ` +
+          `it keeps the charger alive and rewrites its limit, which would spoil this. Stop it (systemctl stop hcalcs-agent) or pass --force.\n`,
+      );
+      return EX_TEMPFAIL;
+    }
+  }
+  const at = `chargers[${ctx.config.chargers.indexOf(cfg)}]`;
+  const resolved = resolveFromCatalogue(cfg, catalogue, at);
+  if (!resolved.ok) {
+    errOut.write(`${resolved.problems.join('\n')}\n`);
     return EX_USAGE;
   }
+  const profile: Profile = resolved.profile;
   const logger = ctx.logger.child({ module: 'cli-charger' });
   const registry = new BusRegistry(logger, { clock });
   const readOnly = args.sub === 'probe' || args.sub === 'read';
@@ -127,8 +154,13 @@ export async function chargerCommand(argv: string[], ctx: ChargerCommandContext)
       }
       case 'set':
         return await manualSet(cfg, charger, args.limitA!, ctx.eventLog, report);
-      default:
-        return await failsafeTest(cfg, profile, charger, args, clock, ctx.eventLog, report);
+      default: {
+        const progress = (line: string): void => {
+          (args.json ? errOut : out).write(`${line}\n`);
+        };
+        const fsArgs = { pollMs: args.pollMs, windowS: args.windowS, ...(args.limitA !== undefined ? { limitA: args.limitA } : {}) };
+        return await failsafeTest({ cfg, profile, charger, args: fsArgs, clock, eventLog: ctx.eventLog, progress, report });
+      }
     }
   } catch (err) {
     const msg = (err as Error).message ?? String(err);
@@ -189,93 +221,4 @@ async function manualSet(cfg: ChargerConfig, charger: ProfileCharger, limitA: nu
       : []),
   ]);
   return outcome.ok ? EX_OK : EX_FAIL;
-}
-
-async function failsafeTest(
-  cfg: ChargerConfig, profile: Profile, charger: ProfileCharger, args: Args, clock: Clock, eventLog: EventLog, report: Report,
-): Promise<number> {
-  if (!profile.failsafe || profile.keepAlive.kind === 'none') {
-    report({ chargerId: cfg.id, ok: false, applicable: false, reason: 'the profile has no failsafe' }, [`${cfg.id}: ${profile.name} has no failsafe to test`]);
-    return EX_NOT_APPLICABLE;
-  }
-  await charger.connect();
-  const fs = charger.failsafe!;
-  const failsafeA = fs.readBack.currentA ?? fs.wrote.currentA ?? cfg.failsafeCurrentA;
-  const timeoutS = fs.timeoutS;
-  if (failsafeA === undefined || timeoutS === null) {
-    const reason = failsafeA === undefined ? 'the failsafe current is unknown (set failsafeCurrentA)' : 'the failsafe timeout is unknown (set failsafeTimeoutS)';
-    report({ chargerId: cfg.id, ok: false, reason, failsafe: fs }, [`${cfg.id}: cannot test: ${reason}`]);
-    return EX_FAIL;
-  }
-  const tolA = (a: number): number => Math.max(1, a * 0.1);
-  const limitA = args.limitA ?? charger.rangeA.maxA;
-  if (limitA <= failsafeA + tolA(failsafeA)) {
-    const reason = `hold limit ${limitA} A is too close to the failsafe current ${failsafeA} A to see a fallback`;
-    report({ chargerId: cfg.id, ok: false, reason }, [`${cfg.id}: ${reason}; give --limit higher`]);
-    return EX_FAIL;
-  }
-  const set = await charger.setCurrentLimitA(limitA);
-  if (!set.ok) throw new Error(`could not write the hold limit ${limitA} A: ${set.error}`);
-  const byApplied = profile.appliedLimit !== undefined;
-  const thresholdA = failsafeA + tolA(failsafeA);
-  const windowMs = args.windowS * 1000;
-  // Without an applied-limit register the fallback shows only in the measured current, so
-  // the car must first be seen drawing more than the failsafe current (keep-alive running).
-  if (!byApplied) {
-    const until = clock.now() + windowMs;
-    let drawing = false;
-    while (clock.now() < until) {
-      await charger.keepAlive();
-      const r = await charger.read();
-      if (r.currentsA && Math.max(...r.currentsA) > thresholdA) {
-        drawing = true;
-        break;
-      }
-      await sleep(clock, Math.min(args.pollMs, charger.keepAlivePeriodMs ?? args.pollMs));
-    }
-    if (!drawing) {
-      const reason = profile.measurements?.currentsA
-        ? `the car did not draw more than ${thresholdA} A within ${args.windowS} s; a fallback could not be seen`
-        : 'the charger reports neither its applied limit nor a measured current';
-      report({ chargerId: cfg.id, ok: false, inconclusive: true, reason }, [`${cfg.id}: inconclusive: ${reason}`]);
-      return EX_FAIL;
-    }
-  }
-  await charger.keepAlive();
-  const stoppedAt = clock.now();
-  const timeoutMs = timeoutS * 1000;
-  // For chargers whose keep-alive is any request, watching would itself feed the watchdog:
-  // stay silent past the timeout first.
-  if (profile.keepAlive.kind === 'poll') await sleep(clock, timeoutMs + Math.max(500, timeoutMs * 0.1));
-  const deadline = stoppedAt + timeoutMs + windowMs;
-  let observed: { atMs: number; reading: ChargerReading; valueA: number } | null = null;
-  let last: ChargerReading | null = null;
-  while (clock.now() <= deadline) {
-    try {
-      last = await charger.read();
-      const valueA = byApplied ? last.appliedLimitA : last.currentsA ? Math.max(...last.currentsA) : undefined;
-      if (valueA !== undefined && valueA <= thresholdA) {
-        observed = { atMs: clock.now(), reading: last, valueA };
-        break;
-      }
-    } catch {
-      // A charger busy falling back may miss a poll; the deadline still bounds the test.
-    }
-    await sleep(clock, args.pollMs);
-  }
-  const pass = observed !== null;
-  const fallbackMs = observed ? observed.atMs - stoppedAt : null;
-  const result = {
-    chargerId: cfg.id, ok: pass, pass, failsafeA, timeoutS, holdLimitA: limitA, fallbackMs,
-    observedBy: byApplied ? 'applied-limit' : 'measured-current', observedA: observed?.valueA ?? null,
-    upperBound: profile.keepAlive.kind === 'poll', failsafe: fs, lastReading: last,
-  };
-  eventLog.append({ kind: 'charger.failsafe-test', chargerId: cfg.id, data: { ...result, failsafe: { wrote: fs.wrote, readBack: fs.readBack, ok: fs.ok } } });
-  report(result, [
-    pass
-      ? `${cfg.id}: PASS: fell back to ${observed!.valueA.toFixed(2)} A (failsafe ${failsafeA} A) ${result.upperBound ? 'within' : 'after'} ${fallbackMs} ms without keep-alive (timeout ${timeoutS} s)`
-      : `${cfg.id}: FAIL: no fallback to ${failsafeA} A within ${timeoutS} s + ${args.windowS} s${last ? `; last: ${fmtReading(last)}` : ''}`,
-    `  observed by ${result.observedBy}; the charger now runs on its failsafe current until the agent writes again`,
-  ]);
-  return pass ? EX_OK : EX_FAIL;
 }
