@@ -4,58 +4,13 @@
 // its watchdog shortened to 2 s so the suite stays quick. The peer's watchdog is what the
 // charger really does; the config says what the engineer believes it does.
 import t from 'tap';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
-import { fileURLToPath } from 'node:url';
-import pino from 'pino';
-import { chargerCommand } from '../../agent/cli/charger.js';
 import { openEventLog } from '../../agent/event-log/store.js';
-import { profileViewFactory } from '../../agent/profile-view.js';
-import { parseConfig } from '../../config/load.js';
-import type { Config } from '../../config/types.js';
 import { needs } from '../helpers/peers.js';
 import { startPymodbusPeer, type Peer, type PeerUnitSpec, type WatchdogSpec } from '../helpers/pymodbus-peer.js';
-
-export const EXAMPLE = fileURLToPath(new URL('../../config/examples/generic-tcp.yaml', import.meta.url));
-const logger = pino({ level: 'silent' });
-
-/** The example config, pointed at the peer, with an event log in `dir`; `edit` changes the YAML text. */
-export function exampleConfig(port: number, dir: string, edit: (yaml: string) => string = (y) => y): Config {
-  let text = readFileSync(EXAMPLE, 'utf8').replace('host: 192.168.1.50, port: 502', `host: 127.0.0.1, port: ${port}`);
-  text = edit(text.replace('path: /var/lib/hcalcs-agent/events.db', `path: ${join(dir, 'events.db')}`));
-  const loaded = parseConfig(text, EXAMPLE, { profiles: profileViewFactory({ brokenFiles: 'error', siteDir: join(dir, 'no-site') }) });
-  if (!loaded.ok) throw new Error(`example config: ${loaded.problems.join('; ')}`);
-  return loaded.config;
-}
-
-/** The watchdog of the example charger: `timeoutS` without a write to 301 -> 300 reads 302's current. */
-export function exampleWatchdog(timeoutS: number, fallbackRaw = 60): WatchdogSpec {
-  return { unit: 1, watch: [301], timeoutS, setpoint: { address: 300, count: 1 }, fallback: [fallbackRaw] };
-}
-
-export async function runCli(config: Config, dir: string, argv: string[]): Promise<{ code: number; text: string; errText: string; json: Record<string, unknown> | null }> {
-  const eventLog = openEventLog(config.eventLog.path);
-  const out = new PassThrough();
-  const err = new PassThrough();
-  let text = '';
-  let errText = '';
-  out.on('data', (d: Buffer) => (text += d.toString()));
-  err.on('data', (d: Buffer) => (errText += d.toString()));
-  try {
-    const code = await chargerCommand(argv, { config, logger, eventLog, out, err, agentRunning: () => ({ held: false, pid: null, path: join(dir, 'agent.lock') }) });
-    let json: Record<string, unknown> | null = null;
-    try {
-      json = JSON.parse(text) as Record<string, unknown>;
-    } catch {
-      json = null;
-    }
-    return { code, text, errText, json };
-  } finally {
-    eventLog.close();
-  }
-}
+import { exampleConfig, exampleWatchdog, runCli } from './example-charger.js';
 
 /** A 2 s watchdog and a 1 s step time, so each case takes seconds, not tens of them. */
 const SHORT = (y: string): string => y.replace('defaultTimeoutS: 10', 'defaultTimeoutS: 2').replace('readable: true', 'readable: true\n        stepS: 1');
