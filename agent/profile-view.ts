@@ -39,6 +39,8 @@ export function profileViewFactory(o: ProfileViewOptions & { brokenFiles: 'error
     const cat = catalogueFor(profilesDir, o);
     o.onCatalogue?.(cat);
     const notices: Problem[] = cat.notices.map((message) => ({ path: 'profiles', message }));
+    // A broken file no charger uses yet is named too: the next charger to use it would be disabled.
+    for (const b of cat.broken.values()) notices.push({ path: 'profiles', message: `${b.file} is invalid: ${b.errors.map((e) => e.slice(b.file.length + 2)).join('; ')}` });
     return {
       knownProfiles: knownIds(cat),
       profileLimits: limitsOf(cat),

@@ -6,7 +6,7 @@ import { baseDoc, parseDoc, pathsOf, problemsOf, PROFILES, type Doc } from './ba
 
 // Every mapping in the config, with the keys allowed there.
 const levels: [where: string, reach: (d: Doc) => Doc, allowed: string][] = [
-  ['', (d) => d, 'version, han, chargers, bindings, rules, eventLog, log'],
+  ['', (d) => d, 'version, han, chargers, bindings, rules, profilesDir, eventLog, log'],
   ['han', (d) => d.han, 'port, serial, requireChecksum, sendChecksum, reconnect, readSchedule'],
   ['han.serial', (d) => (d.han.serial = {}), 'baudRate, dataBits, parity, stopBits'],
   ['han.reconnect', (d) => (d.han.reconnect = {}), 'initialMs, maxMs'],
@@ -195,7 +195,7 @@ bindings:
   - { switch: 1, chargers: [a, b] }
 `;
   // x-line is not a setting: unknown keys are refused even as anchor holders.
-  t.same(problemsOf(parseConfig(text, 'a.yaml')), ['x-line: unknown key; allowed here: version, han, chargers, bindings, rules, eventLog, log']);
+  t.same(problemsOf(parseConfig(text, 'a.yaml')), ['x-line: unknown key; allowed here: version, han, chargers, bindings, rules, profilesDir, eventLog, log']);
   const inline = text
     .replace(/x-line: &line\n(  .*\n){3}/, '')
     .replace('transport: *line', 'transport: &line { type: rtu, path: /dev/ttyUSB1, serial: { baudRate: 19200, parity: even } }');
