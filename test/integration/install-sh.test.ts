@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { SITE_PROFILES_DIR } from '../../drivers/charger/profile-catalogue.js';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -37,7 +38,8 @@ t.test('DESTDIR + PREFIX install, then --uninstall', async (t) => {
   const unit = readFileSync(join(image, 'lib/systemd/system/hcalcs-agent.service'), 'utf8');
   const source = readFileSync(join(ROOT, 'systemd/hcalcs-agent.service'), 'utf8');
   t.equal(unit, source.replaceAll('/opt/hcalcs-agent', '/usr/lib/hcalcs-agent'), 'the unit is the source unit with the prefix put in, nothing else changed');
-  t.ok(existsSync(join(image, 'etc/hcalcs-agent/config.yaml')) && existsSync(join(image, 'etc/hcalcs-agent/profiles')), 'config and the site profile directory');
+  t.ok(existsSync(join(image, 'etc/hcalcs-agent/config.yaml')), 'the config');
+  t.ok(existsSync(join(image, SITE_PROFILES_DIR)), `the site profile directory the agent searches (${SITE_PROFILES_DIR})`);
 
   writeFileSync(join(image, 'etc/hcalcs-agent/config.yaml'), '# edited on site\n');
   await run('sh', [join(rel, 'systemd/install.sh')], { env });
