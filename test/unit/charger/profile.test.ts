@@ -1,6 +1,6 @@
 // Every shipped profile passes the validator; broken profiles fail with `path: message`.
 import t from 'tap';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadProfiles, mergeOverrides, PROFILES_DIR, ProfileError, resolveProfile, validateProfile, type Profile } from '../../../drivers/charger/profile.js';
@@ -140,4 +140,16 @@ t.test('loader: a bad file is named; a new file is a new charger', async (t) => 
   rmSync(join(dir, 'broken.json'));
   writeFileSync(join(dir, 'other.json'), JSON.stringify({ ...good(), id: 'mismatch' }));
   t.throws(() => loadProfiles(dir), /other\.json: id: "mismatch" does not match the file name/);
+});
+
+t.test('the profile template is a valid profile once its comments (and the other kinds\' fields) go', async (t) => {
+  const text = readFileSync(join(PROFILES_DIR, '..', 'profile-template.jsonc'), 'utf8').replace(/\/\/.*$/gmu, '');
+  const data = JSON.parse(text) as { keepAlive: Record<string, unknown> };
+  delete data.keepAlive.values;
+  delete data.keepAlive.modulo;
+  const p = validateProfile(data);
+  t.equal(p.id, 'acme-wallbox');
+  t.equal(p.keepAlive.kind, 'heartbeat-value');
+  const required = [...readFileSync(join(PROFILES_DIR, '..', 'profile-template.jsonc'), 'utf8').matchAll(/^\s*"(\w+)".*\/\/ REQUIRED/gmu)].map((m) => m[1]);
+  t.ok(required.includes('setpoint') && required.includes('keepAlive') && required.includes('status'), `required marked: ${required.join(', ')}`);
 });
