@@ -30,6 +30,7 @@ Commands:
   restore-now                       the owner cancels a pending restore delay
   manual-limit --charger ID (--limit A | --clear)   the owner's own cap for a charger
   charger probe|read|set|failsafe-test --charger ID   field tools for one charger
+  charger profiles [--json]         charger profiles found, where from, and broken files
   version
 
 Most commands take --config PATH (default $HCALCS_CONFIG, else /etc/hcalcs-agent/config.yaml);

@@ -321,6 +321,7 @@ export class ChargerSupervisor {
       const notWritten = await this.charger.reenable().catch((err: unknown) => [this.errorText(err)]);
       this.emit('charger.reenabled', this.id, { afterFailedPeriods: this.failedCycles, ok: notWritten.length === 0, notes: notWritten });
       this.applied = null;
+      if (this.desired !== null && !this.writing) await this.write('retry');
     }
     this.failedCycles = failed ? this.failedCycles + 1 : 0;
     if (this.failedCycles >= (this.options.maxFailedCycles ?? 3)) {

@@ -69,3 +69,33 @@ t.test('a missing profilesDir is a notice, not a failure', async (t) => {
   t.ok(cat.profiles.size >= 16);
   t.same(cat.searched.map((s) => s.found), [true, false, false]);
 });
+
+t.test('charger profiles: where each profile comes from, overrides and broken files', async (t) => {
+  const { listProfiles } = await import('../../../agent/cli/charger-profiles.js');
+  const { PassThrough } = await import('node:stream');
+  writeFileSync(join(site, 'go-e.json'), JSON.stringify({ ...goE, name: 'go-e (site)' }));
+  writeFileSync(join(extra, 'bad-box.json'), '[]');
+  t.teardown(() => {
+    rmSync(join(site, 'go-e.json'));
+    rmSync(join(extra, 'bad-box.json'));
+  });
+  const cat = loadCatalogue(profileSearchPath(extra, { siteDir: site }));
+  const capture = async (json: boolean): Promise<{ code: number; text: string }> => {
+    const out = new PassThrough();
+    let text = '';
+    out.on('data', (d: Buffer) => (text += d.toString()));
+    const code = listProfiles(cat, { json, out });
+    await new Promise((r) => setImmediate(r));
+    return { code, text };
+  };
+  const text = await capture(false);
+  t.equal(text.code, 1, 'a broken file makes the listing exit 1');
+  t.match(text.text, new RegExp(`site +${site.replace(/[/.]/gu, '\\$&')}`));
+  t.match(text.text, /go-e +site +go-e \(site\)/);
+  t.match(text.text, /overrides .*profiles\/go-e\.json/);
+  t.match(text.text, /alfen-eve +shipped/);
+  t.match(text.text, /broken .*\n {2}bad-box \(config\)\n {4}.*bad-box\.json: \(root\): must be object/);
+  const json = JSON.parse((await capture(true)).text) as { profiles: Array<{ id: string; origin: string }>; broken: Array<{ id: string }> };
+  t.equal(json.profiles.find((p) => p.id === 'go-e')!.origin, 'site');
+  t.same(json.broken.map((b) => b.id), ['bad-box']);
+});

@@ -17,7 +17,7 @@ const heidelberg = loadProfiles().get('heidelberg-energy-control')!;
 class FakeCharger implements ProfileCharger {
   readonly id = 'c1';
   readonly profileId = 'fake';
-  readonly profile = heidelberg;
+  profile = heidelberg;
   readonly rangeA = { minA: 6, maxA: 16, pauseA: 0 };
   reconnected = false;
   reconnectedSinceConnect(): boolean {
@@ -83,9 +83,15 @@ class FakeCharger implements ProfileCharger {
     if (this.measures) r.currentsA = [this.measured(), this.measured(), this.measured()];
     return r;
   }
+  /** Keep-alives that time out (the charger silent, the link still up). */
+  silentKeepAlives = 0;
   async keepAlive(): Promise<void> {
     this.note('keepalive');
     this.maybeDrop();
+    if (this.silentKeepAlives > 0) {
+      this.silentKeepAlives--;
+      throw new BusError('no answer', 'timeout');
+    }
   }
   async reenable(): Promise<string[]> {
     this.note('reenable');
@@ -366,4 +372,23 @@ t.test('close stops every timer', async (t) => {
   await sup.setLimit(6, 'x');
   await sup.close();
   t.equal(clock.pending(), 0);
+});
+
+t.test('after periods without an answer, a profile\'s re-enable writes are made and the limit rewritten', async (t) => {
+  const { charger, sup, run, events } = setup();
+  charger.profile = { ...heidelberg, keepAlive: { ...heidelberg.keepAlive, kind: 'heartbeat-value' }, failsafe: { ...heidelberg.failsafe!, reenable: [{ register: { address: 5014, table: 'holding', type: 'uint16' }, value: 1, why: 'KEBA-like' }] } };
+  sup.start();
+  await run(0);
+  await sup.setLimit(10, 'x');
+  await run(1000);
+  t.equal(charger.calls.filter((c) => c.what === 'reenable').length, 0, 'nothing to re-enable while it answers');
+  charger.silentKeepAlives = 2;
+  await run(15_000);
+  const reenabled = events.filter((e) => e.kind === 'charger.reenabled');
+  t.equal(reenabled.length, 1, 'once, when it answers again');
+  t.equal(reenabled[0]!.data.afterFailedPeriods, 2);
+  t.equal(charger.calls.filter((c) => c.what === 'reenable').length, 1);
+  const at = charger.calls.find((c) => c.what === 'reenable')!.at;
+  t.ok(charger.calls.some((c) => c.what === 'write 10' && c.at >= at), 'the limit is written again after the re-enable');
+  await sup.close();
 });
