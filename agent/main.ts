@@ -86,7 +86,11 @@ export async function main(argv: string[]): Promise<number> {
     case 'charger':
       return chargerCliCommand(rest);
     case 'check-config':
-      return checkConfigCommand(rest, { ...io, profiles: profileViewFactory({ brokenFiles: 'error' }) });
+      return checkConfigCommand(rest, {
+        ...io,
+        profiles: profileViewFactory({ brokenFiles: 'error' }),
+        profilesAsRun: profileViewFactory({ brokenFiles: 'warning' }),
+      });
     case 'log':
     case 'verify-log':
     case 'export': {

@@ -25,6 +25,8 @@ export interface CheckConfigContext {
   profileLimits?: ProfileLimits;
   /** The charger layer's profiles: every charger's merged profile is validated (supersedes the two above). */
   profiles?: CrossCheckOptions['profiles'];
+  /** The same as `run` sees them (--as-run): a broken profile file disables its chargers with a warning. */
+  profilesAsRun?: CrossCheckOptions['profiles'];
   /** Default process.env (for HCALCS_CONFIG). */
   env?: Readonly<Record<string, string | undefined>>;
   /** Default process.cwd() (relative eventLog.path). */
@@ -35,6 +37,8 @@ export const CHECK_CONFIG_USAGE = `usage: hcalcs-agent check-config [--config PA
   Validates the config file and prints every problem as "path: message".
   --config PATH  the file to check (default: $${CONFIG_ENV}, else ${DEFAULT_CONFIG_PATH})
   --print        also print the config as the agent reads it, defaults filled in
+  --as-run       judge as run does: a charger whose profile file is broken is a warning
+                 (run disables it and drives the others), not an error; for ExecStartPre
 Exit status: 0 valid, ${EX_CONFIG} invalid or unreadable, ${EX_USAGE} bad arguments.
 `;
 
@@ -45,12 +49,14 @@ export async function checkConfigCommand(argv: string[], ctx: CheckConfigContext
     return EX_USAGE;
   }
   let print = false;
+  let asRun = false;
   for (const a of where.rest) {
     if (a === '--help' || a === '-h') {
       ctx.out.write(CHECK_CONFIG_USAGE);
       return EX_OK;
     }
     if (a === '--print') print = true;
+    else if (a === '--as-run') asRun = true;
     else {
       ctx.err.write(`check-config: unknown argument ${JSON.stringify(a)}\n${CHECK_CONFIG_USAGE}`);
       return EX_USAGE;
@@ -59,7 +65,7 @@ export async function checkConfigCommand(argv: string[], ctx: CheckConfigContext
   const options = {
     ...(ctx.knownProfiles ? { knownProfiles: ctx.knownProfiles } : {}),
     ...(ctx.profileLimits ? { profileLimits: ctx.profileLimits } : {}),
-    ...(ctx.profiles ? { profiles: ctx.profiles } : {}),
+    ...(ctx.profiles ? { profiles: asRun && ctx.profilesAsRun ? ctx.profilesAsRun : ctx.profiles } : {}),
     ...(ctx.cwd ? { cwd: ctx.cwd } : {}),
   };
   const result = loadConfig(where.path, options);

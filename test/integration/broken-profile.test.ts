@@ -48,6 +48,13 @@ t.test('check-config names the file and the charger, exit 78', async (t) => {
   t.equal(code, 78, out);
   t.match(err, `chargers[1].profile: the profile file ${join(profilesDir, 'my-box.json')} is invalid`);
   t.match(err, `${join(profilesDir, 'my-box.json')}: id: "go-e" does not match the file name my-box.json`);
+  let asRunErr = '';
+  const asRun = await checkConfigCommand(['--config', path, '--as-run'], {
+    out: { write: () => undefined }, err: { write: (s: string) => (asRunErr += s) },
+    profiles: profileViewFactory({ brokenFiles: 'error', siteDir: join(dir, 'none') }), profilesAsRun: profileViewFactory({ brokenFiles: 'warning', siteDir: join(dir, 'none') }),
+  });
+  t.equal(asRun, 0, '--as-run (for ExecStartPre): the service may start and drive the other charger');
+  t.match(asRunErr, /warning: chargers\[1\]: disabled: its profile file .*my-box\.json is invalid/);
   t.notMatch(err.split('\n').filter((l) => !l.startsWith('warning: ')).join('\n'), /other-box/, 'a broken file no charger uses is not a config problem');
 
 });
