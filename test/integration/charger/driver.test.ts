@@ -109,7 +109,7 @@ t.test('function-code quirks and split reads reach the wire as the profile says'
   const wr = (unit: number) => sim.requests.filter((r) => r.unitId === unit && (r.fc === 6 || r.fc === 16)).map((r) => `${r.fc}:${r.address}`);
   t.same(wr(1), ['16:299'], 'go-e: FC16 even for one register');
   t.same(wr(2), ['6:1024'], 'HCC3: FC06');
-  t.same(wr(3), ['6:5016', '6:5018', '6:5004'], 'KEBA: FC06 only');
+  t.same(wr(3), ['6:5014', '6:5016', '6:5018', '6:5004'], 'KEBA: FC06 only; the re-enable write (5014) at connect');
   t.same(keba.failsafe?.readBack, { currentA: 6, timeoutS: 30 }, 'KEBA read-back from 1600/1602');
   t.equal(k.readBackA, 10, 'KEBA applied limit 1100 in mA');
   const r = await keba.read();
