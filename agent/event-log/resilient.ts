@@ -617,6 +617,7 @@ export class ResilientEventLog implements EventLog {
     this.openFile('broken while running');
     this.notes.push({ kind: 'eventlog.reopened', atMs: this.clock(), data: { reason, rebuilt } });
     if (this.outage === null) this.flushNotesNow();
+    this.log.warn({ path: this.path, reason, rebuilt }, 'event log rebuilt and reopened');
   }
 }
 
