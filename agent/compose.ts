@@ -17,7 +17,7 @@ import { loadProfiles, resolveProfile, type Profile } from '../drivers/charger/p
 import { createCharger } from '../drivers/charger/profile-driver.js';
 import { ChargerSupervisor } from '../drivers/charger/supervisor.js';
 import { openResilientEventLog, type ResilientEventLog } from './event-log/resilient.js';
-import { writeHealthFiles } from './event-log/health-file.js';
+import { removeHealthFiles, writeHealthFiles } from './event-log/health-file.js';
 import type { EventInput } from './event-log/types.js';
 import { Runtime, systemClock, type ChargerPort, type Clock, type HanPort } from './runtime.js';
 
@@ -190,6 +190,7 @@ export function buildAgent(config: Config, o: BuildOptions): Agent {
       await runtime.stop(reason);
       await registry.closeAll();
       eventLog.close();
+      removeHealthFiles(config.eventLog.path);
     },
   };
 }

@@ -5,7 +5,7 @@
 // hand-started agent.
 
 import { createHash } from 'node:crypto';
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { EventLogHealth } from './resilient.js';
@@ -47,6 +47,17 @@ export function writeHealthFiles(record: HealthRecord, env: NodeJS.ProcessEnv = 
     }
   }
   return written;
+}
+
+/** After a clean stop: a stopped agent has no health to report (and /tmp keeps no litter). */
+export function removeHealthFiles(eventLogPath: string, env: NodeJS.ProcessEnv = process.env): void {
+  for (const path of healthFilePaths(eventLogPath, env)) {
+    try {
+      rmSync(path, { force: true });
+    } catch {
+      // A read-only place: the record names a pid that is gone, which status checks.
+    }
+  }
 }
 
 /** The newest record for this event log, or null. */
