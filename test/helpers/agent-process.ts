@@ -2,8 +2,8 @@
 // (HAN over a loopback TCP bridge) and a simulated Alfen Eve (Modbus TCP), both in the test
 // process. What the agent did is read from the charger's side (the setpoint it was written)
 // and from its journal (pino JSON on stdout).
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +11,7 @@ import type { Test } from 'tap';
 import { MeterEmulator } from '../../drivers/han/emulator.js';
 import { ChargerSimulator } from '../../drivers/charger/simulator.js';
 import { loadProfiles } from '../../drivers/charger/profile.js';
+import { openEventLogStore } from '../../agent/event-log/store.js';
 
 export const MAIN = fileURLToPath(new URL('../../agent/main.ts', import.meta.url));
 
@@ -163,4 +164,83 @@ export async function dnoCycle(rig: Rig): Promise<void> {
   await waitUntil(() => rig.setpoint() === 6, 'the charger written 6 A');
   rig.meter.setSwitch(2, 'closed', { cause: 'reset' });
   await waitUntil(() => rig.setpoint() === 32, 'the charger written 32 A');
+}
+
+export const running = (a: AgentProcess) => a.waitForJournal((l) => l.msg === 'agent running', 'agent running');
+export const msgStarts = (prefix: string) => (l: Record<string, unknown>) => typeof l.msg === 'string' && l.msg.startsWith(prefix);
+
+/** Every row and the chain check of a log, read as a CLI would (readonly). */
+export function readLog(path: string) {
+  const s = openEventLogStore(path, { readonly: true });
+  try {
+    return { rows: s.query({}), verify: s.verify() };
+  } finally {
+    s.close();
+  }
+}
+
+export const okWritesOf = (rows: ReturnType<typeof readLog>['rows'], limitA: number) =>
+  rows.filter((r) => r.kind === 'charger.write' && r.data.limitA === limitA && r.data.ok === true);
+
+/** `hcalcs-agent status` on the rig's config, its output as text. */
+export async function status(t: Test, rig: Rig): Promise<{ code: number | null; out: string; err: string }> {
+  const p = spawnAgent(t, ['status', '--config', rig.configPath]);
+  const { code } = await p.exited;
+  return { code, out: p.journal.map((l) => (typeof l.raw === 'string' ? l.raw : JSON.stringify(l))).join('\n'), err: p.stderr() };
+}
+
+/** TCP ports this process listens on (its socket inodes matched against /proc/net/tcp*). */
+export function listeningPorts(pid: number): number[] {
+  const inodes = new Set<string>();
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (m) inodes.add(m[1] as string);
+    } catch {
+      // fd closed meanwhile
+    }
+  }
+  const ports: number[] = [];
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    for (const line of readFileSync(table, 'utf8').split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      // f[1] local address:port (hex), f[3] state (0A = LISTEN), f[9] inode
+      if (f[3] === '0A' && inodes.has(f[9] as string)) ports.push(Number.parseInt((f[1] as string).split(':')[1] as string, 16));
+    }
+  }
+  return ports;
+}
+
+/** Small file systems need a tmpfs mount, which needs root: skip elsewhere, except under CI=true. */
+export const mountSkip: string | false = process.env.CI === 'true' || process.getuid?.() === 0 ? false : 'needs root for a tmpfs mount';
+
+export function mountTmpfs(t: Test, dir: string, size: string): void {
+  mkdirSync(dir, { recursive: true });
+  execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size},mode=0755`, 'tmpfs', dir]);
+  t.teardown(() => {
+    try {
+      execFileSync('umount', ['-l', dir]);
+    } catch {
+      // already gone
+    }
+  });
+}
+
+/** Fills the file system holding dir to the last byte; returns the filler's path. */
+export function fillDisk(dir: string): string {
+  const path = `${dir}/filler`;
+  const fd = openSync(path, 'w');
+  try {
+    for (const size of [4096, 1]) {
+      const block = Buffer.alloc(size, 1);
+      try {
+        for (;;) writeSync(fd, block);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err;
+      }
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return path;
 }
