@@ -18,8 +18,9 @@ import { catalogueFor, limitsOf, profileViewFactory } from './profile-view.js';
 import { knownIds } from '../drivers/charger/profile-catalogue.js';
 import { createCharger } from '../drivers/charger/profile-driver.js';
 import { ChargerSupervisor } from '../drivers/charger/supervisor.js';
-import { openEventLog } from './event-log/store.js';
-import type { EventInput, EventLog } from './event-log/types.js';
+import { openResilientEventLog, type ResilientEventLog } from './event-log/resilient.js';
+import { removeHealthFiles, writeHealthFiles } from './event-log/health-file.js';
+import type { EventInput } from './event-log/types.js';
 import { Runtime, systemClock, type ChargerPort, type Clock, type HanPort } from './runtime.js';
 
 /** Profile ids and the current range each can signal, for a config with this profilesDir. */
@@ -86,7 +87,7 @@ function disabledPort(id: string, problems: string[], record: (kind: string, cha
 
 export interface Agent {
   runtime: Runtime;
-  eventLog: EventLog;
+  eventLog: ResilientEventLog;
   link: HanLink;
   supervisors: ChargerSupervisor[];
   stop(reason: string): Promise<void>;
@@ -100,12 +101,31 @@ export interface BuildOptions {
   onEvent?: (event: EventInput) => void;
   /** Verification window etc. for the demo's fast simulated car. */
   verification?: ConstructorParameters<typeof ChargerSupervisor>[1]['verification'];
+  /** Event-log upkeep period (file checks, retries); default agent/event-log/resilient.ts. */
+  eventLogCheckMs?: number;
+}
+
+/**
+ * The event log for a running agent: never a reason not to control (see resilient.ts). Its
+ * health goes to the health files `status` reads, since a broken log cannot carry it.
+ */
+export function openAgentEventLog(path: string, logger: Logger, checkMs?: number): ResilientEventLog {
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+  } catch (err) {
+    // A directory that cannot be made is one more way the log fails; the wrapper copes.
+    logger.error({ err, dir: dirname(path) }, 'cannot create the event-log directory');
+  }
+  return openResilientEventLog(path, {
+    logger,
+    ...(checkMs !== undefined ? { checkMs } : {}),
+    onHealth: (eventLog) => writeHealthFiles({ pid: process.pid, eventLogPath: path, updatedAtMs: Date.now(), eventLog }),
+  });
 }
 
 export function buildAgent(config: Config, o: BuildOptions): Agent {
   const log = o.logger;
-  mkdirSync(dirname(config.eventLog.path), { recursive: true });
-  const eventLog = openEventLog(config.eventLog.path);
+  const eventLog = openAgentEventLog(config.eventLog.path, log, o.eventLogCheckMs);
   const clock = o.clock ?? systemClock;
 
   const link = new HanLink({
@@ -187,6 +207,7 @@ export function buildAgent(config: Config, o: BuildOptions): Agent {
       await runtime.stop(reason);
       await registry.closeAll();
       eventLog.close();
+      removeHealthFiles(config.eventLog.path);
     },
   };
 }

@@ -2,7 +2,7 @@
 // the schema (which fills defaults), then the cross-field rules. Every problem found is
 // returned together as `path: message`, so one edit-and-check round fixes a file.
 
-import { readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync, readSync, type Stats } from 'node:fs';
 import { resolve } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { parseDocument } from 'yaml';
@@ -127,14 +127,57 @@ export function parseConfig(text: string, source: string, options: LoadOptions =
 }
 
 /** Reads and validates the config file at `path`. Never throws. */
-export function loadConfig(path: string, options: LoadOptions = {}): LoadResult {
-  let text: string;
+/** A config is a few kilobytes; anything near this is not one (or is an attack on the reader). */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
+
+function kindOf(st: Stats): string {
+  if (st.isDirectory()) return 'is a directory';
+  if (st.isFIFO()) return 'is a FIFO (named pipe)';
+  if (st.isCharacterDevice()) return 'is a character device';
+  if (st.isBlockDevice()) return 'is a block device';
+  if (st.isSocket()) return 'is a socket';
+  return 'is not a regular file';
+}
+
+/**
+ * The file's text, read only if it is a regular file of at most MAX_CONFIG_BYTES. Opened
+ * non-blocking, so a FIFO cannot hold the reader (and the service's start) waiting for a
+ * writer, and checked with fstat on the opened descriptor, so what is read is what was checked.
+ */
+export function readConfigText(path: string): { ok: true; text: string } | { ok: false; problem: string } {
+  let fd: number;
   try {
-    text = readFileSync(path, 'utf8');
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : (e as Error).message;
-    return { ok: false, problems: [`${path}: cannot read the config file: ${why}`] };
+    return { ok: false, problem: `${path}: cannot read the config file: ${why}` };
   }
-  return parseConfig(text, path, options);
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) return { ok: false, problem: `${path}: cannot read the config file: ${kindOf(st)}; a config must be a regular file` };
+    if (st.size > MAX_CONFIG_BYTES) {
+      return { ok: false, problem: `${path}: the config file is ${st.size} bytes; at most ${MAX_CONFIG_BYTES} are accepted` };
+    }
+    // The file may grow between fstat and read: read one byte past the bound to notice.
+    const buf = Buffer.alloc(MAX_CONFIG_BYTES + 1);
+    let n = 0;
+    for (;;) {
+      const got = readSync(fd, buf, n, buf.length - n, null);
+      if (got === 0) break;
+      n += got;
+      if (n > MAX_CONFIG_BYTES) return { ok: false, problem: `${path}: the config file is over ${MAX_CONFIG_BYTES} bytes; at most ${MAX_CONFIG_BYTES} are accepted` };
+    }
+    return { ok: true, text: buf.toString('utf8', 0, n) };
+  } catch (e) {
+    return { ok: false, problem: `${path}: cannot read the config file: ${(e as Error).message}` };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export function loadConfig(path: string, options: LoadOptions = {}): LoadResult {
+  const read = readConfigText(path);
+  if (!read.ok) return { ok: false, problems: [read.problem] };
+  return parseConfig(read.text, path, options);
 }

@@ -17,6 +17,7 @@ PREFIX=${PREFIX:-/opt/hcalcs-agent}
 BINDIR=${BINDIR:-/usr/local/bin}
 SYSCONFDIR=${SYSCONFDIR:-/etc/hcalcs-agent}
 UNITDIR=${UNITDIR:-/etc/systemd/system}
+UDEVDIR=${UDEVDIR:-/etc/udev/rules.d}
 STATEDIR=${STATEDIR:-/var/lib/hcalcs-agent}
 DESTDIR=${DESTDIR:-}
 SERVICE_USER=${SERVICE_USER:-hcalcs}
@@ -33,7 +34,7 @@ uninstall() {
   rm -rf "$DESTDIR$PREFIX"
   if have_systemd; then systemctl daemon-reload; fi
   echo "removed $DESTDIR$PREFIX, $DESTDIR$BINDIR/hcalcs-agent and the unit"
-  echo "kept: $DESTDIR$SYSCONFDIR (config, site profiles) and $DESTDIR$STATEDIR (the event log: evidence)"
+  echo "kept: $DESTDIR$SYSCONFDIR (config, site profiles), $DESTDIR$UDEVDIR/99-hcalcs-agent-han.rules and $DESTDIR$STATEDIR (the event log: evidence)"
 }
 
 case "${1:-}" in
@@ -76,6 +77,12 @@ chmod 0755 "$DESTDIR$BINDIR/hcalcs-agent"
 install -d "$DESTDIR$UNITDIR"
 sed "s#/opt/hcalcs-agent#$PREFIX#g" "$src/systemd/hcalcs-agent.service" > "$DESTDIR$UNITDIR/hcalcs-agent.service"
 chmod 0644 "$DESTDIR$UNITDIR/hcalcs-agent.service"
+
+# The udev rule that gives the HAN adapter to the service user alone. Installed once: after
+# that it carries the site's adapter ids (see the comments in it), so it is never replaced.
+if [ ! -f "$DESTDIR$UDEVDIR/99-hcalcs-agent-han.rules" ]; then
+  install -D -m 0644 "$src/systemd/99-hcalcs-agent-han.rules" "$DESTDIR$UDEVDIR/99-hcalcs-agent-han.rules"
+fi
 
 install -d -m 0755 "$DESTDIR$SYSCONFDIR" "$DESTDIR$SYSCONFDIR/profiles"
 if [ ! -f "$DESTDIR$SYSCONFDIR/config.yaml" ]; then

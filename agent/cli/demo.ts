@@ -13,6 +13,7 @@ import { buildAgent, loadAgentConfig, type Agent } from '../compose.js';
 import { loadProfiles } from '../../drivers/charger/profile.js';
 import type { EventInput } from '../event-log/types.js';
 import { EX_CONFIG, EX_USAGE } from './check-config.js';
+import { takeInstanceLock } from './run.js';
 
 const DEMO_CONFIG = fileURLToPath(new URL('../../config/demo.yaml', import.meta.url));
 
@@ -102,6 +103,14 @@ export async function demoCommand(argv: string[], sink: { write(text: string): u
   // Pino's JSON goes to a file beside the event log; the terminal gets the timeline.
   const logFile = config.eventLog.path.replace(/\.db$/, '') + '.log';
   const logger = pino({ level: config.log.level }, pino.destination({ dest: logFile, mkdir: true, sync: true }));
+  // A second demo on the same state would delete the first one's log below and fight it.
+  const locked = takeInstanceLock('demo', config.eventLog.path, logger);
+  if (!locked.ok) {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+    return locked.code;
+  }
+  const lock = locked.lock;
 
   // The demo starts from a clean log each time, so the story reads the same on every run.
   for (const suffix of ['', '-wal', '-shm']) rmSync(config.eventLog.path + suffix, { force: true });
@@ -205,6 +214,7 @@ export async function demoCommand(argv: string[], sink: { write(text: string): u
     await agent?.stop(abort.signal.aborted ? 'SIGINT' : 'demo over');
     await meter.close();
     await sim.close();
+    lock?.release();
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
   }

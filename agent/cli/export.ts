@@ -3,7 +3,7 @@
 // recipient can re-verify the chain with the encoding in agent/event-log/chain.ts and nothing
 // of ours. Rows stream out one batch at a time: a year of events must not fill the gateway's RAM.
 import { once } from 'node:events';
-import { createWriteStream, renameSync, rmSync } from 'node:fs';
+import { constants, createWriteStream, linkSync, lstatSync, openSync, renameSync, rmSync, unlinkSync } from 'node:fs';
 import {
   EX_CANTCREAT,
   UsageError,
@@ -16,17 +16,37 @@ import {
 } from '../event-log/cli-support.js';
 import type { StoredEventRow } from '../event-log/store.js';
 
-const USAGE = `usage: hcalcs-agent export [--format jsonl|csv] [--out FILE] [--since ISO]
+const USAGE = `usage: hcalcs-agent export [--format jsonl|csv] [--out FILE [--force]] [--since ISO]
   Writes events oldest first with their hashes: JSON Lines (default) or CSV (RFC 4180).
   Columns: id, at (UTC), at_ms, kind, switch, charger, data (stored JSON text), prev_hash, hash.
   --out writes FILE (via FILE.partial, renamed when complete); otherwise standard output.
+        An existing FILE is kept unless --force; symlinks are never followed.
 `;
 
 const OPTIONS = {
   format: { type: 'string' },
   out: { type: 'string' },
+  force: { type: 'boolean' },
   since: { type: 'string' },
 } as const;
+
+/**
+ * Creates FILE.partial for writing, never through a symlink and never over anything there:
+ * a link planted at the name (by anyone who can write the directory) would otherwise take
+ * the evidence, or a file of theirs would be overwritten with it.
+ */
+function openPartial(path: string): number {
+  return openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o640);
+}
+
+function exists(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export const EXPORT_COLUMNS = ['id', 'at', 'at_ms', 'kind', 'switch', 'charger', 'data', 'prev_hash', 'hash'] as const;
 
@@ -91,6 +111,7 @@ export async function exportCommand(argv: string[], ctx: CliContext): Promise<nu
   const format = values.format ?? 'jsonl';
   if (format !== 'jsonl' && format !== 'csv') return usageFail('export', `--format must be jsonl or csv, got "${format}"`, USAGE, ctx);
   if (values.out === '') return usageFail('export', '--out needs a file path', USAGE, ctx);
+  if (values.force && values.out === undefined) return usageFail('export', '--force only goes with --out', USAGE, ctx);
   let sinceMs: number | undefined;
   try {
     if (values.since !== undefined) sinceMs = parseSince(values.since);
@@ -103,18 +124,30 @@ export async function exportCommand(argv: string[], ctx: CliContext): Promise<nu
   if (typeof log === 'number') return log;
 
   const target = values.out;
+  const force = values.force === true;
   const partial = target === undefined ? undefined : `${target}.partial`;
   let out: NodeJS.WritableStream = ctx.out;
   let file: ReturnType<typeof createWriteStream> | undefined;
   try {
-    if (partial !== undefined) {
-      file = createWriteStream(partial, { flags: 'w' });
-      try {
-        await once(file, 'open');
-      } catch (e) {
-        err.write(`hcalcs-agent export: cannot create ${partial}: ${(e as Error).message}\n`);
+    if (target !== undefined && partial !== undefined) {
+      // lstat: a symlink at FILE counts as there, wherever it points (or if it dangles).
+      if (!force && exists(target)) {
+        err.write(`hcalcs-agent export: ${target} exists; choose another name or add --force to replace it\n`);
         return EX_CANTCREAT;
       }
+      let fd: number;
+      try {
+        fd = openPartial(partial);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        const why =
+          code === 'EEXIST' || code === 'ELOOP'
+            ? 'it already exists (an export that did not finish, or a planted file or symlink); remove it and try again'
+            : (e as Error).message;
+        err.write(`hcalcs-agent export: cannot create ${partial}: ${why}\n`);
+        return EX_CANTCREAT;
+      }
+      file = createWriteStream('', { fd });
       out = file;
     }
     const header = format === 'csv' ? EXPORT_COLUMNS.join(',') + '\r\n' : '';
@@ -126,7 +159,28 @@ export async function exportCommand(argv: string[], ctx: CliContext): Promise<nu
     if (file !== undefined && partial !== undefined && target !== undefined) {
       file.end();
       await Promise.race([once(file, 'close'), failed]);
-      renameSync(partial, target);
+      if (force) {
+        // rename replaces FILE itself (a symlink there is replaced, not followed).
+        renameSync(partial, target);
+      } else {
+        // link fails if FILE appeared meanwhile: still never overwritten.
+        try {
+          linkSync(partial, target);
+          unlinkSync(partial);
+        } catch (e) {
+          const code = (e as NodeJS.ErrnoException).code;
+          if (code === 'EEXIST') {
+            err.write(`hcalcs-agent export: ${target} appeared while exporting; kept it, and the export is not written\n`);
+            return EX_CANTCREAT;
+          }
+          // No hard links here (a FAT USB stick): check once more, then rename.
+          if (exists(target)) {
+            err.write(`hcalcs-agent export: ${target} appeared while exporting; kept it, and the export is not written\n`);
+            return EX_CANTCREAT;
+          }
+          renameSync(partial, target);
+        }
+      }
       file = undefined;
     }
     const range = summary.first === null ? '' : ` (ids ${summary.first}..${summary.last?.id})`;

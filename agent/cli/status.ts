@@ -5,6 +5,7 @@
 import { toCoreConfig } from '../../config/core-config.js';
 import { describe, type CoreState, type StatusView } from '../core/index.js';
 import { openEventLog } from '../event-log/store.js';
+import { describeHealth, readHealth, writerAlive } from '../event-log/health-file.js';
 import { STATE_KEY_CORE, STATE_KEY_RUNTIME } from '../runtime.js';
 import { configForCommand, profileFacts } from '../compose.js';
 import { EX_USAGE } from './check-config.js';
@@ -28,7 +29,8 @@ const hhmmss = (ms: number | null | undefined) => (ms == null ? '-' : new Date(m
 const ago = (now: number, ms: number | null | undefined) => (ms == null ? '' : ` (${Math.round((now - ms) / 1000)} s ago)`);
 const until = (now: number, ms: number) => `${hhmmss(ms)} (in ${Math.max(0, Math.round((ms - now) / 1000))} s)`;
 
-export function formatStatus(view: StatusView, agent: RuntimeSnapshot | undefined, now: number): string {
+/** logAlarms: the event log's own trouble (agent/event-log/health-file.ts), shown with the alarms. */
+export function formatStatus(view: StatusView, agent: RuntimeSnapshot | undefined, now: number, logAlarms: string[] = []): string {
   const lines: string[] = [];
   const push = (s: string) => lines.push(s);
   push(`hcalcs-agent status at ${new Date(now).toISOString().slice(0, 19)}Z`);
@@ -79,8 +81,9 @@ export function formatStatus(view: StatusView, agent: RuntimeSnapshot | undefine
   }
   push(`pending   ${view.pending.length ? '' : 'nothing'}`);
   for (const p of view.pending) push(`  ${p.kind}${p.switchIdx ? ` switch ${p.switchIdx}` : ''}${p.chargerId ? ` ${p.chargerId}` : ''} at ${until(now, p.atMs)}`);
-  push(`alarms    ${view.alarms.length ? '' : 'none'}`);
+  push(`alarms    ${view.alarms.length || logAlarms.length ? '' : 'none'}`);
   for (const a of view.alarms) push(`  ${a.kind}: ${a.text}${a.sinceMs ? ` (since ${hhmmss(a.sinceMs)})` : ''}`);
+  for (const a of logAlarms) push(`  ${a}`);
   const k = view.counters;
   const reasons = Object.entries(k.rejectedByReason).map(([r, n]) => `${r} ${n}`).join(', ');
   push(`lines     ok ${k.linesOk}, rejected ${k.linesRejected}${reasons ? ` (${reasons})` : ''}, ignored ${k.linesIgnored}, sequence gaps ${k.seqGaps}`);
@@ -95,24 +98,36 @@ export async function statusCommand(argv: string[]): Promise<number> {
     return EX_USAGE;
   }
   const json = loaded.rest.includes('--json');
+  // The health file speaks for a running agent whose log cannot (full or read-only disk).
+  const health = readHealth(loaded.config.eventLog.path);
+  const logAlarms = describeHealth(health);
+  const healthLive = health !== null && writerAlive(health) ? health : null;
+  const healthOnly = (why: string): number => {
+    process.stderr.write(`status: ${why}\n`);
+    if (healthLive === null) return 1;
+    if (json) process.stdout.write(JSON.stringify({ agent: { pid: healthLive.pid }, eventLog: healthLive.eventLog }) + '\n');
+    else process.stdout.write(`agent     running, pid ${healthLive.pid}; its saved state cannot be read\nalarms\n${logAlarms.map((a) => `  ${a}\n`).join('')}`);
+    return 1;
+  };
   let log;
   try {
     log = openEventLog(loaded.config.eventLog.path, { readonly: true });
   } catch (err) {
-    process.stderr.write(`status: cannot open the event log ${loaded.config.eventLog.path}: ${(err as Error).message}\n`);
-    return 1;
+    return healthOnly(`cannot open the event log ${loaded.config.eventLog.path}: ${(err as Error).message}`);
   }
   try {
     const now = Date.now();
     const core = log.loadState<CoreState>(STATE_KEY_CORE);
-    const agent = log.loadState<RuntimeSnapshot>(STATE_KEY_RUNTIME);
-    if (core === undefined) {
-      process.stderr.write('status: the agent has not saved any state in this event log yet\n');
-      return 1;
+    let agent = log.loadState<RuntimeSnapshot>(STATE_KEY_RUNTIME);
+    if (agent !== undefined && healthLive !== null && healthLive.eventLog.status === 'degraded' && healthLive.updatedAtMs > agent.updatedAtMs) {
+      // The snapshot in the log is stale because the log cannot be written, not because the
+      // agent is gone: the health file is the fresher word on that.
+      agent = { ...agent, pid: healthLive.pid, updatedAtMs: healthLive.updatedAtMs, stoppedAtMs: null };
     }
+    if (core === undefined) return healthOnly('the agent has not saved any state in this event log yet');
     const view = describe(toCoreConfig(loaded.config, profileFacts(loaded.config.profilesDir).limits), core, now);
-    if (json) process.stdout.write(JSON.stringify({ agent: agent ?? null, ...view }) + '\n');
-    else process.stdout.write(formatStatus(view, agent, now));
+    if (json) process.stdout.write(JSON.stringify({ agent: agent ?? null, ...view, eventLog: healthLive?.eventLog ?? null }) + '\n');
+    else process.stdout.write(formatStatus(view, agent, now, logAlarms));
     return 0;
   } finally {
     log.close();

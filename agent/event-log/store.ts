@@ -27,6 +27,10 @@ export interface EventLogStore extends EventLog {
   verifyParallel(options?: { threads?: number; minRows?: number; onFallback?: (err: Error) => void }): Promise<VerifyResult>;
   readonly path: string;
   readonly readonly: boolean;
+  /** Copies the WAL into the main file and empties it (PRAGMA wal_checkpoint(TRUNCATE)). */
+  checkpoint(): void;
+  /** Writes a complete copy of the log, as this connection sees it, to a new file (VACUUM INTO). */
+  copyTo(dest: string): void;
 }
 
 export interface OpenOptions {
@@ -469,6 +473,12 @@ export function openEventLogStore(path: string, options: OpenOptions = {}): Even
     },
     takeCommands() {
       return writer().takeTx.immediate();
+    },
+    checkpoint(): void {
+      db.pragma('wal_checkpoint(TRUNCATE)');
+    },
+    copyTo(dest: string): void {
+      db.prepare('VACUUM INTO ?').run(dest);
     },
     close(): void {
       if (db.open) db.close();

@@ -406,6 +406,10 @@ function openConn(target: string, serial: SerialSettings): Conn {
     dataBits: serial.dataBits,
     parity: serial.parity,
     stopBits: serial.stopBits,
+    // flock(LOCK_EX|LOCK_NB) on the device: a second agent or any serialport-based tool cannot
+    // open it while the agent holds it (the library's default on Linux, stated so it stays).
+    // Plain open(2) ignores flock: the shipped udev rule (systemd/) keeps other users out.
+    lock: true,
     autoOpen: false,
   });
 }

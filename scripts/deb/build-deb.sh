@@ -41,7 +41,7 @@ Description: HCALCS switch to EV charger current limits, with a tamper-evident l
  HAN serial line and writes EV charger current limits over Modbus TCP/RTU. Every decision
  goes into a hash-chained SQLite event log.
 CONTROL
-echo /etc/hcalcs-agent/config.yaml > "$pkgroot/DEBIAN/conffiles"
+printf '%s\n' /etc/hcalcs-agent/config.yaml /etc/udev/rules.d/99-hcalcs-agent-han.rules > "$pkgroot/DEBIAN/conffiles"
 for s in postinst prerm postrm; do install -m 0755 "$here/$s" "$pkgroot/DEBIAN/$s"; done
 
 deb="$out/hcalcs-agent_${version}_$debarch.deb"
