@@ -22,6 +22,7 @@ import { openResilientEventLog, type ResilientEventLog } from './event-log/resil
 import { removeHealthFiles, writeHealthFiles } from './event-log/health-file.js';
 import type { EventInput } from './event-log/types.js';
 import { Runtime, systemClock, type ChargerPort, type Clock, type HanPort } from './runtime.js';
+import { startUplink, type Uplink } from './uplink/start.js';
 
 /** Profile ids and the current range each can signal, for a config with this profilesDir. */
 export function profileFacts(profilesDir?: string): { ids: string[]; limits: ProfileLimits } {
@@ -90,6 +91,8 @@ export interface Agent {
   eventLog: ResilientEventLog;
   link: HanLink;
   supervisors: ChargerSupervisor[];
+  /** The fleet uplink, when config.mqtt is enabled. */
+  uplink: Uplink | undefined;
   stop(reason: string): Promise<void>;
 }
 
@@ -179,8 +182,11 @@ export function buildAgent(config: Config, o: BuildOptions): Agent {
     };
   });
 
+  const coreConfig = toCoreConfig(config, limitsOf(catalogue));
+  // Off the control path: it reads the log on its own connection and timers (agent/uplink/).
+  const uplink = startUplink(config, { eventLog, coreConfig, logger: log });
   const runtime = new Runtime({
-    coreConfig: toCoreConfig(config, limitsOf(catalogue)),
+    coreConfig,
     han,
     chargers: ports,
     eventLog,
@@ -188,7 +194,10 @@ export function buildAgent(config: Config, o: BuildOptions): Agent {
     logger: log,
     seed: o.seed ?? Math.floor(Math.random() * 2 ** 32),
     dryRun: o.dryRun,
-    ...(o.onEvent ? { onEvent: o.onEvent } : {}),
+    onEvent: (e) => {
+      o.onEvent?.(e);
+      uplink?.nudge();
+    },
   });
   record = (kind, id, data) => runtime.recordChargerEvent(kind, id, data);
 
@@ -200,12 +209,14 @@ export function buildAgent(config: Config, o: BuildOptions): Agent {
     eventLog,
     link,
     supervisors,
+    uplink,
     async stop(reason) {
       if (stopped) return;
       stopped = true;
       await readJob.destroy();
       await runtime.stop(reason);
       await registry.closeAll();
+      await uplink?.stop();
       eventLog.close();
       removeHealthFiles(config.eventLog.path);
     },

@@ -8,6 +8,7 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import { parseDocument } from 'yaml';
 import type { ProfileLimits } from './core-config.js';
 import { crossCheck, type CrossCheckOptions } from './cross-checks.js';
+import { mqttCheck, resolveMqttPaths } from './mqtt-checks.js';
 import { migrateConfig, MIGRATIONS, type Migration } from './migrate.js';
 import { formatPath, ROOT_PATH, schemaProblems, type Problem } from './schema-errors.js';
 import type { Config } from './types.js';
@@ -115,6 +116,9 @@ export function parseConfig(text: string, source: string, options: LoadOptions =
   const found = schemaOk ? [] : schemaProblems(validate.errors ?? [], doc);
   const badPaths = new Set(found.map((p) => p.path));
   const cross = crossCheck(doc, badPaths, options);
+  const mqtt = mqttCheck(doc, badPaths, options.cwd ?? process.cwd());
+  cross.errors.push(...mqtt.errors);
+  cross.warnings.push(...mqtt.warnings);
   const crossErrors = cross.errors.filter((p) => !badPaths.has(p.path));
   problems.push(...inFileOrder([...found, ...crossErrors], doc).map(line));
   if (problems.length > 0) return { ok: false, problems };
@@ -122,6 +126,7 @@ export function parseConfig(text: string, source: string, options: LoadOptions =
   const config = doc as unknown as Config;
   for (const b of config.bindings) if (b.dev !== undefined) b.dev = b.dev.toUpperCase();
   config.eventLog.path = resolve(options.cwd ?? process.cwd(), config.eventLog.path);
+  resolveMqttPaths(config.mqtt, options.cwd ?? process.cwd());
   warnings.push(...inFileOrder(cross.warnings, doc).map(line));
   return { ok: true, config, warnings };
 }

@@ -87,4 +87,31 @@ export interface Config {
   profilesDir?: string;
   eventLog: { path: string };
   log: { level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' };
+  /** Fleet uplink; absent means none (agent/uplink/). */
+  mqtt?: MqttConfig;
+}
+
+export interface MqttConfig {
+  enabled: boolean;
+  /** mqtt://, mqtts://, ws:// or wss://; credentials never in the URL. */
+  url: string;
+  /** Absent: derived at start (agent/uplink/gateway-id.ts). */
+  gatewayId?: string;
+  clientId?: string;
+  /** Absent: hcalcs/<gatewayId>. */
+  topicPrefix?: string;
+  username?: string;
+  password?: string;
+  passwordFile?: string;
+  tls: { ca?: string; cert?: string; key?: string; rejectUnauthorized: boolean };
+  qos: 1 | 2;
+  streams: { state: boolean; events: boolean; heartbeat: boolean };
+  stateMinIntervalMs: number;
+  heartbeatS: number;
+  replayRatePerS: number;
+  keepaliveS: number;
+  reconnectS: number;
+  ackTimeoutS: number;
+  homeAssistant: { enabled: boolean; discoveryPrefix: string };
+  commands: { enabled: boolean };
 }

@@ -1,0 +1,70 @@
+// The uplink's own read-only connection to the event log. In WAL mode a reader never waits
+// for the agent's appends and the agent never waits for it, so reading a batch of rows to
+// publish cannot hold up a row the control path writes. Columns are the event log's schema
+// (agent/event-log/migrations.ts).
+
+import Database from 'better-sqlite3';
+
+/** One row as published: the fields `log --json` prints, already encoded. */
+export interface OutgoingRow {
+  id: number;
+  hash: string;
+  json: string;
+}
+
+type Raw = [number, string, number, string, number | null, string | null, string, string];
+
+function parseData(text: string): Record<string, unknown> {
+  try {
+    const v: unknown = JSON.parse(text);
+    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : { value: v };
+  } catch {
+    return { unparseable: text };
+  }
+}
+
+export class LogReader {
+  private readonly db: Database.Database;
+  private readonly stmtAfter: Database.Statement<[number, number], Raw>;
+  private readonly stmtHead: Database.Statement<[], { id: number; hash: string }>;
+  private readonly stmtHashOf: Database.Statement<[number], { hash: string }>;
+  private readonly stmtState: Database.Statement<[string], { value: string }>;
+
+  constructor(path: string) {
+    this.db = new Database(path, { readonly: true, fileMustExist: true });
+    this.db.pragma('busy_timeout = 1000');
+    this.stmtAfter = this.db
+      .prepare<[number, number], Raw>('SELECT id, at, at_ms, kind, "switch", charger, data, hash FROM events WHERE id > ? ORDER BY id LIMIT ?')
+      .raw(true);
+    this.stmtHead = this.db.prepare('SELECT id, hash FROM events ORDER BY id DESC LIMIT 1');
+    this.stmtHashOf = this.db.prepare('SELECT hash FROM events WHERE id = ?');
+    this.stmtState = this.db.prepare('SELECT value FROM state WHERE key = ?');
+  }
+
+  /** Up to limit rows with id > afterId, oldest first. */
+  rowsAfter(afterId: number, limit: number): OutgoingRow[] {
+    return this.stmtAfter.all(afterId, limit).map((r) => ({
+      id: r[0],
+      hash: r[7],
+      // Same fields and order as `hcalcs-agent log --json` (agent/event-log EventRow).
+      json: JSON.stringify({ id: r[0], at: r[1], atMs: r[2], kind: r[3], switchIdx: r[4], chargerId: r[5], data: parseData(r[6]), hash: r[7] }),
+    }));
+  }
+
+  head(): { id: number; hash: string } | null {
+    return this.stmtHead.get() ?? null;
+  }
+
+  hashOf(id: number): string | null {
+    return this.stmtHashOf.get(id)?.hash ?? null;
+  }
+
+  loadState<T>(key: string): T | undefined {
+    const row = this.stmtState.get(key);
+    return row === undefined ? undefined : (JSON.parse(row.value) as T);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
