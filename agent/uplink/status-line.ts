@@ -16,7 +16,7 @@ export function formatUplinkStatus(config: MqttConfig | undefined, snap: UplinkS
   const state = !live
     ? `not running (saved ${hhmmss(snap.stoppedAtMs ?? snap.updatedAtMs)})`
     : snap.connected
-      ? `connected to ${snap.url}`
+      ? `connected to ${snap.url}${snap.lastError && snap.backlog > 0 ? ` (${snap.lastError})` : ''}`
       : `NOT CONNECTED to ${snap.url}${snap.lastError ? ` (${snap.lastError})` : ''}`;
   const acked = snap.cursor.id === 0 ? 'no row acked yet' : `last acked row ${snap.cursor.id}${snap.lastAckAtMs !== null ? ` at ${hhmmss(snap.lastAckAtMs)}` : ''}`;
   return `uplink    ${state}; topics ${snap.prefix}/#; backlog ${snap.backlog} row${snap.backlog === 1 ? '' : 's'}; ${acked}`;

@@ -106,7 +106,12 @@ export class Uplink {
         rowsAfter: (after, limit) => (this.reader as LogReader).rowsAfter(after, limit),
         publish: (row, done) => this.publish(`${this.prefix}/events`, row.json, false, done),
         now: this.now,
-        onCursor: () => this.nudge(),
+        onCursor: () => {
+          // Rows got through: an earlier failure is history (kept until then: a broker that
+          // accepts the session and never acknowledges looks connected).
+          this.lastError = null;
+          this.nudge();
+        },
       },
       { cursor, ratePerS: this.c.replayRatePerS, window: WINDOW },
     );
@@ -223,7 +228,6 @@ export class Uplink {
     if (client !== this.client || this.stopping) return;
     this.connected = true;
     this.lastConnectAtMs = this.now();
-    this.lastError = null;
     this.log.info({ url: shownUrl(this.c.url) }, 'uplink connected');
     this.publish(`${this.prefix}/status`, 'online', true);
     // Live state first: a broker that restarted without persistence has lost the retained
