@@ -5,7 +5,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { openEventLogStore } from '../../../agent/event-log/store.js';
 import { Broker, Subscriber, needsMosquitto, until } from '../../helpers/mosquitto.js';
 import { UplinkChild, mqttConfig } from '../../helpers/uplink-child.js';
@@ -29,7 +29,7 @@ function hashes(db: string): Map<number, string> {
 }
 
 /** Checks every row of the log arrived, with its own hash; returns how many came twice or more. */
-function checkComplete(t: Tap.Test, db: string, got: Array<{ id: number; hash: string }>): number {
+function checkComplete(t: Test, db: string, got: Array<{ id: number; hash: string }>): number {
   const want = hashes(db);
   const seen = new Map<number, number>();
   let wrongHash = 0;
