@@ -17,9 +17,10 @@ import { takeInstanceLock } from './run.js';
 
 const DEMO_CONFIG = fileURLToPath(new URL('../../config/demo.yaml', import.meta.url));
 
-const USAGE = `usage: hcalcs-agent demo [--keep-running] [--config PATH]
+const USAGE = `usage: hcalcs-agent demo [--keep-running] [--mqtt[=URL]] [--config PATH]
   Plays the demo story against a built-in HAN emulator and charger simulator on loopback.
   --keep-running  keep the agent, emulator and simulator running after the story (Ctrl-C stops)
+  --mqtt[=URL]    turn on the config's fleet uplink (demo: mqtt://127.0.0.1:1883, topics hcalcs/demo/#)
 `;
 
 /** A one-line reading of an event for the timeline, or null to leave it out. */
@@ -79,10 +80,13 @@ export function describeEvent(e: EventInput): string | null {
 export async function demoCommand(argv: string[], sink: { write(text: string): unknown } = process.stdout): Promise<number> {
   let keepRunning = false;
   let configPath = DEMO_CONFIG;
+  /** '' turns the uplink on with the config's URL. */
+  let mqttUrl: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--keep-running') keepRunning = true;
     else if (a === '--config' && argv[i + 1]) configPath = argv[++i] as string;
+    else if (a === '--mqtt' || a?.startsWith('--mqtt=')) mqttUrl = a === '--mqtt' ? '' : a.slice('--mqtt='.length);
     else {
       process.stderr.write(`demo: unknown argument ${JSON.stringify(a)}\n${USAGE}`);
       return EX_USAGE;
@@ -94,6 +98,14 @@ export async function demoCommand(argv: string[], sink: { write(text: string): u
     return EX_CONFIG;
   }
   const config = loaded.config;
+  if (mqttUrl !== undefined) {
+    if (config.mqtt === undefined) {
+      process.stderr.write(`demo: --mqtt needs an mqtt section in ${configPath}\n`);
+      return EX_USAGE;
+    }
+    config.mqtt.enabled = true;
+    if (mqttUrl !== '') config.mqtt.url = mqttUrl;
+  }
   const out = (s: string) => sink.write(s + '\n');
   const abort = new AbortController();
   const onSignal = () => abort.abort();
@@ -142,6 +154,7 @@ export async function demoCommand(argv: string[], sink: { write(text: string): u
   out('hcalcs-agent demo: a DNO turns an EV charger down through the smart meter, then lets it go');
   out(`  meter side (HAN emulator)  ${config.han.port}`);
   out(`  charger (simulated Alfen Eve, Modbus TCP)  127.0.0.1:${sim.port} unit ${chargerConfig.unitId ?? 1}, max ${chargerConfig.maxCurrentA} A`);
+  if (config.mqtt?.enabled) out(`  fleet uplink  ${config.mqtt.url}, topics ${config.mqtt.topicPrefix ?? `hcalcs/${config.mqtt.gatewayId ?? '<gateway id>'}`}/#   (watch: mosquitto_sub -t 'hcalcs/#' -v)`);
   out(`  event log  ${relative(process.cwd(), config.eventLog.path) || config.eventLog.path}   (agent log: ${relative(process.cwd(), logFile)})`);
   out('');
 

@@ -9,6 +9,7 @@ import { describeHealth, readHealth, writerAlive } from '../event-log/health-fil
 import { STATE_KEY_CORE, STATE_KEY_RUNTIME } from '../runtime.js';
 import { configForCommand, profileFacts } from '../compose.js';
 import { EX_USAGE } from './check-config.js';
+import { uplinkStatus } from '../uplink/status-line.js';
 
 interface RuntimeSnapshot {
   pid: number;
@@ -126,8 +127,11 @@ export async function statusCommand(argv: string[]): Promise<number> {
     }
     if (core === undefined) return healthOnly('the agent has not saved any state in this event log yet');
     const view = describe(toCoreConfig(loaded.config, profileFacts(loaded.config.profilesDir).limits), core, now);
-    if (json) process.stdout.write(JSON.stringify({ agent: agent ?? null, ...view, eventLog: healthLive?.eventLog ?? null }) + '\n');
-    else process.stdout.write(formatStatus(view, agent, now, logAlarms));
+    const uplink = uplinkStatus(loaded.config.mqtt, log, now);
+    if (json) process.stdout.write(JSON.stringify({ agent: agent ?? null, ...view, eventLog: healthLive?.eventLog ?? null, uplink: uplink.json }) + '
+');
+    else process.stdout.write(formatStatus(view, agent, now, logAlarms) + uplink.line + '
+');
     return 0;
   } finally {
     log.close();

@@ -137,6 +137,14 @@ export class Uplink {
     if (this.reconnectTimer !== undefined) clearTimeout(this.reconnectTimer);
     const client = this.client;
     if (client !== undefined && this.connected) {
+      // The last rows (agent.stop) go out now if the broker is quick; else on the next start.
+      const until = this.now() + STOP_WAIT_MS;
+      while (this.connected && this.now() < until && this.forwarder !== undefined && this.c.streams.events) {
+        this.forwarder.pump();
+        if (this.forwarder.idle) break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      this.publishState();
       // A clean stop says offline itself: the broker sends the will only for a lost connection.
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, STOP_WAIT_MS);
