@@ -76,6 +76,14 @@ export function mqttCheck(doc: unknown, badPaths: ReadonlySet<string>, cwd: stri
     }
   }
 
+  for (const key of [['topicPrefix'], ['homeAssistant', 'discoveryPrefix']] as const) {
+    const v = get(key);
+    if (typeof v !== 'string') continue;
+    if (/[+#]/.test(v)) err(key, `must not contain the MQTT wildcards + or #, got ${JSON.stringify(v)}`);
+    else if (v === '' || v.startsWith('/') || v.endsWith('/')) err(key, `must not be empty or start or end with /, got ${JSON.stringify(v)}`);
+    else if (v.includes('//')) err(key, `must not contain an empty level (//), got ${JSON.stringify(v)}`);
+  }
+
   const password = get(['password']);
   const passwordFile = get(['passwordFile']);
   if (password !== undefined && passwordFile !== undefined) err(['passwordFile'], 'give password or passwordFile, not both');

@@ -6,7 +6,7 @@ import { baseDoc, parseDoc, pathsOf, problemsOf, PROFILES, type Doc } from './ba
 
 // Every mapping in the config, with the keys allowed there.
 const levels: [where: string, reach: (d: Doc) => Doc, allowed: string][] = [
-  ['', (d) => d, 'version, han, chargers, bindings, rules, profilesDir, eventLog, log'],
+  ['', (d) => d, 'version, han, chargers, bindings, rules, profilesDir, eventLog, log, mqtt'],
   ['han', (d) => d.han, 'port, serial, requireChecksum, sendChecksum, reconnect, readSchedule'],
   ['han.serial', (d) => (d.han.serial = {}), 'baudRate, dataBits, parity, stopBits'],
   ['han.reconnect', (d) => (d.han.reconnect = {}), 'initialMs, maxMs'],
@@ -23,6 +23,15 @@ const levels: [where: string, reach: (d: Doc) => Doc, allowed: string][] = [
   ['rules.restore.ramp', (d) => (((d.rules ??= {}).restore ??= {}).ramp = { stepA: 2, intervalS: 10 }), 'stepA, intervalS'],
   ['eventLog', (d) => (d.eventLog = {}), 'path'],
   ['log', (d) => (d.log = {}), 'level'],
+  [
+    'mqtt',
+    (d) => (d.mqtt ??= { url: 'mqtt://b' }),
+    'enabled, url, gatewayId, clientId, topicPrefix, username, password, passwordFile, tls, qos, streams, stateMinIntervalMs, heartbeatS, replayRatePerS, keepaliveS, reconnectS, ackTimeoutS, homeAssistant, commands',
+  ],
+  ['mqtt.tls', (d) => ((d.mqtt ??= { url: 'mqtt://b' }).tls ??= {}), 'ca, cert, key, rejectUnauthorized'],
+  ['mqtt.streams', (d) => ((d.mqtt ??= { url: 'mqtt://b' }).streams ??= {}), 'state, events, heartbeat'],
+  ['mqtt.homeAssistant', (d) => ((d.mqtt ??= { url: 'mqtt://b' }).homeAssistant ??= {}), 'enabled, discoveryPrefix'],
+  ['mqtt.commands', (d) => ((d.mqtt ??= { url: 'mqtt://b' }).commands ??= {}), 'enabled'],
 ];
 
 t.test('an unknown key is rejected at every level, naming the key and what is allowed', async (t) => {
@@ -195,7 +204,7 @@ bindings:
   - { switch: 1, chargers: [a, b] }
 `;
   // x-line is not a setting: unknown keys are refused even as anchor holders.
-  t.same(problemsOf(parseConfig(text, 'a.yaml')), ['x-line: unknown key; allowed here: version, han, chargers, bindings, rules, profilesDir, eventLog, log']);
+  t.same(problemsOf(parseConfig(text, 'a.yaml')), ['x-line: unknown key; allowed here: version, han, chargers, bindings, rules, profilesDir, eventLog, log, mqtt']);
   const inline = text
     .replace(/x-line: &line\n(  .*\n){3}/, '')
     .replace('transport: *line', 'transport: &line { type: rtu, path: /dev/ttyUSB1, serial: { baudRate: 19200, parity: even } }');
