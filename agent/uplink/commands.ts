@@ -26,7 +26,6 @@ function requestIdOf(body: Record<string, unknown>): string | undefined {
 export function decideCommand(name: string, payload: Buffer | string, retained: boolean, view: StatusView | undefined): Decision {
   const text = typeof payload === 'string' ? payload : payload.toString('utf8');
   if (!(COMMAND_NAMES as readonly string[]).includes(name)) return { ok: false, name, reason: `unknown command; accepted: ${COMMAND_NAMES.join(', ')}` };
-  if (retained) return { ok: false, name, reason: 'retained commands are refused (they would be applied again on every reconnect)' };
   if (text.length > MAX_PAYLOAD) return { ok: false, name, reason: `payload over ${MAX_PAYLOAD} bytes` };
   let body: Record<string, unknown> = {};
   if (text.trim() !== '') {
@@ -42,6 +41,7 @@ export function decideCommand(name: string, payload: Buffer | string, retained: 
   const requestId = requestIdOf(body);
   const via = { by: 'fleet', via: 'mqtt', ...(requestId !== undefined ? { requestId } : {}) };
   const refuse = (reason: string): Decision => ({ ok: false, name, reason, ...(requestId !== undefined ? { requestId } : {}) });
+  if (retained) return refuse('retained commands are refused (they would be applied again on every reconnect)');
 
   if (name === 'restore-now') return { ok: true, name, args: via };
 
