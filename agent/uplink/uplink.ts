@@ -29,6 +29,9 @@ const TICK_MS = 100;
 const SAVE_EVERY_MS = 1000;
 const WINDOW = 64;
 const STOP_WAIT_MS = 1000;
+// New rows are published this long after the append that announced them: a decision's
+// charger write and its own log rows come first, and a burst of rows goes out as one batch.
+const NUDGE_DELAY_MS = 25;
 
 export interface UplinkOptions {
   config: MqttConfig;
@@ -127,7 +130,7 @@ export class Uplink {
     this.nudgeTimer = setTimeout(() => {
       this.nudgeTimer = undefined;
       this.forwarder?.pump();
-    }, 0);
+    }, NUDGE_DELAY_MS);
   }
 
   async stop(): Promise<void> {

@@ -71,6 +71,7 @@ const silentPort = silent.address().port;
 // A minimal Modbus TCP responder that stamps the frame carrying the awaited setpoint.
 let waiting = null;
 const holding = new Map();
+let setpointWrites = 0;
 const modbus = createServer((sock) => {
   sock.setNoDelay(true);
   let buf = Buffer.alloc(0);
@@ -93,6 +94,7 @@ const modbus = createServer((sock) => {
       } else if (fc === 6 || fc === 16) {
         const n = fc === 6 ? 1 : frame.readUInt16BE(10);
         for (let i = 0; i < n; i++) holding.set(addr + i, frame.readUInt16BE(fc === 6 ? 10 : 13 + 2 * i));
+        if (fc === 16 && addr === 1210) setpointWrites++;
         if (fc === 16 && addr === 1210 && waiting && frame.readUInt16BE(13) === waiting.firstWord) {
           const w = waiting;
           waiting = null;
@@ -153,7 +155,11 @@ ${mqttSection}
       }
     }
   };
-  await sleep(2500);
+  // Ready when the agent has connected to the charger and written its first limit.
+  const t0 = performance.now();
+  const before = setpointWrites;
+  while (setpointWrites === before && performance.now() - t0 < 60_000) await sleep(50);
+  await sleep(500);
   await send('SWITCH idx=2 state=closed cause=calendar');
   await sleep(500);
   return {
