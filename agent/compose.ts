@@ -194,10 +194,14 @@ export function buildAgent(config: Config, o: BuildOptions): Agent {
     logger: log,
     seed: o.seed ?? Math.floor(Math.random() * 2 ** 32),
     dryRun: o.dryRun,
-    onEvent: (e) => {
-      o.onEvent?.(e);
-      uplink?.nudge();
-    },
+    ...(o.onEvent || uplink
+      ? {
+          onEvent: (e: EventInput) => {
+            o.onEvent?.(e);
+            uplink?.nudge();
+          },
+        }
+      : {}),
   });
   record = (kind, id, data) => runtime.recordChargerEvent(kind, id, data);
 
