@@ -32,7 +32,9 @@ export class LogReader {
 
   constructor(path: string) {
     this.db = new Database(path, { readonly: true, fileMustExist: true });
-    this.db.pragma('busy_timeout = 1000');
+    // Waiting here would stall the agent's event loop; a busy moment is simply retried on
+    // the next tick (100 ms).
+    this.db.pragma('busy_timeout = 0');
     this.stmtAfter = this.db
       .prepare<[number, number], Raw>('SELECT id, at, at_ms, kind, "switch", charger, data, hash FROM events WHERE id > ? ORDER BY id LIMIT ?')
       .raw(true);

@@ -119,7 +119,7 @@ export class Uplink {
       { cursor, ratePerS: this.c.replayRatePerS, window: WINDOW },
     );
     this.log.info({ url: shownUrl(this.c.url), prefix: this.prefix, clientId: this.identity.clientId, cursor: cursor.id }, 'uplink starting');
-    this.tickTimer = setInterval(() => this.tick(), TICK_MS);
+    this.tickTimer = setInterval(() => this.guard(() => this.tick()), TICK_MS);
     this.tickTimer.unref();
     this.connectOnce();
   }
@@ -129,7 +129,7 @@ export class Uplink {
     if (this.nudgeTimer !== undefined || this.stopping) return;
     this.nudgeTimer = setTimeout(() => {
       this.nudgeTimer = undefined;
-      this.forwarder?.pump();
+      this.guard(() => this.forwarder?.pump());
     }, NUDGE_DELAY_MS);
   }
 
@@ -143,11 +143,11 @@ export class Uplink {
       // The last rows (agent.stop) go out now if the broker is quick; else on the next start.
       const until = this.now() + STOP_WAIT_MS;
       while (this.connected && this.now() < until && this.forwarder !== undefined && this.c.streams.events) {
-        this.forwarder.pump();
+        this.guard(() => this.forwarder?.pump());
         if (this.forwarder.idle) break;
         await new Promise((r) => setTimeout(r, 20));
       }
-      this.publishState();
+      this.guard(() => this.publishState());
       // A clean stop says offline itself: the broker sends the will only for a lost connection.
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, STOP_WAIT_MS);
@@ -220,10 +220,10 @@ export class Uplink {
       return;
     }
     this.client = client;
-    client.on('connect', () => this.onConnect(client));
+    client.on('connect', () => this.guard(() => this.onConnect(client)));
     client.on('error', (err) => this.noteError(err));
-    client.on('close', () => this.onClose(client));
-    client.on('message', (topic, payload, packet) => this.onMessage(topic, payload, packet.retain));
+    client.on('close', () => this.guard(() => this.onClose(client)));
+    client.on('message', (topic, payload, packet) => this.guard(() => this.onMessage(topic, payload, packet.retain)));
   }
 
   private scheduleReconnect(): void {
@@ -270,6 +270,18 @@ export class Uplink {
     client.end(true);
     this.client = undefined;
     this.scheduleReconnect();
+  }
+
+  /**
+   * Every way into the uplink (timers, client events) goes through here: an exception in a
+   * timer would end the agent's process, and the fleet view must never cost the control.
+   */
+  private guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.noteError(err);
+    }
   }
 
   private noteError(err: unknown): void {
