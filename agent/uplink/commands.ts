@@ -19,11 +19,18 @@ function requestIdOf(body: Record<string, unknown>): string | undefined {
 }
 
 /**
- * name: the last topic level; view: the agent's state now (from the event log). A retained
+ * name: the last topic level; view: the agent's state now (from the event log); pending: the
+ * owner commands queued and not yet taken. A retained
  * message is refused: the broker would hand it over again on every reconnect, applying a
  * stale command again and again.
  */
-export function decideCommand(name: string, payload: Buffer | string, retained: boolean, view: StatusView | undefined): Decision {
+export function decideCommand(
+  name: string,
+  payload: Buffer | string,
+  retained: boolean,
+  view: StatusView | undefined,
+  pending: ReadonlyArray<{ name: string; args: Record<string, unknown> }> = [],
+): Decision {
   const text = typeof payload === 'string' ? payload : payload.toString('utf8');
   if (!(COMMAND_NAMES as readonly string[]).includes(name)) return { ok: false, name, reason: `unknown command; accepted: ${COMMAND_NAMES.join(', ')}` };
   if (text.length > MAX_PAYLOAD) return { ok: false, name, reason: `payload over ${MAX_PAYLOAD} bytes` };
@@ -55,6 +62,11 @@ export function decideCommand(name: string, payload: Buffer | string, retained: 
   if (c === undefined) return refuse(`no charger "${chargerId}"`);
   // The new cap replaces the owner's cap; at or below both the applied limit and the cap
   // in force it can neither raise the charger now nor let a later restore go higher.
+  // The view does not include a command still in the queue: judged against it, a fleet cap
+  // could replace a lower cap the owner has just set.
+  if (pending.some((p) => p.name === 'manual-limit' && p.args.chargerId === chargerId)) {
+    return refuse(`a manual-limit for ${chargerId} is waiting to be applied; send again in a second`);
+  }
   if (c.appliedA === null) return refuse(`${chargerId} has no limit applied yet; a remote manual-limit can only lower a known limit`);
   if (limitA > c.appliedA) return refuse(`${limitA} A is above the applied ${c.appliedA} A; a remote manual-limit can only lower`);
   if (c.manualLimitA !== null && limitA > c.manualLimitA) {

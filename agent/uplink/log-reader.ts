@@ -29,6 +29,7 @@ export class LogReader {
   private readonly stmtHead: Database.Statement<[], { id: number; hash: string }>;
   private readonly stmtHashOf: Database.Statement<[number], { hash: string }>;
   private readonly stmtState: Database.Statement<[string], { value: string }>;
+  private readonly stmtPending: Database.Statement<[], { name: string; args: string }>;
 
   constructor(path: string) {
     this.db = new Database(path, { readonly: true, fileMustExist: true });
@@ -41,6 +42,7 @@ export class LogReader {
     this.stmtHead = this.db.prepare('SELECT id, hash FROM events ORDER BY id DESC LIMIT 1');
     this.stmtHashOf = this.db.prepare('SELECT hash FROM events WHERE id = ?');
     this.stmtState = this.db.prepare('SELECT value FROM state WHERE key = ?');
+    this.stmtPending = this.db.prepare('SELECT name, args FROM commands WHERE taken_at_ms IS NULL ORDER BY id');
   }
 
   /** Up to limit rows with id > afterId, oldest first. */
@@ -64,6 +66,11 @@ export class LogReader {
   loadState<T>(key: string): T | undefined {
     const row = this.stmtState.get(key);
     return row === undefined ? undefined : (JSON.parse(row.value) as T);
+  }
+
+  /** Owner commands queued and not yet taken by the agent. */
+  pendingCommands(): Array<{ name: string; args: Record<string, unknown> }> {
+    return this.stmtPending.all().map((c) => ({ name: c.name, args: parseData(c.args) }));
   }
 
   close(): void {

@@ -388,7 +388,14 @@ export class Uplink {
     if (!this.c.commands.enabled) return;
     const name = topic.slice(`${this.prefix}/command/`.length);
     if (!topic.startsWith(`${this.prefix}/command/`) || name === 'result') return;
-    const decision = decideCommand(name, payload, retained, this.view().view);
+    let pending: Array<{ name: string; args: Record<string, unknown> }> | undefined;
+    try {
+      pending = this.reader?.pendingCommands();
+    } catch (err) {
+      this.noteError(err);
+    }
+    // Without the queue a manual-limit cannot be judged safely: refused, as without a view.
+    const decision = decideCommand(name, payload, retained, pending === undefined ? undefined : this.view().view, pending);
     let result: Record<string, unknown>;
     try {
       if (decision.ok) {

@@ -50,6 +50,15 @@ for (const [what, name, payload, retained, view, want] of cases) {
   }
 }
 
+t.test('a manual-limit waiting in the queue for the same charger blocks a remote one', async (t) => {
+  const pending = [{ name: 'manual-limit', args: { chargerId: 'garage', limitA: 6, by: 'owner', via: 'cli' } }];
+  const d = decideCommand('manual-limit', '{"chargerId":"garage","limitA":20}', false, free, pending);
+  t.notOk(d.ok);
+  if (!d.ok) t.match(d.reason, /waiting to be applied/);
+  t.ok(decideCommand('manual-limit', '{"chargerId":"garage","limitA":20}', false, free, [{ name: 'restore-now', args: {} }]).ok, 'other commands do not');
+  t.ok(decideCommand('restore-now', '', false, free, pending).ok, 'restore-now is not held up');
+});
+
 t.test('property: an accepted manual-limit is never above the applied limit or the cap in force', async (t) => {
   fc.assert(
     fc.property(fc.option(fc.integer({ min: 0, max: 32 }), { nil: null }), fc.double({ min: -5, max: 60, noNaN: true }), (cap, limitA) => {
