@@ -128,10 +128,8 @@ export async function statusCommand(argv: string[]): Promise<number> {
     if (core === undefined) return healthOnly('the agent has not saved any state in this event log yet');
     const view = describe(toCoreConfig(loaded.config, profileFacts(loaded.config.profilesDir).limits), core, now);
     const uplink = uplinkStatus(loaded.config.mqtt, log, now);
-    if (json) process.stdout.write(JSON.stringify({ agent: agent ?? null, ...view, eventLog: healthLive?.eventLog ?? null, uplink: uplink.json }) + '
-');
-    else process.stdout.write(formatStatus(view, agent, now, logAlarms) + uplink.line + '
-');
+    if (json) process.stdout.write(JSON.stringify({ agent: agent ?? null, ...view, eventLog: healthLive?.eventLog ?? null, uplink: uplink.json }) + '\n');
+    else process.stdout.write(formatStatus(view, agent, now, logAlarms) + uplink.line + '\n');
     return 0;
   } finally {
     log.close();

@@ -93,6 +93,16 @@ export class Forwarder {
     this.caughtUp = false;
   }
 
+  /** Starts over from another cursor (the log file was replaced under it). */
+  restartAt(cursor: Cursor): void {
+    this.generation++;
+    this.inFlight.length = 0;
+    this.cursorNow = { ...cursor };
+    this.lastSentId = cursor.id;
+    this.caughtUp = false;
+    this.ports.onCursor(this.cursor);
+  }
+
   /** Publishes as much as the window and the rate allow. Cheap when there is nothing to do. */
   pump(): void {
     if (!this.online) return;

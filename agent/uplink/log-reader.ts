@@ -3,6 +3,7 @@
 // publish cannot hold up a row the control path writes. Columns are the event log's schema
 // (agent/event-log/migrations.ts).
 
+import { statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 
 /** One row as published: the fields `log --json` prints, already encoded. */
@@ -23,16 +24,41 @@ function parseData(text: string): Record<string, unknown> {
   }
 }
 
-export class LogReader {
-  private readonly db: Database.Database;
-  private readonly stmtAfter: Database.Statement<[number, number], Raw>;
-  private readonly stmtHead: Database.Statement<[], { id: number; hash: string }>;
-  private readonly stmtHashOf: Database.Statement<[number], { hash: string }>;
-  private readonly stmtState: Database.Statement<[string], { value: string }>;
-  private readonly stmtPending: Database.Statement<[], { name: string; args: string }>;
+function inodeOf(path: string): string | null {
+  try {
+    const s = statSync(path);
+    return `${s.dev}:${s.ino}`;
+  } catch {
+    return null;
+  }
+}
 
-  constructor(path: string) {
-    this.db = new Database(path, { readonly: true, fileMustExist: true });
+export class LogReader {
+  private db!: Database.Database;
+  private inode: string | null = null;
+  private stmtAfter!: Database.Statement<[number, number], Raw>;
+  private stmtHead!: Database.Statement<[], { id: number; hash: string }>;
+  private stmtHashOf!: Database.Statement<[number], { hash: string }>;
+  private stmtState!: Database.Statement<[string], { value: string }>;
+  private stmtPending!: Database.Statement<[], { name: string; args: string }>;
+
+  constructor(private readonly path: string) {
+    this.open();
+  }
+
+  /** True if the file at the path is another one now and was opened instead. */
+  reopenIfReplaced(): boolean {
+    const now = inodeOf(this.path);
+    if (now === null || now === this.inode) return false;
+    const old = this.db;
+    this.open();
+    old.close();
+    return true;
+  }
+
+  private open(): void {
+    this.inode = inodeOf(this.path);
+    this.db = new Database(this.path, { readonly: true, fileMustExist: true });
     // Waiting here would stall the agent's event loop; a busy moment is simply retried on
     // the next tick (100 ms).
     this.db.pragma('busy_timeout = 0');

@@ -32,6 +32,7 @@ const STOP_WAIT_MS = 1000;
 // New rows are published this long after the append that announced them: a decision's
 // charger write and its own log rows come first, and a burst of rows goes out as one batch.
 const NUDGE_DELAY_MS = 25;
+const REOPEN_CHECK_MS = 2000;
 
 export interface UplinkOptions {
   config: MqttConfig;
@@ -79,6 +80,7 @@ export class Uplink {
   private lastStateMs = 0;
   private lastSaveMs = 0;
   private lastHeartbeatMs = 0;
+  private lastReopenCheckMs = 0;
   private readonly published = new Map<string, string>();
   private discovered = new Set<string>();
   private lastError: string | null = null;
@@ -179,11 +181,22 @@ export class Uplink {
     const saved = this.o.eventLog.loadState<UplinkSnapshot>(UPLINK_STATE_KEY)?.cursor;
     if (saved === undefined || saved.id === 0) return { id: 0, hash: null };
     const hash = (this.reader as LogReader).hashOf(saved.id);
-    // A row missing below the head was pruned by retention: carry on after it.
-    if (hash === null || saved.hash === null || hash === saved.hash) return saved;
+    // A row missing below the head was pruned by retention: carry on after it. A cursor past
+    // the head points into another file: a log the agent moved aside and began anew, with
+    // the state (this cursor too) salvaged from it. Its ids start again from 1.
+    if (this.cursorFits(saved)) return saved;
     this.log.warn({ cursor: saved, found: hash }, 'uplink cursor does not match the event log; replaying it from the start');
     this.o.eventLog.append({ kind: 'uplink.cursor-reset', data: { cursorId: saved.id, expectedHash: saved.hash, foundHash: hash } });
     return { id: 0, hash: null };
+  }
+
+  /** Does the cursor point into the file the reader has open? */
+  private cursorFits(cursor: Cursor): boolean {
+    if (cursor.id === 0) return true;
+    const reader = this.reader as LogReader;
+    const hash = reader.hashOf(cursor.id);
+    const headId = reader.head()?.id ?? 0;
+    return cursor.id <= headId && (hash === null || cursor.hash === null || hash === cursor.hash);
   }
 
   private clientOptions(): IClientOptions {
@@ -302,6 +315,16 @@ export class Uplink {
   private tick(): void {
     const now = this.now();
     const f = this.forwarder;
+    if (now - this.lastReopenCheckMs >= REOPEN_CHECK_MS) {
+      this.lastReopenCheckMs = now;
+      // The agent's event log replaces a deleted or broken file while running; a reader
+      // left on the old one would never see another row.
+      if (this.reader?.reopenIfReplaced()) {
+        this.log.warn('uplink: the event log file was replaced; reading the new one');
+        const cursor = this.forwarder?.cursor;
+        if (cursor !== undefined && !this.cursorFits(cursor)) this.forwarder?.restartAt({ id: 0, hash: null });
+      }
+    }
     if (this.connected && f !== undefined) {
       f.pump();
       if (f.oldestUnackedMs() > this.c.ackTimeoutS * 1000) {

@@ -131,3 +131,24 @@ t.test('agent killed mid-backlog and started again: resumes from the durable cur
   t.comment(`killed after ${beforeKill.size} rows; restarted from ${firstAfter}; ${dups} duplicates`);
   await second.stop();
 });
+
+t.test('a saved cursor that points past the log (a log begun anew with salvaged state) starts over', needsMosquitto(), async (t) => {
+  const broker = new Broker();
+  await broker.start();
+  t.teardown(() => broker.stop());
+  const db = join(mkdtempSync(join(tmpdir(), 'hcalcs-uplink-')), 'events.db');
+  const store = openEventLogStore(db);
+  store.saveState('uplink', { cursor: { id: 999, hash: 'from-the-old-file' } });
+  store.appendMany([{ kind: 'test.before' }, { kind: 'test.before' }]);
+  store.close();
+  const sub = new Subscriber();
+  await sub.connect(broker.url, `${prefix}/events`);
+  t.teardown(() => sub.close());
+  const child = new UplinkChild(db, mqttConfig({ url: broker.url, gatewayId: 'sfgw', reconnectS: 1 }));
+  t.teardown(() => child.kill9());
+  await child.ready();
+  await until('the rows of the new file', () => sub.events(prefix).some((e) => e.kind === 'uplink.cursor-reset'));
+  const ids = sub.events(prefix).map((e) => e.id);
+  t.ok(ids.includes(1) && ids.includes(2), `rows 1 and 2 sent (${ids.slice(0, 5).join(', ')}...)`);
+  await child.stop();
+});

@@ -130,6 +130,19 @@ t.test('a saved cursor is where it resumes', async (t) => {
   t.same(r.sent.map((s) => s.id), [3]);
 });
 
+t.test('restartAt: starts over from another cursor, ignoring acks for what was in flight', async (t) => {
+  const r = new Rig({ cursor: { id: 5, hash: 'h5' } });
+  r.append(1, 2, 6, 7);
+  r.f.setOnline();
+  r.f.pump();
+  t.same(r.sent.map((s) => s.id), [6, 7]);
+  r.f.restartAt({ id: 0, hash: null });
+  r.ack(0, 1);
+  t.equal(r.f.cursor.id, 0, 'old acks do not count');
+  r.f.pump();
+  t.same(r.sent.slice(2).map((s) => s.id), [1, 2, 6, 7]);
+});
+
 type Op = { op: 'append'; n: number } | { op: 'pump' } | { op: 'ack'; pick: number } | { op: 'fail'; pick: number } | { op: 'drop' } | { op: 'tick'; ms: number };
 
 t.test('property: every row is acknowledged in the end; the cursor never moves back or past an unacknowledged row', async (t) => {
