@@ -52,7 +52,7 @@ export class AgentProcess {
   }
 
   /** Starts the agent; resolves once it reports "agent running", rejects if it exits first. */
-  start(timeoutMs = 30_000): Promise<void> {
+  start(timeoutMs = 120_000): Promise<void> {
     if (this.child) return Promise.resolve();
     const [cmd, ...args] = this.command;
     const child = spawn(cmd!, [...args, 'run', '--config', this.configPath, ...(this.dryRun ? ['--dry-run'] : [])], { stdio: ['ignore', 'pipe', 'pipe'], env: agentEnv() });

@@ -87,7 +87,7 @@ export function parseScenario(text: string, file: string): LoadedScenario {
     file,
     name: data.name as string,
     covers: (data.covers as string[] | undefined) ?? [],
-    timeoutMs: ms(data.timeout, 120_000),
+    timeoutMs: ms(data.timeout, 300_000),
     meter,
     chargers,
     agent: { start: a.start !== false, dryRun: a.dryRun === true, ...(typeof a.stateDir === 'string' ? { stateDir: a.stateDir } : {}) },
@@ -314,7 +314,7 @@ export function describeAction(a: Action): string {
     case 'expect': {
       const e = a.expect;
       const when = e.mode === 'reach' ? ` within ${secs(e.ms)}` : e.mode === 'hold' ? ` for ${secs(e.ms)}` : '';
-      if (e.kind === 'charger') return `expect ${e.charger} ${e.quantity} ${describeMatch(e.match)}${e.quantity === 'measured' ? '' : ''}${when}`;
+      if (e.kind === 'charger') return `expect ${e.charger} ${e.quantity} ${describeMatch(e.match)}${when}`;
       if (e.kind === 'event') {
         const where = [e.charger ? `charger ${e.charger}` : '', e.switchIdx ? `switch ${e.switchIdx}` : '', ...Object.entries(e.data).map(([k, m]) => `${k} ${describeMatch(m)}`)].filter(Boolean).join(', ');
         return `expect ${e.negate ? 'no ' : ''}event ${e.event}${where ? ` (${where})` : ''}${when}`;

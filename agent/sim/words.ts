@@ -2,7 +2,9 @@
 // share: words separated by blanks, "double quotes" around a word with blanks, durations as
 // "90" (seconds), "500ms", "2s", "1.5min", "1h".
 
-export class CommandError extends Error {}
+export class CommandError extends Error {
+  override name = 'CommandError';
+}
 
 /** Splits a command line into words; a quoted word keeps its blanks (\" and \\ escape). */
 export function tokenize(line: string): string[] {
