@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildAgent, type BuiltAgent } from '../../helpers/built-agent.js';
+import { ChargerSimulator } from '../../../drivers/charger/simulator.js';
+import { loadProfiles } from '../../../drivers/charger/profile.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const LIBRARY = join(ROOT, 'test/scenarios');
@@ -123,4 +125,37 @@ t.test('a broken scenario file is refused before anything runs: FILE: path: mess
   t.equal(again.code, 0, 'a good file checks clean');
   const second = await run(['scenario', 'check', join(work, 'nope.yaml')]);
   t.equal(second.code, 78, 'a missing file is a problem too');
+});
+
+t.test('an external charger is driven by the agent and read by the runner through the agent\'s own driver', async (t) => {
+  // A simulator hosted by this test stands in for a real charger on the network: the runner
+  // knows only its address, as it would know a real one's.
+  const real = await ChargerSimulator.start({ units: [{ unitId: 1, profile: loadProfiles().get('alfen-eve')!, carDelayMs: 500, safeCurrentA: 6 }] });
+  t.teardown(() => real.close());
+  const file = join(work, 'external.yaml');
+  writeFileSync(file, `name: a real charger on the rig
+rig:
+  meter: { init: ['label 2 "EV Charger"', close 2 calendar] }
+  chargers: { garage: { mode: external } }
+config:
+  chargers:
+    - { id: garage, profile: alfen-eve, maxCurrentA: 32, transport: { type: tcp, host: 127.0.0.1, port: ${real.port} } }
+  bindings: [{ switch: 2, chargers: [garage] }]
+  rules: { restore: { maxDelayS: 1 } }
+steps:
+  - expect: { charger: garage, setpoint: 32, within: 30s }
+  - expect: { charger: garage, measured: { atLeast: 30 }, within: 10s }
+  - meter: open 2 dno 30
+  - expect: { charger: garage, setpoint: 6, within: 10s }
+  - expect: { charger: garage, applied: 6 }
+  - expect: { charger: garage, measured: { atMost: 6.6 }, within: 10s }
+`);
+  const r = await run(['scenario', 'run', file, '--work-dir', join(work, 'runs')]);
+  t.equal(r.code, 0, r.stdout + r.stderr);
+  t.equal(real.unit(1).setpointA, 6, 'the stand-in holds the 6 A the agent wrote');
+  const bad = join(work, 'external-fault.yaml');
+  writeFileSync(bad, readFileSync(file, 'utf8').replace('  - meter: open 2 dno 30', '  - charger: garage reboot'));
+  const refused = await run(['scenario', 'check', bad]);
+  t.equal(refused.code, 78, 'faults cannot be injected into an external charger');
+  t.match(refused.stderr, /steps\[2\]\.charger: charger "garage" is external/);
 });
