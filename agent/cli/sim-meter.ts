@@ -75,8 +75,10 @@ export async function simMeterCommand(argv: string[]): Promise<number> {
   }
   meter.on('received', (l) => p.print(`${stamp()} agent> ${l.raw}`));
   if (flags.has('--verbose')) meter.on('sent', (l) => p.print(`${stamp()} meter> ${l}`));
-  meter.on('connection', () => p.print(`${stamp()} -- agent side connected`));
-  meter.on('disconnect', () => p.print(`${stamp()} -- agent side disconnected`));
+  // Over a bridge a connection is the agent; on a serial line it is only the port opening.
+  const [up, down] = bridge !== null ? ['the agent connected', 'the agent disconnected'] : ['serial port open', 'serial port closed'];
+  meter.on('connection', () => p.print(`${stamp()} -- ${up}`));
+  meter.on('disconnect', () => p.print(`${stamp()} -- ${down}`));
 
   try {
     if (bridge !== null) {

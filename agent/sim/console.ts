@@ -47,11 +47,15 @@ export function stamp(ms = Date.now()): string {
 export function runConsole(driver: CommandDriver, input: NodeJS.ReadableStream, p: Printer, prompt: string, output: NodeJS.WritableStream = process.stdout): Promise<boolean> {
   const tty = (input as NodeJS.ReadStream).isTTY === true;
   const rl = createInterface({ input, output: tty ? output : undefined, terminal: tty, completer: completer(driver.specs), prompt });
-  p.attach(tty ? () => rl.prompt(true) : null);
+  // Reports that arrive while the console waits for input redraw the prompt; while a command
+  // runs its own output comes first and the prompt follows once.
+  const idle = (on: boolean) => p.attach(tty && on ? () => rl.prompt(true) : null);
+  idle(true);
   let chain = Promise.resolve();
   return new Promise((resolve) => {
     let quit = false;
     rl.on('line', (line) => {
+      idle(false);
       chain = chain.then(async () => {
         if (quit) return;
         try {
@@ -66,7 +70,10 @@ export function runConsole(driver: CommandDriver, input: NodeJS.ReadableStream, 
           if (!(err instanceof CommandError) && !(err instanceof RangeError)) throw err;
           p.print(`error: ${err.message}`);
         }
-        if (tty && !quit) rl.prompt();
+        if (tty && !quit) {
+          idle(true);
+          rl.prompt();
+        }
       });
     });
     rl.on('close', () => {
