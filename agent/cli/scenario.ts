@@ -3,8 +3,8 @@
 // scenario runs from a clean agent state, and the report goes out as text, TAP or JUnit XML.
 // Exit 0 only when every scenario passed.
 
-import { readdirSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { loadScenario } from '../scenario/load.js';
 import { runScenario, type ScenarioResult } from '../scenario/run.js';
 import { junitReport, summaryLine, tapReport, textReport } from '../scenario/report.js';
@@ -106,6 +106,7 @@ export async function scenarioCommand(argv: string[], out: NodeJS.WritableStream
   const junit = parsed.values.get('--junit')?.[0];
   if (junit) {
     try {
+      mkdirSync(dirname(junit), { recursive: true });
       writeFileSync(junit, junitReport(results, wall));
     } catch (err) {
       process.stderr.write(`scenario: cannot write ${junit}: ${(err as Error).message}\n`);

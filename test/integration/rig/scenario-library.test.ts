@@ -107,7 +107,7 @@ t.test('a wrong expectation fails with the step, the expected and observed value
   const tap = await run(['scenario', 'run', file, '--tap', '--work-dir', join(work, 'runs')]);
   t.equal(tap.code, 1);
   t.match(tap.stdout, /^TAP version 14\n1\.\.1\n/, 'TAP header');
-  t.match(tap.stdout, /^ {4}not ok 3 - expect garage setpoint 10 within 2 s$/m, 'the failing step as a TAP point');
+  t.match(tap.stdout, /^ {4}not ok 3 - expect garage setpoint 10 within 2 s # time=\d+ms$/m, 'the failing step as a TAP point');
   t.match(tap.stdout, /^not ok 1 - expects 10 A where the agent writes 6 A/m);
 });
 
