@@ -250,7 +250,8 @@ function expectation(e: Obj, at: (...r: (string | number)[]) => string, chargerI
   const charger = e.charger as string | undefined;
   if (charger !== undefined && !chargerIds.has(charger)) problems.push(`${at('expect', 'charger')}: no charger "${charger}" in config.chargers`);
   const eventish = kind === 'event' || kind === 'noEvent';
-  for (const k of ['data', 'since', 'switch'] as const) if (e[k] !== undefined && !eventish) problems.push(`${at('expect', k)}: goes with event or noEvent`);
+  for (const k of ['data', 'switch'] as const) if (e[k] !== undefined && !eventish) problems.push(`${at('expect', k)}: goes with event or noEvent`);
+  if (e.since !== undefined && !eventish && kind !== 'meterReceived') problems.push(`${at('expect', 'since')}: goes with event, noEvent or meterReceived`);
   if (kind === 'setpoint' || kind === 'applied' || kind === 'measured') {
     if (charger === undefined) problems.push(`${at('expect', 'charger')}: is required with ${kind}`);
     checkMatch(e[kind] as Match, at('expect', kind), problems);
@@ -280,7 +281,7 @@ function expectation(e: Obj, at: (...r: (string | number)[]) => string, chargerI
   } catch (err) {
     problems.push(`${at('expect', 'meterReceived')}: ${(err as Error).message}`);
   }
-  return { kind: 'meterReceived', pattern: e.meterReceived as string, ...modeOf(e, at, problems) };
+  return { kind: 'meterReceived', pattern: e.meterReceived as string, since: (e.since as 'step' | 'start' | undefined) ?? 'step', ...modeOf(e, at, problems) };
 }
 
 export function describeMatch(m: Match): string {

@@ -201,7 +201,7 @@ export async function runScenario(s: Scenario, o: RunOptions = {}): Promise<Scen
     const re = new RegExp(e.pattern);
     for (;;) {
       const now = Date.now();
-      const lines = rig!.meter?.received.slice(meterCursor) ?? [];
+      const lines = rig!.meter?.received.slice(e.since === 'start' ? 0 : meterCursor) ?? [];
       const hit = lines.find((l) => re.test(l.raw));
       if (hit) return `"${hit.raw}"`;
       if (now >= end) throw fail(`expected the agent to send a line matching /${e.pattern}/; it sent ${lines.length ? lines.map((l) => `"${l.raw}"`).slice(-5).join(', ') : 'nothing'} by ${at(now)}`);

@@ -37,7 +37,7 @@ export type Expectation =
   | ({ kind: 'charger'; charger: string; quantity: Quantity; match: Match } & Mode)
   | ({ kind: 'event'; event: string; negate: boolean; charger?: string; switchIdx?: number; data: Record<string, Match>; since: 'step' | 'start' } & Mode)
   | ({ kind: 'status'; fields: Record<string, Match> } & Mode)
-  | ({ kind: 'meterReceived'; pattern: string } & Mode);
+  | ({ kind: 'meterReceived'; pattern: string; since: 'step' | 'start' } & Mode);
 
 export type Action =
   | { kind: 'meter'; commands: string[] }

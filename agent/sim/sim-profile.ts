@@ -10,7 +10,12 @@ export function simProfile(opts: { profile?: string; profileFile?: string; regis
   try {
     if (opts.profileFile !== undefined) {
       if (opts.profile !== undefined) return { error: 'give --profile or --profile-file, not both' };
-      return validateProfile(JSON.parse(readFileSync(opts.profileFile, 'utf8')), opts.profileFile);
+      try {
+        return validateProfile(JSON.parse(readFileSync(opts.profileFile, 'utf8')));
+      } catch (err) {
+        if (err instanceof ProfileError) return { error: err.errors.map((e) => `${opts.profileFile}: ${e}`).join('\n') };
+        throw err;
+      }
     }
     if (opts.profile === undefined) return { error: '--profile ID (or --profile-file FILE) is required' };
     let registers: Record<string, unknown> | undefined;

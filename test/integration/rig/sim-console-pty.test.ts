@@ -173,3 +173,38 @@ t.test('sim charger as an RTU slave on a pty: the agent\'s own field tool writes
   charger.child.kill('SIGTERM');
   t.equal(await exited(charger), 0);
 });
+
+t.test('a scenario with the simulated meter on a serial line and the charger as an RTU slave', needs('socat'), async (t) => {
+  const han = await openPtyPair();
+  t.teardown(() => han.close());
+  const bus = await openPtyPair();
+  t.teardown(() => bus.close());
+  const dir = mkdtempSync(join(tmpdir(), 'hcalcs-serial-rig-'));
+  const file = join(dir, 'serial-rig.yaml');
+  writeFileSync(file, `name: serial rig
+rig:
+  meter:
+    port: ${han.b}
+    init: ['label 2 "EV Charger"', close 2 calendar]
+  chargers:
+    wallbox: { rtu: { port: ${bus.b} } }
+config:
+  han: { port: ${han.a} }
+  chargers:
+    - { id: wallbox, profile: heidelberg-energy-control, maxCurrentA: 16, transport: { type: rtu, path: ${bus.a}, serial: { baudRate: 19200, parity: even } } }
+  bindings: [{ switch: 2, chargers: [wallbox] }]
+  rules: { restore: { maxDelayS: 1 } }
+steps:
+  - expect: { charger: wallbox, setpoint: 16, within: 30s }
+  - expect: { meterReceived: 'READ what=switches', since: start }
+  - meter: open 2 dno 30
+  - expect: { charger: wallbox, setpoint: 6, within: 10s }
+  - charger: wallbox reboot
+  - expect: { charger: wallbox, setpoint: 0 }
+  - expect: { charger: wallbox, setpoint: 6, within: 30s }
+    name: healed over RTU
+`);
+  const run = start(['scenario', 'run', file, '--work-dir', dir], t);
+  t.equal(await exited(run), 0, run.lines.map((l) => l.text).join('\n'));
+  t.ok(run.lines.some((l) => /^1 scenario: 1 passed, 0 failed/.test(l.text)), 'the report says it passed');
+});
