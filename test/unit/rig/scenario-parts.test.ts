@@ -41,7 +41,7 @@ t.test('a good scenario loads into steps with labels', async (t) => {
   ]);
   t.same(s.steps[2]!.action, { kind: 'expect', expect: { kind: 'event', event: 'restore.scheduled', negate: true, data: {}, since: 'step', mode: 'hold', ms: 500 } });
   t.equal(s.chargers.garage?.mode, 'simulated', 'a charger without a rig entry is simulated');
-  t.equal(s.timeoutMs, 120_000);
+  t.equal(s.timeoutMs, 300_000, 'the default scenario timeout');
 });
 
 t.test('every problem at once, as path: message', async (t) => {
