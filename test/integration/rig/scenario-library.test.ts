@@ -4,7 +4,7 @@
 // wrong expectation and a broken file look like.
 import t from 'tap';
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,7 +35,11 @@ function run(args: string[]): Promise<{ code: number | null; stdout: string; std
 t.before(async () => {
   agent = await buildAgent();
 });
-t.teardown(() => agent?.remove());
+t.teardown(() => {
+  agent?.remove();
+  // A failed scenario's run directory stays for inspection; a clean run leaves nothing.
+  if (t.passing()) rmSync(work, { recursive: true, force: true });
+});
 
 t.test('the whole library passes against simulated rigs and writes JUnit XML', async (t) => {
   const files = readdirSync(LIBRARY).filter((f) => f.endsWith('.yaml'));

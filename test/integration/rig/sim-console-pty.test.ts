@@ -5,7 +5,7 @@
 // the agent sent. Also: the console's help and errors, and the control API on loopback.
 import t, { type Test } from 'tap';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -73,6 +73,7 @@ t.test('typing "open 2 dno 30" at sim meter reduces sim charger through the agen
   const pty: PtyPair = await openPtyPair();
   t.teardown(() => pty.close());
   const dir = mkdtempSync(join(tmpdir(), 'hcalcs-console-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 
   const charger = start(['sim', 'charger', '--profile', 'alfen-eve', '--listen', '127.0.0.1:0', '--car-delay', '500ms', '--no-console'], t);
   const banner = await charger.waitFor(/Modbus TCP 127\.0\.0\.1:(\d+) unit (\d+)/, 30_000);
@@ -128,6 +129,7 @@ t.test('the control API listens on loopback only and answers each command with o
   t.equal(await exited(refused), 64, 'a non-loopback control address is refused (exit 64)');
 
   const dir = mkdtempSync(join(tmpdir(), 'hcalcs-control-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const sock = join(dir, 'meter.sock');
   const meter = start(['sim', 'meter', '--listen', '127.0.0.1:0', '--control', `unix:${sock}`, '--no-console'], t);
   await meter.waitFor(/control API on unix:/, 30_000);
@@ -155,6 +157,7 @@ t.test('sim charger as an RTU slave on a pty: the agent\'s own field tool writes
   const charger = start(['sim', 'charger', '--profile', 'heidelberg-energy-control', '--port', pty.b, '--no-console'], t);
   await charger.waitFor(/RTU slave on .* at 19200 8E1, unit 1/, 30_000);
   const dir = mkdtempSync(join(tmpdir(), 'hcalcs-rtu-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const config = join(dir, 'config.yaml');
   writeFileSync(config, [
     'han: { port: tcp://127.0.0.1:9 }',
@@ -180,6 +183,7 @@ t.test('a scenario with the simulated meter on a serial line and the charger as 
   const bus = await openPtyPair();
   t.teardown(() => bus.close());
   const dir = mkdtempSync(join(tmpdir(), 'hcalcs-serial-rig-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, 'serial-rig.yaml');
   writeFileSync(file, `name: serial rig
 rig:
