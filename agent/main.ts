@@ -14,6 +14,8 @@ import { statusCommand } from './cli/status.js';
 import { restoreNowCommand } from './cli/restore-now.js';
 import { manualLimitCommand } from './cli/manual-limit.js';
 import { chargerCliCommand } from './cli/charger-entry.js';
+import { simCommand } from './cli/sim.js';
+import { scenarioCommand } from './cli/scenario.js';
 import { configForCommand } from './compose.js';
 import { profileViewFactory } from './profile-view.js';
 
@@ -31,6 +33,8 @@ Commands:
   manual-limit --charger ID (--limit A | --clear)   the owner's own cap for a charger
   charger probe|read|set|failsafe-test --charger ID   field tools for one charger
   charger profiles [--json]         charger profiles found, where from, and broken files
+  sim meter|charger [options]       the rig's simulators: the meter side of the HAN line, a Modbus charger
+  scenario run FILE... [--junit F]  run test scenarios against a rig; report as text, TAP or JUnit XML
   version
 
 Most commands take --config PATH (default $HCALCS_CONFIG, else /etc/hcalcs-agent/config.yaml);
@@ -85,6 +89,10 @@ export async function main(argv: string[]): Promise<number> {
       return manualLimitCommand(rest);
     case 'charger':
       return chargerCliCommand(rest);
+    case 'sim':
+      return simCommand(rest);
+    case 'scenario':
+      return scenarioCommand(rest);
     case 'check-config':
       return checkConfigCommand(rest, {
         ...io,

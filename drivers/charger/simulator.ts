@@ -8,7 +8,8 @@
 // of its own (only slow replies wait on a real timer).
 
 import { createServer } from 'node:net';
-import { ServerTCP } from 'modbus-serial';
+import { ServerSerial, ServerTCP } from 'modbus-serial';
+import type { SerialSettings } from '../../config/types.js';
 import type { VehicleState } from './charger.js';
 import type { Profile } from './profile.js';
 import { decodeNumber, encodeExact, encodeString, registerCount, type RegisterSpec } from './register-map.js';
@@ -55,8 +56,13 @@ export class SimulatedCharger {
   fault: Fault | null = null;
   carConnected: boolean;
   carDelayMs: number;
-  readonly carDrawFraction: number;
+  carDrawFraction: number;
   readonly phases: number;
+  /**
+   * A car that ignores the pilot signal: it draws this current (A per phase) whatever the
+   * limit, while plugged in. Null: it follows the limit.
+   */
+  carIgnoresLimitA: number | null = null;
   /** The setpoint as last written (A), null when lost or never written. */
   setpointA: number | null = null;
   failsafeCurrentA: number;
@@ -124,6 +130,13 @@ export class SimulatedCharger {
     this.limitChanged(this.now());
   }
 
+  /** Plugs the car in or out; the draw changes after the car delay, as after a limit change. */
+  setCarConnected(connected: boolean): void {
+    if (connected === this.carConnected) return;
+    this.carConnected = connected;
+    this.limitChanged(this.now());
+  }
+
   /** Power cycle: the setpoint is lost as the profile says (Heidelberg 261 -> 0, Alfen -> safe current). */
   reboot(): void {
     this.reboots++;
@@ -166,6 +179,7 @@ export class SimulatedCharger {
   measuredA(atMs = this.now()): number {
     this.evaluate(atMs);
     if (!this.carConnected) return 0;
+    if (this.carIgnoresLimitA !== null) return this.carIgnoresLimitA;
     return atMs - this.changedAtMs >= this.carDelayMs ? this.drawToA : this.drawFromA;
   }
 
@@ -272,6 +286,17 @@ export interface SimulatorOptions {
   /** 0 (default) picks a free port. */
   port?: number;
   now?: () => number;
+  /** Called for every request as it arrives (before faults apply), e.g. to print writes. */
+  onRequest?: (req: SimRequest) => void;
+}
+
+export interface RtuSimulatorOptions {
+  units: SimulatedUnitOptions[];
+  /** The serial device the simulated chargers answer on (an RS-485 adapter, a socat pty). */
+  path: string;
+  serial: SerialSettings;
+  now?: () => number;
+  onRequest?: (req: SimRequest) => void;
 }
 
 function freePort(host: string): Promise<number> {
@@ -286,18 +311,60 @@ function freePort(host: string): Promise<number> {
   });
 }
 
-/** A Modbus TCP server with one SimulatedCharger per unit id (unknown ids get exception 0x0B). */
+/**
+ * A Modbus TCP server (or an RTU slave on a serial device) with one SimulatedCharger per unit
+ * id (unknown ids get exception 0x0B over TCP; over RTU they get no answer, as on a real line).
+ */
 export class ChargerSimulator {
   readonly requests: SimRequest[] = [];
   private readonly units = new Map<number, SimulatedCharger>();
   private readonly pending = new Set<NodeJS.Timeout>();
-  private server: ServerTCP | null = null;
+  private server: ServerTCP | ServerSerial | null = null;
+  private onRequest: ((req: SimRequest) => void) | undefined;
+  private rtu = false;
 
   private constructor(
     readonly host: string,
     public port: number,
     private readonly now: () => number,
   ) {}
+
+  /** An RTU slave for every unit on one serial line. Resolves once the port is open. */
+  static async startRtu(options: RtuSimulatorOptions): Promise<ChargerSimulator> {
+    const now = options.now ?? Date.now;
+    const sim = new ChargerSimulator(options.path, 0, now);
+    sim.rtu = true;
+    sim.onRequest = options.onRequest;
+    for (const u of options.units) sim.units.set(u.unitId, new SimulatedCharger(u, now));
+    await new Promise<void>((resolve, reject) => {
+      const s = options.serial;
+      const server = new ServerSerial(sim.vector() as never, {
+        path: options.path,
+        baudRate: s.baudRate,
+        parity: s.parity,
+        dataBits: s.dataBits,
+        stopBits: s.stopBits,
+        unitID: 255,
+        openCallback: (err) => {
+          if (err) reject(err);
+          else {
+            sim.server = server;
+            resolve();
+          }
+        },
+      });
+      server.on('error', (err) => {
+        if (sim.server === null) reject(err ?? new Error('simulator could not open the serial port'));
+      });
+      server.on('socketError', () => undefined);
+    });
+    return sim;
+  }
+
+  /** The simulated unit ids. */
+  unitIds(): number[] {
+    return [...this.units.keys()];
+  }
 
   static async start(options: SimulatorOptions): Promise<ChargerSimulator> {
     const host = options.host ?? '127.0.0.1';
@@ -306,6 +373,7 @@ export class ChargerSimulator {
       // modbus-serial treats port 0 as "use 502", so a free port is found first.
       const port = options.port || (await freePort(host));
       const sim = new ChargerSimulator(host, port, now);
+      sim.onRequest = options.onRequest;
       for (const u of options.units) sim.units.set(u.unitId, new SimulatedCharger(u, now));
       try {
         await sim.listen();
@@ -323,10 +391,15 @@ export class ChargerSimulator {
   }
 
   private handle<T>(unitId: number, req: Omit<SimRequest, 'atMs' | 'unitId'>, cb: Cb<T>, run: (u: SimulatedCharger) => T): void {
-    this.requests.push({ atMs: this.now(), unitId, ...req });
+    const request: SimRequest = { atMs: this.now(), unitId, ...req };
+    this.requests.push(request);
     if (this.requests.length > 5000) this.requests.splice(0, 1000);
+    this.onRequest?.(request);
     const u = this.units.get(unitId);
-    if (!u) return cb(modbusError(0x0b, `no unit ${unitId}`));
+    if (!u) {
+      if (this.rtu) return;
+      return cb(modbusError(0x0b, `no unit ${unitId}`));
+    }
     const answer = (): void => {
       try {
         cb(null, run(u));
@@ -348,8 +421,8 @@ export class ChargerSimulator {
     answer();
   }
 
-  private listen(): Promise<void> {
-    const vector = {
+  private vector(): Record<string, unknown> {
+    return {
       getHoldingRegister: (addr: number, unitID: number, cb: Cb<number>) =>
         this.handle(unitID, { fc: 3, address: addr, length: 1 }, cb, (u) => u.read('holding', addr, 1)[0]!),
       getMultipleHoldingRegisters: (addr: number, length: number, unitID: number, cb: Cb<number[]>) =>
@@ -363,6 +436,10 @@ export class ChargerSimulator {
       setRegisterArray: (addr: number, values: number[], unitID: number, cb: Cb<void>) =>
         this.handle(unitID, { fc: 16, address: addr, length: values.length, values }, cb, (u) => u.write(16, addr, values)),
     };
+  }
+
+  private listen(): Promise<void> {
+    const vector = this.vector();
     return new Promise((resolve, reject) => {
       const server = new ServerTCP(vector as never, { host: this.host, port: this.port, unitID: 255 });
       server.on('initialized', () => {

@@ -44,11 +44,14 @@ export interface ReceivedLine {
 /**
  * Events:
  * - `received` (line: ReceivedLine): a non-empty line arrived from the agent (after it was answered).
+ * - `sent` (line: string): a line went out to the peers (not sent while silent or without a peer).
  * - `connection` (): a peer connected over TCP, or the serial port opened.
  * - `disconnect` (): a peer or the serial port went away.
  */
 export interface MeterEmulatorEvents {
   received: [line: ReceivedLine];
+  /** A line the emulator sent (without its LF), for consoles that show both directions. */
+  sent: [line: string];
   connection: [];
   disconnect: [];
 }
@@ -76,6 +79,12 @@ export class MeterEmulator extends EventEmitter<MeterEmulatorEvents> {
   private server: Server | null = null;
   private serial: SerialPort | null = null;
   private heartbeat: NodeJS.Timeout | null = null;
+  /** Switches whose label the meter does not hold: a READ answer leaves their LABEL out. */
+  private readonly unlabelled = new Set<number>();
+  private silentUntilMs = 0;
+  private refuseUntilMs = 0;
+  private serialSpec: { path: string; serial: SerialSettings } | null = null;
+  private replug: NodeJS.Timeout | null = null;
 
   constructor(options: MeterEmulatorOptions = {}) {
     super();
@@ -136,7 +145,54 @@ export class MeterEmulator extends EventEmitter<MeterEmulatorEvents> {
       this.switchMap.set(idx, sw);
     }
     sw.label = text;
+    this.unlabelled.delete(idx);
     this.send('LABEL', { idx, text });
+  }
+
+  /**
+   * The meter holds no label for switch `idx` (one never set): READ answers carry no LABEL line
+   * for it, which a SECMP0046 agent must flag as missing. Nothing is sent now.
+   */
+  removeLabel(idx: number): void {
+    checkIdx(idx);
+    const sw = this.switchMap.get(idx);
+    if (sw !== undefined) sw.label = '';
+    this.unlabelled.add(idx);
+  }
+
+  /**
+   * The radio side goes quiet for `ms`: no line at all leaves the emulator (heartbeats, answers
+   * to READ and PING, announcements), while the serial or TCP link itself stays up. Switch
+   * changes made meanwhile update the meter's state and show in the next READ answer.
+   * 0 ends a silence now.
+   */
+  silence(ms: number): void {
+    this.silentUntilMs = ms <= 0 ? 0 : this.clock() + ms;
+  }
+
+  /** True while a silence() runs. */
+  get silent(): boolean {
+    return this.clock() < this.silentUntilMs;
+  }
+
+  /**
+   * The cable comes out for `ms`: every peer is dropped and, over TCP, new connections are
+   * refused until it is back; a serial port is closed and opened again afterwards.
+   */
+  unplug(ms: number): void {
+    this.refuseUntilMs = this.clock() + ms;
+    const spec = this.serial !== null ? this.serialSpec : null;
+    if (spec !== null && this.serial !== null) {
+      const port = this.serial;
+      this.serial = null;
+      if (port.isOpen) port.close();
+      if (this.replug !== null) clearTimeout(this.replug);
+      this.replug = setTimeout(() => {
+        this.replug = null;
+        this.openSerial(spec.path, spec.serial).catch((err: unknown) => this.log.warn({ err }, 'emulator could not reopen the serial port'));
+      }, ms);
+    }
+    this.dropConnections();
   }
 
   /** Assigns switches to the Boost Button and sets its period (SRV 7.9/7.10); sends BOOSTCFG. */
@@ -166,6 +222,7 @@ export class MeterEmulator extends EventEmitter<MeterEmulatorEvents> {
   /** Sends `line` exactly as given, plus LF: no seq, no checksum. Latin1, one byte a char. */
   sendRaw(line: string): void {
     this.writeAll(Buffer.from(line + '\n', 'latin1'));
+    if (this.peers.size > 0) this.safeEmit('sent', line);
   }
 
   /** Sends raw bytes as they are (no LF added): for split writes and floods. */
@@ -208,6 +265,7 @@ export class MeterEmulator extends EventEmitter<MeterEmulatorEvents> {
     if (this.serial !== null) return Promise.reject(new Error('MeterEmulator: serial already open'));
     const port = new SerialPort({ path, ...serial, autoOpen: false });
     this.serial = port;
+    this.serialSpec = { path, serial };
     return new Promise((resolve, reject) => {
       port.open((err) => {
         if (err) {
@@ -245,6 +303,10 @@ export class MeterEmulator extends EventEmitter<MeterEmulatorEvents> {
 
   /** Stops the heartbeat, closes every peer, the serial port and the server. */
   async close(): Promise<void> {
+    if (this.replug !== null) {
+      clearTimeout(this.replug);
+      this.replug = null;
+    }
     if (this.heartbeat !== null) {
       clearInterval(this.heartbeat);
       this.heartbeat = null;
@@ -263,6 +325,10 @@ export class MeterEmulator extends EventEmitter<MeterEmulatorEvents> {
   // ---- internals -------------------------------------------------------------------------------
 
   private attachSocket(socket: Socket): void {
+    if (this.clock() < this.refuseUntilMs) {
+      socket.destroy();
+      return;
+    }
     socket.setNoDelay(true);
     const reader = createLineReader((raw) => this.onLine(raw));
     const peer: Peer = { write: (data) => socket.write(data), close: () => socket.destroy(), reader };
@@ -292,7 +358,9 @@ export class MeterEmulator extends EventEmitter<MeterEmulatorEvents> {
     if (outcome.kind === 'empty') return;
     const line: ReceivedLine = { raw, outcome };
     this.received.push(line);
-    if (outcome.kind === 'ignored') {
+    if (this.silent) {
+      // The meter never hears a request made while the radio side is quiet.
+    } else if (outcome.kind === 'ignored') {
       // The agent's verbs are not meter-side messages, so parseLine hands them over as ignored.
       const what = outcome.fields.what;
       if (outcome.verb === 'READ' && what === 'switches') this.answerSwitches();
@@ -310,7 +378,7 @@ export class MeterEmulator extends EventEmitter<MeterEmulatorEvents> {
   private answerSwitches(): void {
     for (const sw of this.switches()) {
       this.sendSwitch(sw);
-      this.send('LABEL', { idx: sw.idx, text: sw.label });
+      if (!this.unlabelled.has(sw.idx)) this.send('LABEL', { idx: sw.idx, text: sw.label });
     }
     this.send('END', { what: 'switches' });
   }
@@ -335,13 +403,14 @@ export class MeterEmulator extends EventEmitter<MeterEmulatorEvents> {
 
   /** Formats, numbers and sends one line to every peer. Without a peer nothing is sent and seq stays. */
   private send(verb: string, fields: Record<string, string | number>): void {
-    if (this.peers.size === 0) {
-      this.log.debug({ verb }, 'no peer: line not sent');
+    if (this.peers.size === 0 || this.silent) {
+      this.log.debug({ verb }, 'no peer or silent: line not sent');
       return;
     }
     const line = formatLine(verb, { ...fields, seq: this.seq }, { checksum: this.checksum });
     this.seq = (this.seq + 1) % SEQ_MOD;
     this.writeAll(Buffer.from(line + '\n', 'latin1'));
+    this.safeEmit('sent', line);
   }
 
   private writeAll(data: Buffer): void {

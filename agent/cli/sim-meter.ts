@@ -1,0 +1,135 @@
+// `hcalcs-agent sim meter`: the meter side of the HAN line as a process, for a tester's rig.
+// It speaks protocol v1 on a serial device (a USB adapter wired to the gateway, one end of a
+// socat pty pair) or as a TCP serial bridge, answers READ and PING as a meter would, prints
+// every line the agent sends, and is driven from its console, a script or its control API.
+
+import { MeterEmulator } from '../../drivers/han/emulator.js';
+import { runMeterCommand, METER_COMMANDS } from '../sim/meter-commands.js';
+import { parseArgs, parseHostPort } from '../sim/args.js';
+import { printer, runConsole, runScript, stamp, type CommandDriver } from '../sim/console.js';
+import { parseControlAddress, startControl, type ControlServer } from '../sim/control.js';
+import { SERIAL_OPTIONS, serialFrom } from '../sim/serial-options.js';
+import { CommandError } from '../sim/words.js';
+import { EX_USAGE } from './check-config.js';
+
+export const SIM_METER_USAGE = `usage: hcalcs-agent sim meter (--port DEVICE | --listen HOST:PORT) [options]
+  --port DEVICE          the meter's end of a serial line (USB serial adapter, socat pty)
+    --baud N --parity none|even|odd --data-bits 7|8 --stop-bits 1|2   (default 115200 8N1)
+  --listen HOST:PORT     a TCP serial bridge instead (the agent's han.port: tcp://HOST:PORT)
+  -e COMMAND             run a console command at start (repeatable), e.g. -e 'label 2 "EV Charger"'
+  --script FILE          run the commands in FILE (with waits), then exit (--keep-running stays)
+  --control ADDR         control API: 127.0.0.1:PORT, [::1]:PORT or unix:/path (off by default)
+  --no-console           do not read commands from stdin (run until quit, Ctrl-C or SIGTERM)
+  --hb SECONDS           heartbeat period (default 10; 0: none)
+  --checksum             append *HH checksums to every line
+  --verbose              print the lines the meter sends too
+Console commands ("help" at the prompt, Tab completes):
+`;
+
+const EX_DATAERR = 65;
+
+export async function simMeterCommand(argv: string[]): Promise<number> {
+  const parsed = parseArgs(argv, {
+    '--port': 'value', '--listen': 'value', '-e': 'list', '--script': 'value', '--keep-running': 'flag', '--control': 'value',
+    '--no-console': 'flag', '--hb': 'value', '--checksum': 'flag', '--verbose': 'flag', '--help': 'flag', ...SERIAL_OPTIONS,
+  });
+  const usage = SIM_METER_USAGE + METER_COMMANDS.map((c) => `  ${c.usage}`).join('\n') + '\n';
+  if (!parsed.ok) {
+    process.stderr.write(`sim meter: ${parsed.error}\n${usage}`);
+    return EX_USAGE;
+  }
+  const { values, flags } = parsed;
+  if (flags.has('--help')) {
+    process.stdout.write(usage);
+    return 0;
+  }
+  const bad = (msg: string) => {
+    process.stderr.write(`sim meter: ${msg}\n`);
+    return EX_USAGE;
+  };
+  if (parsed.positional.length) return bad(`unexpected argument ${JSON.stringify(parsed.positional[0])}`);
+  const port = values.get('--port')?.[0];
+  const listen = values.get('--listen')?.[0];
+  if ((port === undefined) === (listen === undefined)) return bad('give exactly one of --port DEVICE and --listen HOST:PORT');
+  const serial = serialFrom(values, { baudRate: 115200, dataBits: 8, parity: 'none', stopBits: 1 });
+  if ('error' in serial) return bad(serial.error);
+  const hbText = values.get('--hb')?.[0] ?? '10';
+  const hb = Number(hbText);
+  if (!Number.isFinite(hb) || hb < 0) return bad(`--hb ${hbText}: expected seconds (0: none)`);
+  const bridge = listen !== undefined ? parseHostPort(listen) : null;
+  if (listen !== undefined && bridge === null) return bad(`--listen ${listen}: expected HOST:PORT`);
+  const controlText = values.get('--control')?.[0];
+  const control = controlText !== undefined ? parseControlAddress(controlText) : null;
+  if (control !== null && 'error' in control) return bad(control.error);
+
+  const p = printer();
+  const meter = new MeterEmulator({ heartbeatMs: hb * 1000, checksum: flags.has('--checksum') });
+  const driver: CommandDriver = { specs: METER_COMMANDS, run: (line) => runMeterCommand(meter, line) };
+  for (const cmd of values.get('-e') ?? []) {
+    try {
+      driver.run(cmd);
+    } catch (err) {
+      if (err instanceof CommandError || err instanceof RangeError) return bad(`-e ${JSON.stringify(cmd)}: ${err.message}`);
+      throw err;
+    }
+  }
+  meter.on('received', (l) => p.print(`${stamp()} agent> ${l.raw}`));
+  if (flags.has('--verbose')) meter.on('sent', (l) => p.print(`${stamp()} meter> ${l}`));
+  // Over a bridge a connection is the agent; on a serial line it is only the port opening.
+  const [up, down] = bridge !== null ? ['the agent connected', 'the agent disconnected'] : ['serial port open', 'serial port closed'];
+  meter.on('connection', () => p.print(`${stamp()} -- ${up}`));
+  meter.on('disconnect', () => p.print(`${stamp()} -- ${down}`));
+
+  try {
+    if (bridge !== null) {
+      const actual = await meter.listenTcp(bridge.host, bridge.port);
+      p.print(`sim meter: TCP serial bridge on ${bridge.host}:${actual} (agent: han.port: tcp://${bridge.host}:${actual})`);
+    } else {
+      await meter.openSerial(port!, serial);
+      p.print(`sim meter: on ${port} at ${serial.baudRate} ${serial.dataBits}${serial.parity[0]!.toUpperCase()}${serial.stopBits}`);
+    }
+  } catch (err) {
+    process.stderr.write(`sim meter: cannot open ${port ?? listen}: ${(err as Error).message}\n`);
+    await meter.close();
+    return 1;
+  }
+
+  let finish: (code: number) => void = () => undefined;
+  const finished = new Promise<number>((r) => (finish = r));
+  let controlServer: ControlServer | null = null;
+  if (control !== null) {
+    try {
+      controlServer = await startControl(control, driver, () => finish(0));
+      p.print(`sim meter: control API on ${controlServer.where}`);
+    } catch (err) {
+      process.stderr.write(`sim meter: control API: ${(err as Error).message}\n`);
+      await meter.close();
+      return 1;
+    }
+  }
+  const onSignal = () => finish(0);
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  const script = values.get('--script')?.[0];
+  if (script !== undefined) {
+    void runScript(driver, script, p).then((r) => {
+      if (!r.ok) {
+        process.stderr.write(`sim meter: ${r.error}\n`);
+        finish(EX_DATAERR);
+      } else if (r.quit || !flags.has('--keep-running')) finish(0);
+    });
+  } else if (!flags.has('--no-console')) {
+    p.print('type "help" for the commands, Tab completes');
+    void runConsole(driver, process.stdin, p, 'sim-meter> ').then(() => finish(0));
+  }
+  const code = await finished;
+  process.removeListener('SIGINT', onSignal);
+  process.removeListener('SIGTERM', onSignal);
+  await controlServer?.close();
+  await meter.close();
+  // The console's readline keeps stdin referenced; nothing else is left to wait for.
+  process.stdin.pause();
+  process.stdin.unref?.();
+  return code;
+}
