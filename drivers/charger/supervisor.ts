@@ -418,8 +418,10 @@ export class ChargerSupervisor {
       this.applied = null;
       this.lastError = outcome.error ?? 'write failed';
     }
-    // A newer limit arrived while this one was on the wire: write that one too.
-    if (this.desired !== null && this.desired !== limitA && outcome.ok && !this.closed) return this.write('change');
+    // A newer limit arrived while this one was on the wire: write that one too, also when this
+    // write failed (a DNO's reduction must not wait for the next keep-alive because the write
+    // before it went unanswered). The follow-up stops once desired stays put during a write.
+    if (this.desired !== null && this.desired !== limitA && !this.closed) return this.write('change');
     return outcome;
   }
 

@@ -58,8 +58,20 @@ class FakeCharger implements ProfileCharger {
     const target = (this.setpointA ?? 0) * 0.95;
     return this.clock.now() - this.changedAt >= this.carDelayMs ? target : this.fromA;
   }
+  /** The next write waits for this gate, then fails when failNextWrite is set. */
+  writeGate: Promise<void> | null = null;
+  failNextWrite = false;
   async setCurrentLimitA(limitA: number): Promise<WriteOutcome> {
     this.note(`write ${limitA}`);
+    if (this.writeGate !== null) {
+      const gate = this.writeGate;
+      this.writeGate = null;
+      await gate;
+    }
+    if (this.failNextWrite) {
+      this.failNextWrite = false;
+      return { ok: false, limitA, error: 'no answer', durationMs: 1000 };
+    }
     this.fromA = this.measured();
     this.changedAt = this.clock.now();
     this.setpointA = limitA;
@@ -131,6 +143,26 @@ t.test('writes on change only', async (t) => {
   t.same(charger.writes(), ['write 16', 'write 6']);
   t.equal(sup.state().appliedLimitA, 6);
   t.equal(sup.state().explanation, 'still open');
+  await sup.close();
+});
+
+t.test('a newer limit that arrives while a failing write is on the wire is written at once', async (t) => {
+  // A DNO's reduction must not wait for the next keep-alive because the write before it failed.
+  const { charger, sup, run } = setup();
+  sup.start();
+  await run(0);
+  await sup.setLimit(16, 'normal');
+  let open!: () => void;
+  charger.writeGate = new Promise((resolve) => (open = resolve));
+  charger.failNextWrite = true;
+  const first = sup.setLimit(10, 'site cap');
+  await sup.setLimit(6, 'switch 2 open'); // arrives while the write of 10 A is in flight
+  open();
+  await first;
+  t.same(charger.writes(), ['write 16', 'write 10', 'write 6'], 'the 6 A follows the failed 10 A write at once');
+  t.equal(charger.calls.at(-1)?.at, charger.calls.find((c) => c.what === 'write 10')?.at, 'no timer in between');
+  t.equal(sup.state().appliedLimitA, 6);
+  await run(0);
   await sup.close();
 });
 
