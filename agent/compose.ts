@@ -22,6 +22,8 @@ import { openResilientEventLog, type ResilientEventLog } from './event-log/resil
 import { removeHealthFiles, writeHealthFiles } from './event-log/health-file.js';
 import type { EventInput } from './event-log/types.js';
 import { Runtime, systemClock, type ChargerPort, type Clock, type HanPort } from './runtime.js';
+import { HistorySampler, SAMPLE_KIND } from './history/sampler.js';
+import { schedulePruning } from './event-log/prune.js';
 
 /** Profile ids and the current range each can signal, for a config with this profilesDir. */
 export function profileFacts(profilesDir?: string): { ids: string[]; limits: ProfileLimits } {
@@ -193,6 +195,20 @@ export function buildAgent(config: Config, o: BuildOptions): Agent {
   record = (kind, id, data) => runtime.recordChargerEvent(kind, id, data);
 
   const readJob = cron.schedule(config.han.readSchedule, () => runtime.requestFullState(), { name: 'han-read' });
+  // History rows go through the runtime's recorder, in order with everything else.
+  const sampler = new HistorySampler({
+    chargers: supervisors,
+    intervalMs: config.history.sampleIntervalS * 1000,
+    clock,
+    record: (id, data) => runtime.recordChargerEvent(SAMPLE_KIND, id, { ...data }),
+  });
+  sampler.start();
+  const stopPruning = schedulePruning({
+    path: config.eventLog.path,
+    retentionDays: config.eventLog.retentionDays,
+    schedule: config.eventLog.pruneSchedule,
+    logger: log,
+  });
 
   let stopped = false;
   return {
@@ -204,6 +220,8 @@ export function buildAgent(config: Config, o: BuildOptions): Agent {
       if (stopped) return;
       stopped = true;
       await readJob.destroy();
+      sampler.stop();
+      await stopPruning();
       await runtime.stop(reason);
       await registry.closeAll();
       eventLog.close();

@@ -16,6 +16,9 @@ import { manualLimitCommand } from './cli/manual-limit.js';
 import { chargerCliCommand } from './cli/charger-entry.js';
 import { configForCommand } from './compose.js';
 import { profileViewFactory } from './profile-view.js';
+import { incidentsCommand } from './cli/incidents.js';
+import { historyCommand } from './cli/history.js';
+import { isHelp } from './cli/shared/args.js';
 
 const USAGE = `usage: hcalcs-agent <command> [options]
 
@@ -23,9 +26,12 @@ Commands:
   run [--config PATH] [--dry-run]   run the agent (--dry-run: decide and log "would write", write nothing)
   demo [--keep-running]             the built-in story: HAN emulator + charger simulator on loopback
   status [--json]                   switches, boost, link, each charger's limit and why, delays, alarms
-  log [--limit N] [--kind K] [--json]   recent events from the event log
+  log [--since T] [--until T] [--follow] [--switch N]   events, local time
+  incidents [--since T] [--until T] [--json]   every reduction: when, why, how long
+  history [--since T] [--until T]   charging sessions: kWh, time limited, by whom
   verify-log                        check the event log's hash chain
-  export [--format jsonl|csv] [--out FILE]   events with their hashes, as evidence
+  export [--since T] [--until T] [--kind K] [--charger ID] [--out FILE]
+                                    events with their hashes, as evidence
   check-config [--config PATH]      validate the config; every problem as "path: message" (exit 78)
   restore-now                       the owner cancels a pending restore delay
   manual-limit --charger ID (--limit A | --clear)   the owner's own cap for a charger
@@ -34,7 +40,8 @@ Commands:
   version
 
 Most commands take --config PATH (default $HCALCS_CONFIG, else /etc/hcalcs-agent/config.yaml);
-log, verify-log and export also take --db PATH to read an event log directly.
+log, incidents, history, verify-log, export and status also take --db PATH to read
+an event log directly. Every command answers --help without a config.
 `;
 
 function version(): string {
@@ -92,12 +99,17 @@ export async function main(argv: string[]): Promise<number> {
         profilesAsRun: profileViewFactory({ brokenFiles: 'warning' }),
       });
     case 'log':
+    case 'incidents':
+    case 'history':
     case 'verify-log':
     case 'export': {
-      const where = eventLogPathFrom(rest);
+      // --help needs no config and no event log.
+      const where = isHelp(rest) ? { ok: true as const, path: '', rest } : eventLogPathFrom(rest);
       if (!where.ok) return where.code;
       const ctx = { eventLogPath: where.path, out: process.stdout };
       if (command === 'log') return logCommand(where.rest, ctx);
+      if (command === 'incidents') return incidentsCommand(where.rest, ctx);
+      if (command === 'history') return historyCommand(where.rest, ctx);
       if (command === 'verify-log') return verifyLogCommand(where.rest, ctx);
       return exportCommand(where.rest, ctx);
     }

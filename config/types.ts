@@ -85,6 +85,7 @@ export interface Config {
   rules: RulesConfig;
   /** A directory of site charger profiles, searched after the shipped ones and /etc/hcalcs-agent/profiles. */
   profilesDir?: string;
-  eventLog: { path: string };
+  eventLog: { path: string; retentionDays: number; pruneSchedule: string };
+  history: { sampleIntervalS: number };
   log: { level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' };
 }
