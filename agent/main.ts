@@ -19,6 +19,7 @@ import { profileViewFactory } from './profile-view.js';
 import { incidentsCommand } from './cli/incidents.js';
 import { historyCommand } from './cli/history.js';
 import { isHelp } from './cli/shared/args.js';
+import { evidenceCommand } from './cli/evidence.js';
 
 const USAGE = `usage: hcalcs-agent <command> [options]
 
@@ -32,6 +33,7 @@ Commands:
   verify-log                        check the event log's hash chain
   export [--since T] [--until T] [--kind K] [--charger ID] [--out FILE]
                                     events with their hashes, as evidence
+  evidence --since T --until T --out FILE.tar.gz   a bundle for the DNO
   check-config [--config PATH]      validate the config; every problem as "path: message" (exit 78)
   restore-now                       the owner cancels a pending restore delay
   manual-limit --charger ID (--limit A | --clear)   the owner's own cap for a charger
@@ -112,6 +114,16 @@ export async function main(argv: string[]): Promise<number> {
       if (command === 'history') return historyCommand(where.rest, ctx);
       if (command === 'verify-log') return verifyLogCommand(where.rest, ctx);
       return exportCommand(where.rest, ctx);
+    }
+    case 'evidence': {
+      if (isHelp(rest)) return evidenceCommand(rest, { eventLogPath: '', out: process.stdout });
+      const where = eventLogPathFrom(rest);
+      if (!where.ok) return where.code;
+      const named = rest.some((a) => a === '--config' || a === '-c' || a.startsWith('--config='));
+      const hasDb = rest.some((a) => a === '--db' || a.startsWith('--db='));
+      const cfg = configPathFrom(rest, process.env);
+      const configPath = cfg.ok && (named || !hasDb) ? cfg.path : undefined;
+      return evidenceCommand(where.rest, { eventLogPath: where.path, out: process.stdout, ...(configPath ? { configPath } : {}) });
     }
     case 'version':
     case '--version':

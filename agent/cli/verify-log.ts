@@ -4,6 +4,7 @@ import { errStream, openForReading, parseCommandArgs, type CliContext } from '..
 
 const USAGE = `usage: hcalcs-agent verify-log [--json]
   Checks the event log's hash chain. Exit 0 if every row is intact, 1 at the first bad row.
+  After pruning (eventLog.retentionDays) the chain starts from the recorded checkpoint.
   The head hash printed on success can be noted elsewhere (a job sheet, an email to the DNO):
   a later verify that ends in the same hash proves nothing before it changed.
 `;
@@ -25,9 +26,14 @@ export async function verifyLogCommand(argv: string[], ctx: CliContext): Promise
     if (values.json === true) {
       ctx.out.write(JSON.stringify({ path: log.path, ...result, head, tookMs }) + '\n');
     } else if (result.ok) {
+      const cp = result.checkpoint;
       ctx.out.write(
         `${log.path}: ${result.count} events, hash chain OK` +
-          (head === null ? ' (empty log)\n' : `\nhead: id ${head.id} hash ${head.hash}\n`),
+          (head === null ? ' (empty log)\n' : `\nhead: id ${head.id} hash ${head.hash}\n`) +
+          (cp
+            ? `starts after the pruning checkpoint: id ${cp.throughId} hash ${cp.throughHash}\n` +
+              `  (${cp.prunedRows} older rows pruned, the newest written ${new Date(cp.throughAtMs).toISOString()})\n`
+            : ''),
       );
     } else {
       ctx.out.write(

@@ -36,7 +36,7 @@ export async function pruneOnce(
   const cutoffMs = o.nowMs - o.retentionDays * DAY_MS;
   let pruned = 0;
   let batches = 0;
-  let checkpoint: Checkpoint | null = log.checkpoint();
+  let checkpoint: Checkpoint | null = log.pruneCheckpoint();
   for (;;) {
     const r = log.pruneBatch(cutoffMs, o.batchRows ?? PRUNE_BATCH_ROWS);
     if (r.pruned > 0) batches++;

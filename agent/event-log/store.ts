@@ -30,7 +30,7 @@ export interface EventLogStore extends EventLog {
   /** One row as stored, or null if there is none with that id (pruned, or never written). */
   storedRow(id: number): StoredEventRow | null;
   /** Where the chain starts after pruning, or null if nothing was ever pruned. */
-  checkpoint(): Checkpoint | null;
+  pruneCheckpoint(): Checkpoint | null;
   /** Chargers whose limit rows name switch n (the rows a switch causes are theirs). */
   chargersOfSwitch(n: number): string[];
   /**
@@ -537,7 +537,7 @@ export function openEventLogStore(path: string, options: OpenOptions = {}): Even
       const r = stmtRowById.get(id) as RawRow | undefined;
       return r === undefined ? null : storedFromRaw(r);
     },
-    checkpoint,
+    pruneCheckpoint: checkpoint,
     chargersOfSwitch,
     pruneBatch,
     verifyParallel,
