@@ -20,30 +20,33 @@ import { incidentsCommand } from './cli/incidents.js';
 import { historyCommand } from './cli/history.js';
 import { isHelp } from './cli/shared/args.js';
 import { evidenceCommand } from './cli/evidence.js';
+import { doctorCommand } from './cli/doctor.js';
 
-const USAGE = `usage: hcalcs-agent <command> [options]
+const USAGE = `usage: hcalcs-agent <command> [options]      (COMMAND --help for each)
 
 Commands:
-  run [--config PATH] [--dry-run]   run the agent (--dry-run: decide and log "would write", write nothing)
-  demo [--keep-running]             the built-in story: HAN emulator + charger simulator on loopback
-  status [--json]                   switches, boost, link, each charger's limit and why, delays, alarms
+  run [--dry-run]             run the agent (--dry-run: decide and log, write nothing)
+  demo [--keep-running]       the built-in story: HAN emulator + charger simulator
+  status [--verbose]          running or not, switches, each charger's limit and why
+  doctor [--json]             check the installation; each problem with its fix
   log [--since T] [--until T] [--follow] [--switch N]   events, local time
-  incidents [--since T] [--until T] [--json]   every reduction: when, why, how long
-  history [--since T] [--until T]   charging sessions: kWh, time limited, by whom
-  verify-log                        check the event log's hash chain
+  incidents [--since T]       every reduction: when, why, how long, energy
+  history [--since T]         charging sessions: kWh, time limited, by whom
+  verify-log                  check the event log's hash chain
   export [--since T] [--until T] [--kind K] [--charger ID] [--out FILE]
-                                    events with their hashes, as evidence
   evidence --since T --until T --out FILE.tar.gz   a bundle for the DNO
-  check-config [--config PATH]      validate the config; every problem as "path: message" (exit 78)
-  restore-now                       the owner cancels a pending restore delay
-  manual-limit --charger ID (--limit A | --clear)   the owner's own cap for a charger
-  charger probe|read|set|failsafe-test --charger ID   field tools for one charger
-  charger profiles [--json]         charger profiles found, where from, and broken files
+  check-config                validate the config; each problem as "path: message"
+  restore-now [--queue]       the owner cancels a pending restore delay
+  manual-limit --charger ID (--limit A | --clear) [--queue]   the owner's own cap
+  charger probe|read|set|failsafe-test --charger ID   field tools, one charger
+  charger profiles [--json]   charger profiles found, where from, broken files
   version
 
-Most commands take --config PATH (default $HCALCS_CONFIG, else /etc/hcalcs-agent/config.yaml);
-log, incidents, history, verify-log, export and status also take --db PATH to read
-an event log directly. Every command answers --help without a config.
+Commands take --config PATH (default $HCALCS_CONFIG, else
+/etc/hcalcs-agent/config.yaml); log, incidents, history, verify-log, export,
+evidence and status also take --db FILE to read an event log directly.
+Exit status: 0 ok; 1 a check failed; 64 bad usage; 66 file missing; 69 agent not
+running; 73 cannot create output; 77 permission denied (sudo -u hcalcs); 78 config.
 `;
 
 function version(): string {
@@ -115,6 +118,8 @@ export async function main(argv: string[]): Promise<number> {
       if (command === 'verify-log') return verifyLogCommand(where.rest, ctx);
       return exportCommand(where.rest, ctx);
     }
+    case 'doctor':
+      return doctorCommand(rest);
     case 'evidence': {
       if (isHelp(rest)) return evidenceCommand(rest, { eventLogPath: '', out: process.stdout });
       const where = eventLogPathFrom(rest);
