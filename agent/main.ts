@@ -25,9 +25,9 @@ import { doctorCommand } from './cli/doctor.js';
 const USAGE = `usage: hcalcs-agent <command> [options]      (COMMAND --help for each)
 
 Commands:
-  run [--dry-run]             run the agent (--dry-run: decide and log, write nothing)
-  demo [--keep-running]       the built-in story: HAN emulator + charger simulator
-  status [--verbose]          running or not, switches, each charger's limit and why
+  run [--dry-run]             run the agent (--dry-run: decide, log, no writes)
+  demo [--keep-running]       the built-in story: HAN emulator + charger sim
+  status [--verbose]          running or not, switches, each charger's limit
   doctor [--json]             check the installation; each problem with its fix
   log [--since T] [--until T] [--follow] [--switch N]   events, local time
   incidents [--since T]       every reduction: when, why, how long, energy
@@ -35,9 +35,9 @@ Commands:
   verify-log                  check the event log's hash chain
   export [--since T] [--until T] [--kind K] [--charger ID] [--out FILE]
   evidence --since T --until T --out FILE.tar.gz   a bundle for the DNO
-  check-config                validate the config; each problem as "path: message"
+  check-config                validate the config: each problem "path: message"
   restore-now [--queue]       the owner cancels a pending restore delay
-  manual-limit --charger ID (--limit A | --clear) [--queue]   the owner's own cap
+  manual-limit --charger ID (--limit A | --clear) [--queue]   owner's own cap
   charger probe|read|set|failsafe-test --charger ID   field tools, one charger
   charger profiles [--json]   charger profiles found, where from, broken files
   version
@@ -46,7 +46,8 @@ Commands take --config PATH (default $HCALCS_CONFIG, else
 /etc/hcalcs-agent/config.yaml); log, incidents, history, verify-log, export,
 evidence and status also take --db FILE to read an event log directly.
 Exit status: 0 ok; 1 a check failed; 64 bad usage; 66 file missing; 69 agent not
-running; 73 cannot create output; 77 permission denied (sudo -u hcalcs); 78 config.
+running; 73 cannot create output; 77 permission denied (sudo -u hcalcs);
+78 config invalid.
 `;
 
 function version(): string {
