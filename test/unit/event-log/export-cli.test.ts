@@ -159,8 +159,9 @@ t.test('--since and --out (written whole, then renamed)', async (t) => {
   t.equal(r.code, 0);
   t.equal(r.out, '', 'nothing on stdout');
   t.match(r.err, /exported 2 events \(ids 2\.\.3\) as jsonl to .*evidence\.jsonl/);
-  const ids = readFileSync(file, 'utf8').trimEnd().split('\n').map((l) => (JSON.parse(l) as { id: number }).id);
-  t.same(ids, [2, 3]);
+  const lines = readFileSync(file, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as { id: number; anchor?: boolean });
+  t.same(lines.map((l) => l.id), [1, 2, 3], 'the window starts with its anchor: the row its first prev_hash points to');
+  t.same(lines.map((l) => l.anchor === true), [true, false, false], 'only the anchor is marked');
   t.same(readdirSync(dir).filter((f) => f.startsWith('evidence')), ['evidence.jsonl'], 'no .partial left behind');
   const none = await run(['--since', '2030-01-01'], path);
   t.equal(none.code, 0);
