@@ -9,7 +9,7 @@ import { genericText, summarize } from './shared/event-text.js';
 import { parseInstant, timeText, type TimeText } from './shared/time-text.js';
 
 export const LOG_USAGE = `usage: hcalcs-agent log [--since T] [--until T] [--limit N] [--kind K | --kind-prefix P]
-                         [--charger ID] [--switch N] [--utc] [--json] [--wide] [--follow]
+                         [--charger ID] [--switch N] [--utc] [--json] [--wide] [--follow] [--samples]
                          [--db FILE | --config PATH]
   Without --since/--until: the newest N events (default 50), oldest first.
   With --since and/or --until: the window from its start, oldest first; a note on
@@ -17,6 +17,7 @@ export const LOG_USAGE = `usage: hcalcs-agent log [--since T] [--until T] [--lim
   +01:00, or now, -90m, -12h, -7d. Times are local unless --utc (or a zone given).
   --switch N   the switch's rows and the rows it caused (its chargers' limits,
                writes, restores); --follow  keep printing new events as they come
+  --samples    include the periodic charger.sample rows (hidden unless asked for)
   Lines are cut to the terminal's width on a terminal only; --wide never cuts.
 `;
 
@@ -32,6 +33,7 @@ const OPTIONS = {
   wide: { type: 'boolean' },
   utc: { type: 'boolean' },
   follow: { type: 'boolean', short: 'f' },
+  samples: { type: 'boolean' },
 } as const;
 
 const DEFAULT_LIMIT = 50;
@@ -159,6 +161,9 @@ export async function logCommand(argv: string[], ctx: LogContext): Promise<numbe
     if (v.kind !== undefined) q.kind = v.kind;
     if (v['kind-prefix'] !== undefined) q.kindPrefix = v['kind-prefix'];
     if (v.charger !== undefined) q.chargerId = v.charger;
+    // A sample a minute per charger would drown the story; asked for by name, they show.
+    const askedForSamples = v.samples === true || v.kind === 'charger.sample';
+    if (!askedForSamples) q.excludeKinds = ['charger.sample'];
     if (v.since !== undefined) q.sinceMs = parseInstant(v.since, { utc, nowMs, name: 'since' });
     if (v.until !== undefined) q.untilMs = parseInstant(v.until, { utc, nowMs, name: 'until' });
     if (q.sinceMs !== undefined && q.untilMs !== undefined && q.untilMs <= q.sinceMs) throw new Error('--until must be after --since');
@@ -192,9 +197,9 @@ export async function logCommand(argv: string[], ctx: LogContext): Promise<numbe
       const last = rows.at(-1);
       err.write(
         window
-          ? `note: the window holds ${total} events; --limit ${limit} showed the first ${rows.length}` +
-              `${last ? ` (to ${tt.dayTime(last.atMs)})` : ''}. Use a larger --limit or --since later.\n`
-          : `note: showing the newest ${rows.length} of ${total} events; use --since/--until for a window.\n`,
+          ? `note: ${total} events in the window; shown the first ${rows.length}` +
+              `${last ? `, to ${tt.dayTime(last.atMs)}` : ''}.\n      For more: --limit N, or --since later.\n`
+          : `note: the newest ${rows.length} of ${total} events; --since/--until for a window.\n`,
       );
     }
     if (v.follow === true) await follow(log, q, rows.at(-1)?.id ?? log.head()?.id ?? 0, rows.length > 0, print, ctx.signal);
@@ -234,8 +239,15 @@ async function follow(
         continue;
       }
       await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, FOLLOW_POLL_MS);
-        stop.signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+        const wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        const timer = setTimeout(() => {
+          stop.signal.removeEventListener('abort', wake);
+          resolve();
+        }, FOLLOW_POLL_MS);
+        stop.signal.addEventListener('abort', wake, { once: true });
       });
     }
   } finally {

@@ -213,6 +213,11 @@ function whereClause(q: Omit<EventQuery, 'limit'>): { sql: string; key: string; 
     params.push(q.untilMs);
     key += 'u';
   }
+  if (q.excludeKinds !== undefined && q.excludeKinds.length > 0) {
+    terms.push(`kind NOT IN (${q.excludeKinds.map(() => '?').join(', ')})`);
+    params.push(...q.excludeKinds);
+    key += `x${q.excludeKinds.length}`;
+  }
   if (q.afterId !== undefined) {
     terms.push('id > ?');
     params.push(q.afterId);

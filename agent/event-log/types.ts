@@ -42,6 +42,8 @@ export interface EventQuery {
    * than periodic samples) of one of chargerIds. Replaces switchIdx when given.
    */
   switchCaused?: { switchIdx: number; chargerIds: string[] };
+  /** Leaves these kinds out (the log view hides the periodic history samples). */
+  excludeKinds?: string[];
   /** With limit: the oldest n rows of the selection instead of the newest. */
   oldestFirst?: boolean;
 }

@@ -80,7 +80,7 @@ function summarizeRaw(kind: string, d: Data, tt: TimeText): string {
       return parts.join(' ');
     }
     case 'limit.changed':
-      return `${amps(d.fromA)}->${amps(d.toA)} A ${String(d.reason)}: ${because(d.explanation)}`;
+      return `${d.fromA === null || d.fromA === undefined ? '' : `${amps(d.fromA)}->`}${amps(d.toA)} A ${String(d.reason)}: ${because(d.explanation)}`;
     case 'limit.reapplied':
       return `${amps(d.limitA)} A ${String(d.reason)}: ${because(d.explanation)}`;
     case 'restore.scheduled':

@@ -115,7 +115,7 @@ t.test('a window prints from its start, oldest first, and says when --limit cut 
   const r = await run(['--json', '--utc', '--since', new Date(T0 + 5000).toISOString(), '--limit', '10'], path);
   const ids = r.out.trimEnd().split('\n').map((l) => (JSON.parse(l) as EventRow).id);
   t.same(ids, [6, 7, 8, 9, 10, 11, 12, 13, 14, 15], 'the start of the window, not its newest rows');
-  t.match(r.err, /note: the window holds 55 events; --limit 10 showed the first 10 \(to 2026-11-28 12:03:15\)/);
+  t.match(r.err, /note: 55 events in the window; shown the first 10, to 2026-11-28 12:03:15/);
   const whole = await run(['--json', '--utc', '--since', new Date(T0 + 5000).toISOString(), '--limit', '100'], path);
   t.equal(whole.err, '', 'no note when the window fits');
 });
@@ -126,7 +126,7 @@ t.test('default limit is 50 newest, with a note that there are more', async (t) 
   const r = await run(['--json'], path);
   const ids = r.out.trimEnd().split('\n').map((l) => (JSON.parse(l) as EventRow).id);
   t.same(ids, Array.from({ length: 50 }, (_, i) => i + 11));
-  t.match(r.err, /showing the newest 50 of 60 events/);
+  t.match(r.err, /the newest 50 of 60 events/);
 });
 
 t.test('--switch N: the switch rows and the rows it caused (limits, writes, restores)', async (t) => {
@@ -143,6 +143,10 @@ t.test('--switch N: the switch rows and the rows it caused (limits, writes, rest
   ]);
   const r = await run(['--switch', '2', '--json'], path);
   t.same(r.out.trimEnd().split('\n').map((l) => (JSON.parse(l) as EventRow).id), [1, 2, 3], 'switch 2, its charger\'s limit and write; no sample, nothing of switch 3');
+  const ids = async (argv: string[]) => (await run([...argv, '--json'], path)).out.trimEnd().split('\n').map((l) => (JSON.parse(l) as EventRow).id);
+  t.notOk((await ids([])).includes(4), 'history samples are hidden from the story by default');
+  t.ok((await ids(['--samples'])).includes(4), '--samples shows them');
+  t.same(await ids(['--kind', 'charger.sample']), [4], 'and asking for the kind by name does too');
 });
 
 t.test('--follow shows newly committed rows within a second', async (t) => {
