@@ -105,6 +105,10 @@ export async function demoCommand(argv: string[], sink: { write(text: string): u
   let configPath = DEMO_CONFIG;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
+    if (a === '--help' || a === '-h') {
+      process.stdout.write(USAGE);
+      return 0;
+    }
     if (a === '--keep-running') keepRunning = true;
     else if (a === '--config' && argv[i + 1]) configPath = argv[++i] as string;
     else {

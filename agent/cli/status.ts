@@ -12,7 +12,7 @@ import { STATE_KEY_CORE, STATE_KEY_RUNTIME } from '../runtime.js';
 import { loadAgentConfig, profileFacts } from '../compose.js';
 import { configPathFrom } from '../../config/config-path.js';
 import { parseOptions } from './shared/args.js';
-import { EXIT, isPermissionError, permissionHint } from './shared/exit-codes.js';
+import { EXIT, isPermissionError, permissionHint, reportConfigProblems } from './shared/exit-codes.js';
 import { agentRunning, type AgentRunning } from './shared/agent-running.js';
 import { localiseClockTexts } from './shared/event-text.js';
 import { durationText, timeText, type TimeText } from './shared/time-text.js';
@@ -159,10 +159,7 @@ export async function statusCommand(argv: string[], io: StatusIo = { out: proces
       return EXIT.USAGE;
     }
     const loaded = loadAgentConfig(where.path);
-    if (!loaded.ok) {
-      for (const p of loaded.problems) io.err.write(`${p}\n`);
-      return EXIT.CONFIG;
-    }
+    if (!loaded.ok) return reportConfigProblems(loaded.problems, (l) => io.err.write(l));
     config = loaded.config;
   }
   path = v.db ?? config!.eventLog.path;

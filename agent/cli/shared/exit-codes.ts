@@ -61,3 +61,16 @@ function readable(path: string): boolean {
 export function permissionHint(what: string): string {
   return `permission denied on ${what}; the event log and config belong to the service user: run it as sudo -u hcalcs hcalcs-agent ...`;
 }
+
+/**
+ * Prints config problems one a line and returns the exit code: 77 with the hint when the file
+ * could not be read for lack of permission, else 78.
+ */
+export function reportConfigProblems(problems: readonly string[], write: (line: string) => void): number {
+  for (const p of problems) write(`${p}\n`);
+  if (problems.some((p) => /permission denied/.test(p))) {
+    write('hint: the config belongs to the service user: run it as sudo -u hcalcs hcalcs-agent ...\n');
+    return EXIT.NOPERM;
+  }
+  return EXIT.CONFIG;
+}

@@ -7,7 +7,7 @@ import { loadAgentConfig } from '../../compose.js';
 import { openEventLogStore } from '../../event-log/store.js';
 import { STATE_KEY_RUNTIME } from '../../runtime.js';
 import { agentRunning, type RunningSnapshot } from './agent-running.js';
-import { EXIT, isPermissionError, permissionHint } from './exit-codes.js';
+import { EXIT, isPermissionError, permissionHint, reportConfigProblems } from './exit-codes.js';
 
 export interface OwnerIo {
   out: NodeJS.WritableStream;
@@ -24,10 +24,7 @@ export function ownerConfig(name: string, configArg: string | undefined, io: Own
     return EXIT.USAGE;
   }
   const loaded = loadAgentConfig(where.path);
-  if (!loaded.ok) {
-    for (const p of loaded.problems) io.err.write(`${p}\n`);
-    return EXIT.CONFIG;
-  }
+  if (!loaded.ok) return reportConfigProblems(loaded.problems, (l) => io.err.write(l));
   return { config: loaded.config, path: where.path };
 }
 
