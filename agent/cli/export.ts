@@ -8,13 +8,13 @@ import {
   EX_CANTCREAT,
   errStream,
   openForReading,
-  parseCommandArgs,
   usageFail,
   type CliContext,
 } from '../event-log/cli-support.js';
 import type { EventLogStore, StoredEventRow } from '../event-log/store.js';
 import type { EventQuery } from '../event-log/types.js';
 import { parseInstant } from './shared/time-text.js';
+import { parseOptions } from './shared/args.js';
 
 const USAGE = `usage: hcalcs-agent export [--format jsonl|csv] [--out FILE [--force]] [--since T] [--until T]
                             [--kind K] [--charger ID] [--utc] [--db FILE | --config PATH]
@@ -31,8 +31,8 @@ const USAGE = `usage: hcalcs-agent export [--format jsonl|csv] [--out FILE [--fo
 `;
 
 const OPTIONS = {
-  format: { type: 'string' },
-  out: { type: 'string' },
+  format: { type: 'string', nonEmpty: false },
+  out: { type: 'string', nonEmpty: false },
   force: { type: 'boolean' },
   since: { type: 'string' },
   until: { type: 'string' },
@@ -154,8 +154,13 @@ async function writeAll(out: NodeJS.WritableStream, rows: Iterable<StoredEventRo
 }
 
 export async function exportCommand(argv: string[], ctx: CliContext): Promise<number> {
-  const values = parseCommandArgs('export', argv, OPTIONS, USAGE, ctx);
-  if (typeof values === 'number') return values;
+  const parsed = parseOptions(argv, OPTIONS);
+  if (parsed.kind === 'help') {
+    ctx.out.write(USAGE);
+    return 0;
+  }
+  if (parsed.kind === 'error') return usageFail('export', parsed.message, USAGE, ctx);
+  const values = parsed.values;
   const format = values.format ?? 'jsonl';
   if (format !== 'jsonl' && format !== 'csv') return usageFail('export', `--format must be jsonl or csv, got "${format}"`, USAGE, ctx);
   if (values.out === '') return usageFail('export', '--out needs a file path', USAGE, ctx);

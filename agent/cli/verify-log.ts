@@ -1,6 +1,8 @@
 // `hcalcs-agent verify-log`: walks the event log's hash chain (agent/event-log/chain.ts) and
 // says whether every row is as it was written, or which row is the first that is not.
-import { errStream, openForReading, parseCommandArgs, type CliContext } from '../event-log/cli-support.js';
+import { errStream, openForReading, type CliContext } from '../event-log/cli-support.js';
+import { parseOptions } from './shared/args.js';
+import { EXIT } from './shared/exit-codes.js';
 
 const USAGE = `usage: hcalcs-agent verify-log [--json]
   Checks the event log's hash chain. Exit 0 if every row is intact, 1 at the first bad row.
@@ -12,8 +14,16 @@ const USAGE = `usage: hcalcs-agent verify-log [--json]
 const OPTIONS = { json: { type: 'boolean' } } as const;
 
 export async function verifyLogCommand(argv: string[], ctx: CliContext): Promise<number> {
-  const values = parseCommandArgs('verify-log', argv, OPTIONS, USAGE, ctx);
-  if (typeof values === 'number') return values;
+  const parsed = parseOptions(argv, OPTIONS);
+  if (parsed.kind === 'help') {
+    ctx.out.write(USAGE);
+    return EXIT.OK;
+  }
+  if (parsed.kind === 'error') {
+    errStream(ctx).write(`hcalcs-agent verify-log: ${parsed.message}\n${USAGE}`);
+    return EXIT.USAGE;
+  }
+  const values = parsed.values;
   const log = openForReading('verify-log', ctx);
   if (typeof log === 'number') return log;
   try {
