@@ -56,7 +56,7 @@ function ago(now: number, ms: number): string {
 function agentLine(a: AgentRunning, snap: RuntimeSnapshot | undefined, tt: TimeText, now: number): string {
   if (a.running) {
     const since = snap?.startedAtMs ? `, since ${tt.dayTime(snap.startedAtMs)}` : '';
-    const how = a.by === 'snapshot' ? ' (no instance lock: judged by its snapshot)' : '';
+    const how = a.by === 'snapshot' ? ' (by its snapshot: no lock)' : '';
     return `agent     running, pid ${a.pid ?? '?'}${since}${snap?.dryRun ? ', DRY RUN' : ''}${how}`;
   }
   if (a.how === 'never') return 'agent     NOT RUNNING; it never ran with this event log';
