@@ -47,7 +47,7 @@ t.test('pruning removes what is older than the retention, in batches, and record
   const ev = log.query({ kind: 'log.pruned' });
   t.equal(ev.length, 1);
   t.match(ev[0]?.data, { rows: r.pruned, retentionDays: 366, throughId: r.checkpoint?.throughId, throughHash: r.checkpoint?.throughHash });
-  t.equal(log.checkpoint()?.throughId, (oldest?.id ?? 0) - 1, 'the checkpoint is the row just before the oldest kept');
+  t.equal(log.pruneCheckpoint()?.throughId, (oldest?.id ?? 0) - 1, 'the checkpoint is the row just before the oldest kept');
 });
 
 t.test('verify-log passes after pruning, starting from the checkpoint; tampering is still caught', async (t) => {
