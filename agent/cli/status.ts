@@ -104,8 +104,23 @@ export function formatStatus(
     for (const p of view.pending) push(`  ${p.kind}${p.switchIdx ? ` switch ${p.switchIdx}` : ''}${p.chargerId ? ` ${p.chargerId}` : ''} at ${due(p.atMs)}`);
     const logAlarms = o.logAlarms ?? [];
     push(`alarms    ${view.alarms.length || logAlarms.length ? '' : 'none'}`);
-    for (const al of view.alarms) push(`  ${al.kind}: ${al.text}${al.sinceMs ? ` (since ${t(al.sinceMs)})` : ''}`);
-    for (const al of logAlarms) push(`  ${al}`);
+    // Alarms are wrapped, never cut: each is read whole.
+    const wrapped = (text: string) => {
+      if (verbose) return lines.push(`  ${text}`);
+      let rest = text;
+      let lead = '  ';
+      while (lead.length + rest.length > WIDTH) {
+        const at = rest.lastIndexOf(' ', WIDTH - lead.length);
+        const cutAt = at > 20 ? at : WIDTH - lead.length;
+        lines.push(lead + rest.slice(0, cutAt));
+        rest = rest.slice(cutAt).trimStart();
+        lead = '    ';
+      }
+      lines.push(lead + rest);
+    };
+    for (const al of view.alarms) wrapped(`${al.kind}: ${al.text}${al.sinceMs ? ` (since ${t(al.sinceMs)})` : ''}`);
+    // The event log's own alarm stays one line (scripts grep it); the terminal wraps it.
+    for (const al of logAlarms) lines.push(`  ${al}`);
     if (verbose) {
       const k = view.counters;
       push(`lines     ok ${k.linesOk}, rejected ${k.linesRejected}, ignored ${k.linesIgnored}, sequence gaps ${k.seqGaps}`);
