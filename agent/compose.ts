@@ -8,7 +8,7 @@ import cron from 'node-cron';
 import type { Logger } from 'pino';
 import { loadConfig, type LoadResult } from '../config/load.js';
 import { configPathFrom } from '../config/config-path.js';
-import { EX_CONFIG, EX_USAGE } from './cli/check-config.js';
+import { EX_USAGE } from './cli/check-config.js';
 import { toCoreConfig, type ProfileLimits } from '../config/core-config.js';
 import type { ChargerConfig, Config } from '../config/types.js';
 import { HanLink } from '../drivers/han/link.js';
@@ -23,6 +23,9 @@ import { removeHealthFiles, writeHealthFiles } from './event-log/health-file.js'
 import type { EventInput } from './event-log/types.js';
 import { Runtime, systemClock, type ChargerPort, type Clock, type HanPort } from './runtime.js';
 import { startUplink, type Uplink } from './uplink/start.js';
+import { HistorySampler, SAMPLE_KIND } from './history/sampler.js';
+import { schedulePruning } from './event-log/prune.js';
+import { reportConfigProblems } from './cli/shared/exit-codes.js';
 
 /** Profile ids and the current range each can signal, for a config with this profilesDir. */
 export function profileFacts(profilesDir?: string): { ids: string[]; limits: ProfileLimits } {
@@ -55,10 +58,7 @@ export function configForCommand(command: string, argv: string[]): CommandConfig
     return { ok: false, code: EX_USAGE };
   }
   const loaded = loadAgentConfig(where.path);
-  if (!loaded.ok) {
-    for (const p of loaded.problems) process.stderr.write(`${p}\n`);
-    return { ok: false, code: EX_CONFIG };
-  }
+  if (!loaded.ok) return { ok: false, code: reportConfigProblems(loaded.problems, (l) => process.stderr.write(l)) };
   return { ok: true, config: loaded.config, path: where.path, rest: where.rest, warnings: loaded.warnings };
 }
 
@@ -206,6 +206,20 @@ export function buildAgent(config: Config, o: BuildOptions): Agent {
   record = (kind, id, data) => runtime.recordChargerEvent(kind, id, data);
 
   const readJob = cron.schedule(config.han.readSchedule, () => runtime.requestFullState(), { name: 'han-read' });
+  // History rows go through the runtime's recorder, in order with everything else.
+  const sampler = new HistorySampler({
+    chargers: supervisors,
+    intervalMs: config.history.sampleIntervalS * 1000,
+    clock,
+    record: (id, data) => runtime.recordChargerEvent(SAMPLE_KIND, id, { ...data }),
+  });
+  sampler.start();
+  const stopPruning = schedulePruning({
+    path: config.eventLog.path,
+    retentionDays: config.eventLog.retentionDays,
+    schedule: config.eventLog.pruneSchedule,
+    logger: log,
+  });
 
   let stopped = false;
   return {
@@ -218,6 +232,8 @@ export function buildAgent(config: Config, o: BuildOptions): Agent {
       if (stopped) return;
       stopped = true;
       await readJob.destroy();
+      sampler.stop();
+      await stopPruning();
       await runtime.stop(reason);
       await registry.closeAll();
       await uplink?.stop();

@@ -18,27 +18,40 @@ import { simCommand } from './cli/sim.js';
 import { scenarioCommand } from './cli/scenario.js';
 import { configForCommand } from './compose.js';
 import { profileViewFactory } from './profile-view.js';
+import { incidentsCommand } from './cli/incidents.js';
+import { historyCommand } from './cli/history.js';
+import { isHelp } from './cli/shared/args.js';
+import { evidenceCommand } from './cli/evidence.js';
+import { doctorCommand } from './cli/doctor.js';
 
-const USAGE = `usage: hcalcs-agent <command> [options]
+const USAGE = `usage: hcalcs-agent <command> [options]      (COMMAND --help for each)
 
 Commands:
-  run [--config PATH] [--dry-run]   run the agent (--dry-run: decide and log "would write", write nothing)
-  demo [--keep-running]             the built-in story: HAN emulator + charger simulator on loopback
-  status [--json]                   switches, boost, link, each charger's limit and why, delays, alarms
-  log [--limit N] [--kind K] [--json]   recent events from the event log
-  verify-log                        check the event log's hash chain
-  export [--format jsonl|csv] [--out FILE]   events with their hashes, as evidence
-  check-config [--config PATH]      validate the config; every problem as "path: message" (exit 78)
-  restore-now                       the owner cancels a pending restore delay
-  manual-limit --charger ID (--limit A | --clear)   the owner's own cap for a charger
-  charger probe|read|set|failsafe-test --charger ID   field tools for one charger
-  charger profiles [--json]         charger profiles found, where from, and broken files
-  sim meter|charger [options]       the rig's simulators: the meter side of the HAN line, a Modbus charger
-  scenario run FILE... [--junit F]  run test scenarios against a rig; report as text, TAP or JUnit XML
+  run [--dry-run]             run the agent (--dry-run: decide, log, no writes)
+  demo [--keep-running]       the built-in story: HAN emulator + charger sim
+  status [--verbose]          running or not, switches, each charger's limit
+  doctor [--json]             check the installation; each problem with its fix
+  log [--since T] [--until T] [--follow] [--switch N]   events, local time
+  incidents [--since T]       every reduction: when, why, how long, energy
+  history [--since T]         charging sessions: kWh, time limited, by whom
+  verify-log                  check the event log's hash chain
+  export [--since T] [--until T] [--kind K] [--charger ID] [--out FILE]
+  evidence --since T --until T --out FILE.tar.gz   a bundle for the DNO
+  check-config                validate the config: each problem "path: message"
+  restore-now [--queue]       the owner cancels a pending restore delay
+  manual-limit --charger ID (--limit A | --clear) [--queue]   owner's own cap
+  charger probe|read|set|failsafe-test --charger ID   field tools, one charger
+  charger profiles [--json]   charger profiles found, where from, broken files
+  sim meter|charger [options]  the rig's simulators: meter side, Modbus charger
+  scenario run FILE... [--junit F]   scenarios against a rig: text, TAP, JUnit
   version
 
-Most commands take --config PATH (default $HCALCS_CONFIG, else /etc/hcalcs-agent/config.yaml);
-log, verify-log and export also take --db PATH to read an event log directly.
+Commands take --config PATH (default $HCALCS_CONFIG, else
+/etc/hcalcs-agent/config.yaml); log, incidents, history, verify-log, export,
+evidence and status also take --db FILE to read an event log directly.
+Exit status: 0 ok; 1 a check failed; 64 bad usage; 66 file missing; 69 agent not
+running; 73 cannot create output; 77 permission denied (sudo -u hcalcs);
+78 config invalid.
 `;
 
 function version(): string {
@@ -100,14 +113,31 @@ export async function main(argv: string[]): Promise<number> {
         profilesAsRun: profileViewFactory({ brokenFiles: 'warning' }),
       });
     case 'log':
+    case 'incidents':
+    case 'history':
     case 'verify-log':
     case 'export': {
-      const where = eventLogPathFrom(rest);
+      // --help needs no config and no event log.
+      const where = isHelp(rest) ? { ok: true as const, path: '', rest } : eventLogPathFrom(rest);
       if (!where.ok) return where.code;
       const ctx = { eventLogPath: where.path, out: process.stdout };
       if (command === 'log') return logCommand(where.rest, ctx);
+      if (command === 'incidents') return incidentsCommand(where.rest, ctx);
+      if (command === 'history') return historyCommand(where.rest, ctx);
       if (command === 'verify-log') return verifyLogCommand(where.rest, ctx);
       return exportCommand(where.rest, ctx);
+    }
+    case 'doctor':
+      return doctorCommand(rest);
+    case 'evidence': {
+      if (isHelp(rest)) return evidenceCommand(rest, { eventLogPath: '', out: process.stdout });
+      const where = eventLogPathFrom(rest);
+      if (!where.ok) return where.code;
+      const named = rest.some((a) => a === '--config' || a === '-c' || a.startsWith('--config='));
+      const hasDb = rest.some((a) => a === '--db' || a.startsWith('--db='));
+      const cfg = configPathFrom(rest, process.env);
+      const configPath = cfg.ok && (named || !hasDb) ? cfg.path : undefined;
+      return evidenceCommand(where.rest, { eventLogPath: where.path, out: process.stdout, ...(configPath ? { configPath } : {}) });
     }
     case 'version':
     case '--version':

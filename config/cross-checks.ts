@@ -136,6 +136,11 @@ export function crossCheck(doc: unknown, badPaths: ReadonlySet<string>, options:
     const why = cronDetails(schedule).errors.map((e) => e.message).join('; ');
     err(['han', 'readSchedule'], `${JSON.stringify(schedule)} is not a valid cron expression${why ? `: ${why}` : ''}`);
   }
+  const prune = r.str(['eventLog', 'pruneSchedule']);
+  if (prune !== undefined && prune !== '' && !cronValid(prune)) {
+    const why = cronDetails(prune).errors.map((e) => e.message).join('; ');
+    err(['eventLog', 'pruneSchedule'], `${JSON.stringify(prune)} is not a valid cron expression${why ? `: ${why}` : ''}`);
+  }
   const initialMs = r.num(['han', 'reconnect', 'initialMs']);
   const maxMs = r.num(['han', 'reconnect', 'maxMs']);
   if (initialMs !== undefined && maxMs !== undefined && maxMs < initialMs) {

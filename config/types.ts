@@ -85,7 +85,8 @@ export interface Config {
   rules: RulesConfig;
   /** A directory of site charger profiles, searched after the shipped ones and /etc/hcalcs-agent/profiles. */
   profilesDir?: string;
-  eventLog: { path: string };
+  eventLog: { path: string; retentionDays: number; pruneSchedule: string };
+  history: { sampleIntervalS: number };
   log: { level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' };
   /** Fleet uplink; absent means none (agent/uplink/). */
   mqtt?: MqttConfig;

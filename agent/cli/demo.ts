@@ -12,6 +12,7 @@ import { ChargerSimulator } from '../../drivers/charger/simulator.js';
 import { buildAgent, loadAgentConfig, type Agent } from '../compose.js';
 import { loadProfiles } from '../../drivers/charger/profile.js';
 import type { EventInput } from '../event-log/types.js';
+import { openEventLogStore } from '../event-log/store.js';
 import { EX_CONFIG, EX_USAGE } from './check-config.js';
 import { takeInstanceLock } from './run.js';
 
@@ -22,6 +23,29 @@ const USAGE = `usage: hcalcs-agent demo [--keep-running] [--mqtt[=URL]] [--confi
   --keep-running  keep the agent, emulator and simulator running after the story (Ctrl-C stops)
   --mqtt[=URL]    turn on the config's fleet uplink (demo: mqtt://127.0.0.1:1883, topics hcalcs/demo/#)
 `;
+
+/** Marks a log as the demo's own, in its state table: only such a log is ever removed. */
+export const DEMO_MARK_KEY = 'created-by';
+export const DEMO_MARK = 'hcalcs-agent demo';
+const EX_CANTCREAT = 73;
+
+/** true if the demo may remove the log at path (absent, or made by the demo), else why not. */
+export function demoOwnsLog(path: string): true | string {
+  if (!existsSync(path)) return true;
+  let log;
+  try {
+    log = openEventLogStore(path, { readonly: true });
+  } catch (err) {
+    return `${path} exists and is not an event log the demo can read (${(err as Error).message})`;
+  }
+  try {
+    return log.loadState<string>(DEMO_MARK_KEY) === DEMO_MARK ? true : `${path} is an event log the demo did not create`;
+  } catch {
+    return `${path} is an event log the demo did not create`;
+  } finally {
+    log.close();
+  }
+}
 
 /** A one-line reading of an event for the timeline, or null to leave it out. */
 export function describeEvent(e: EventInput): string | null {
@@ -84,6 +108,10 @@ export async function demoCommand(argv: string[], sink: { write(text: string): u
   let mqttUrl: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
+    if (a === '--help' || a === '-h') {
+      process.stdout.write(USAGE);
+      return 0;
+    }
     if (a === '--keep-running') keepRunning = true;
     else if (a === '--config' && argv[i + 1]) configPath = argv[++i] as string;
     else if (a === '--mqtt' || a?.startsWith('--mqtt=')) mqttUrl = a === '--mqtt' ? '' : a.slice('--mqtt='.length);
@@ -124,7 +152,13 @@ export async function demoCommand(argv: string[], sink: { write(text: string): u
   }
   const lock = locked.lock;
 
-  // The demo starts from a clean log each time, so the story reads the same on every run.
+  // The demo starts from a clean log each time, so the story reads the same on every run; but
+  // it only ever removes a log it made itself (a site's log given by --config is evidence).
+  const owned = demoOwnsLog(config.eventLog.path);
+  if (owned !== true) {
+    process.stderr.write(`demo: ${owned}; the demo never touches a log it did not create: give a config whose eventLog.path is new\n`);
+    return EX_CANTCREAT;
+  }
   for (const suffix of ['', '-wal', '-shm']) rmSync(config.eventLog.path + suffix, { force: true });
 
   const meter = new MeterEmulator({ heartbeatMs: 10_000, logger });
@@ -182,6 +216,7 @@ export async function demoCommand(argv: string[], sink: { write(text: string): u
   try {
     say('meter: switch 2 closed by its calendar, labelled "EV Charger"; Boost Button drives switch 3 only');
     agent = buildAgent(config, { logger, dryRun: false, onEvent, seed: Date.now() });
+    agent.eventLog.saveState(DEMO_MARK_KEY, DEMO_MARK);
     agent.runtime.start();
     await waitFor(() => setpoint() === chargerConfig.maxCurrentA, 5000);
     await sleep(2500);

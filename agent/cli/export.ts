@@ -6,28 +6,39 @@ import { once } from 'node:events';
 import { constants, createWriteStream, linkSync, lstatSync, openSync, renameSync, rmSync, unlinkSync } from 'node:fs';
 import {
   EX_CANTCREAT,
-  UsageError,
   errStream,
   openForReading,
-  parseCommandArgs,
-  parseSince,
   usageFail,
   type CliContext,
 } from '../event-log/cli-support.js';
-import type { StoredEventRow } from '../event-log/store.js';
+import type { EventLogStore, StoredEventRow } from '../event-log/store.js';
+import type { EventQuery } from '../event-log/types.js';
+import { parseInstant } from './shared/time-text.js';
+import { parseOptions } from './shared/args.js';
 
-const USAGE = `usage: hcalcs-agent export [--format jsonl|csv] [--out FILE [--force]] [--since ISO]
+const USAGE = `usage: hcalcs-agent export [--format jsonl|csv] [--out FILE [--force]] [--since T] [--until T]
+                            [--kind K] [--charger ID] [--utc] [--db FILE | --config PATH]
   Writes events oldest first with their hashes: JSON Lines (default) or CSV (RFC 4180).
   Columns: id, at (UTC), at_ms, kind, switch, charger, data (stored JSON text), prev_hash, hash.
+  A window that does not start at the chain's start begins with its anchor: the row its
+  first prev_hash points to (JSONL: "anchor": true; CSV: the first row), or, if that row
+  was pruned, the checkpoint (JSONL: {"checkpoint": true, "id", "hash"}; CSV: kind
+  "(checkpoint)"), so the window verifies on its own. --kind and --charger select rows
+  that are not a contiguous chain: each row's hash still checks, the links between do not.
+  T as for log (local unless --utc or a zone is given).
   --out writes FILE (via FILE.partial, renamed when complete); otherwise standard output.
         An existing FILE is kept unless --force; symlinks are never followed.
 `;
 
 const OPTIONS = {
-  format: { type: 'string' },
-  out: { type: 'string' },
+  format: { type: 'string', nonEmpty: false },
+  out: { type: 'string', nonEmpty: false },
   force: { type: 'boolean' },
   since: { type: 'string' },
+  until: { type: 'string' },
+  kind: { type: 'string' },
+  charger: { type: 'string' },
+  utc: { type: 'boolean' },
 } as const;
 
 /**
@@ -46,6 +57,26 @@ function exists(path: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** The row before the window, or the checkpoint standing in for it; null at the chain start. */
+export function windowAnchor(log: EventLogStore, firstId: number): { row: StoredEventRow } | { checkpoint: { id: number; hash: string } } | null {
+  if (firstId <= 1) return null;
+  const row = log.storedRow(firstId - 1);
+  if (row !== null) return { row };
+  const cp = log.pruneCheckpoint();
+  if (cp !== null && cp.throughId === firstId - 1) return { checkpoint: { id: cp.throughId, hash: cp.throughHash } };
+  return null;
+}
+
+export function anchorJsonl(a: NonNullable<ReturnType<typeof windowAnchor>>): string {
+  if ('row' in a) return jsonlLine(a.row).replace(/}\n$/, ',"anchor":true}\n');
+  return JSON.stringify({ checkpoint: true, id: a.checkpoint.id, hash: a.checkpoint.hash }) + '\n';
+}
+
+export function anchorCsv(a: NonNullable<ReturnType<typeof windowAnchor>>): string {
+  if ('row' in a) return csvLine(a.row);
+  return [a.checkpoint.id, '', '', '(checkpoint)', '', '', '', '', a.checkpoint.hash].join(',') + '\r\n';
 }
 
 export const EXPORT_COLUMNS = ['id', 'at', 'at_ms', 'kind', 'switch', 'charger', 'data', 'prev_hash', 'hash'] as const;
@@ -81,6 +112,19 @@ export function csvLine(r: StoredEventRow): string {
 
 const BATCH_ROWS = 500;
 
+/** The rows, preceded by the window's anchor line (as a pseudo-row that prints itself). */
+function* withAnchor(log: EventLogStore, rows: Iterable<StoredEventRow>, format: string, contiguous: boolean): Generator<StoredEventRow & { line?: string }> {
+  let first = true;
+  for (const r of rows) {
+    if (first && contiguous) {
+      const a = windowAnchor(log, r.id);
+      if (a !== null) yield { ...r, line: format === 'csv' ? anchorCsv(a) : anchorJsonl(a) };
+    }
+    first = false;
+    yield r;
+  }
+}
+
 async function writeAll(out: NodeJS.WritableStream, rows: Iterable<StoredEventRow>, line: (r: StoredEventRow) => string, header: string) {
   let count = 0;
   let first: number | null = null;
@@ -94,7 +138,11 @@ async function writeAll(out: NodeJS.WritableStream, rows: Iterable<StoredEventRo
     inChunk = 0;
     if (!ok) await once(out, 'drain');
   };
-  for (const r of rows) {
+  for (const r of rows as Iterable<StoredEventRow & { line?: string }>) {
+    if (r.line !== undefined) {
+      chunk += r.line;
+      continue;
+    }
     chunk += line(r);
     count++;
     first ??= r.id;
@@ -106,19 +154,29 @@ async function writeAll(out: NodeJS.WritableStream, rows: Iterable<StoredEventRo
 }
 
 export async function exportCommand(argv: string[], ctx: CliContext): Promise<number> {
-  const values = parseCommandArgs('export', argv, OPTIONS, USAGE, ctx);
-  if (typeof values === 'number') return values;
+  const parsed = parseOptions(argv, OPTIONS);
+  if (parsed.kind === 'help') {
+    ctx.out.write(USAGE);
+    return 0;
+  }
+  if (parsed.kind === 'error') return usageFail('export', parsed.message, USAGE, ctx);
+  const values = parsed.values;
   const format = values.format ?? 'jsonl';
   if (format !== 'jsonl' && format !== 'csv') return usageFail('export', `--format must be jsonl or csv, got "${format}"`, USAGE, ctx);
   if (values.out === '') return usageFail('export', '--out needs a file path', USAGE, ctx);
   if (values.force && values.out === undefined) return usageFail('export', '--force only goes with --out', USAGE, ctx);
-  let sinceMs: number | undefined;
+  const q: Omit<EventQuery, 'limit'> = {};
   try {
-    if (values.since !== undefined) sinceMs = parseSince(values.since);
+    const nowMs = Date.now();
+    const utc = values.utc === true;
+    if (values.since !== undefined) q.sinceMs = parseInstant(values.since, { utc, nowMs, name: 'since' });
+    if (values.until !== undefined) q.untilMs = parseInstant(values.until, { utc, nowMs, name: 'until' });
   } catch (err) {
-    if (err instanceof UsageError) return usageFail('export', err.message, USAGE, ctx);
-    throw err;
+    return usageFail('export', (err as Error).message, USAGE, ctx);
   }
+  if (values.kind !== undefined) q.kind = values.kind;
+  if (values.charger !== undefined) q.chargerId = values.charger;
+  const contiguous = values.kind === undefined && values.charger === undefined;
   const err = errStream(ctx);
   const log = openForReading('export', ctx);
   if (typeof log === 'number') return log;
@@ -151,7 +209,7 @@ export async function exportCommand(argv: string[], ctx: CliContext): Promise<nu
       out = file;
     }
     const header = format === 'csv' ? EXPORT_COLUMNS.join(',') + '\r\n' : '';
-    const rows = log.scan(sinceMs === undefined ? {} : { sinceMs });
+    const rows = withAnchor(log, log.scan(q), format, contiguous);
     // A write error (disk full) arrives as an event; race it against the export.
     const failed = new Promise<never>((_, reject) => out.once('error', reject));
     failed.catch(() => undefined);
@@ -186,6 +244,7 @@ export async function exportCommand(argv: string[], ctx: CliContext): Promise<nu
     const range = summary.first === null ? '' : ` (ids ${summary.first}..${summary.last?.id})`;
     const head = summary.last === null ? '' : `; last hash ${summary.last.hash}`;
     err.write(`exported ${summary.count} events${range} as ${format}${target === undefined ? '' : ` to ${target}`}${head}\n`);
+    if (!contiguous) err.write('note: --kind/--charger select rows that are not a contiguous chain; each row\'s hash checks, the links between rows do not\n');
     return 0;
   } catch (e) {
     err.write(`hcalcs-agent export: ${(e as Error).message}\n`);

@@ -2,46 +2,60 @@
 // charger, a claim the decision core weighs with the others (it can lower, never lift, what
 // a DNO asked for) and an explicit owner action, so an increase it allows is exempt from
 // the restore delay. Left in the command queue for the running agent, like restore-now.
+import { parseOptions } from './shared/args.js';
+import { EXIT } from './shared/exit-codes.js';
+import { defaultIo, leaveCommand, ownerConfig, type OwnerIo } from './shared/owner-command.js';
 
-import { parseArgs } from 'node:util';
-import { openEventLog } from '../event-log/store.js';
-import { EX_USAGE } from './check-config.js';
-import { configForCommand } from '../compose.js';
+export const MANUAL_LIMIT_USAGE = `usage: hcalcs-agent manual-limit --charger ID (--limit A | --clear) [--queue] [--config PATH]
+  The owner's own cap for a charger (it can lower, never lift, a DNO's limit). A is a
+  decimal number within the charger's range (0 pauses, where the charger allows it).
+  Needs a running agent; --queue leaves it for the agent's next start instead.
+`;
 
-const USAGE = 'usage: hcalcs-agent manual-limit [--config PATH] --charger ID (--limit A | --clear)\n';
+const OPTIONS = {
+  charger: { type: 'string' },
+  limit: { type: 'decimal', min: 0 },
+  clear: { type: 'boolean' },
+  queue: { type: 'boolean' },
+  config: { type: 'string', short: 'c' },
+} as const;
 
-export async function manualLimitCommand(argv: string[]): Promise<number> {
-  const loaded = configForCommand('manual-limit', argv);
-  if (!loaded.ok) return loaded.code;
-  let values: { charger?: string; limit?: string; clear?: boolean };
-  try {
-    ({ values } = parseArgs({
-      args: loaded.rest,
-      options: { charger: { type: 'string' }, limit: { type: 'string' }, clear: { type: 'boolean' } },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    process.stderr.write(`manual-limit: ${(err as Error).message}\n${USAGE}`);
-    return EX_USAGE;
+export async function manualLimitCommand(argv: string[], io: OwnerIo = defaultIo()): Promise<number> {
+  const usage = (m: string) => {
+    io.err.write(`hcalcs-agent manual-limit: ${m}\n${MANUAL_LIMIT_USAGE}`);
+    return EXIT.USAGE;
+  };
+  const parsed = parseOptions(argv, OPTIONS);
+  if (parsed.kind === 'help') {
+    io.out.write(MANUAL_LIMIT_USAGE);
+    return EXIT.OK;
   }
-  const limitA = values.limit === undefined ? null : Number(values.limit);
-  if (!values.charger || (limitA === null) === !values.clear || (limitA !== null && !(Number.isFinite(limitA) && limitA >= 0))) {
-    process.stderr.write(`manual-limit: give --charger and either --limit A (a number >= 0) or --clear\n${USAGE}`);
-    return EX_USAGE;
+  if (parsed.kind === 'error') return usage(parsed.message);
+  const v = parsed.values;
+  if (v.charger === undefined) return usage('--charger is needed');
+  if ((v.limit === undefined) === (v.clear !== true)) return usage('give either --limit A or --clear');
+  const cfg = ownerConfig('manual-limit', v.config, io);
+  if (typeof cfg === 'number') return cfg;
+  const charger = cfg.config.chargers.find((c) => c.id === v.charger);
+  if (charger === undefined) {
+    return usage(`no charger "${v.charger}" in ${cfg.path} (there: ${cfg.config.chargers.map((c) => c.id).join(', ')})`);
   }
-  if (!loaded.config.chargers.some((c) => c.id === values.charger)) {
-    process.stderr.write(`manual-limit: no charger "${values.charger}" in ${loaded.path}\n`);
-    return EX_USAGE;
+  const limitA = v.limit ?? null;
+  if (limitA !== null) {
+    const pause = limitA === 0 && charger.allowPause;
+    if (!pause && (limitA < charger.minCurrentA || limitA > charger.maxCurrentA)) {
+      return usage(
+        `--limit ${limitA} is outside ${charger.id}'s range ${charger.minCurrentA}-${charger.maxCurrentA} A` +
+          `${charger.allowPause ? ' (or 0 to pause)' : ''}`,
+      );
+    }
   }
-  const log = openEventLog(loaded.config.eventLog.path);
-  try {
-    const id = log.enqueueCommand({ name: 'manual-limit', args: { chargerId: values.charger, limitA, by: 'owner', via: 'cli' } });
-    process.stdout.write(
-      `manual-limit ${limitA === null ? 'clear' : `${limitA} A`} for ${values.charger} queued (command ${id}); the running agent applies it within a second\n`,
-    );
-    return 0;
-  } finally {
-    log.close();
-  }
+  return leaveCommand(
+    'manual-limit',
+    cfg.config,
+    { name: 'manual-limit', args: { chargerId: charger.id, limitA, by: 'owner', via: 'cli' } },
+    `manual-limit ${limitA === null ? 'clear' : `${limitA} A`} for ${charger.id}`,
+    v.queue === true,
+    io,
+  );
 }

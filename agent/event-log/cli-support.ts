@@ -1,7 +1,9 @@
 // What the event-log CLI commands (log, verify-log, export) share: option parsing with the
 // sysexits codes a field engineer's scripts can test, the common filters, and opening the log
 // readonly with an error that says what is wrong rather than creating an empty file.
+import { existsSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { EXIT, isPermissionError, permissionHint } from '../cli/shared/exit-codes.js';
 import { openEventLogStore, type EventLogStore } from './store.js';
 import type { EventQuery } from './types.js';
 import { parseUtcInstant } from './utc.js';
@@ -102,8 +104,12 @@ export function openForReading(command: string, ctx: CliContext): EventLogStore 
   try {
     return openEventLogStore(ctx.eventLogPath, { readonly: true });
   } catch (err) {
+    if (isPermissionError(err, ctx.eventLogPath) || isPermissionError((err as Error).cause, ctx.eventLogPath)) {
+      errStream(ctx).write(`hcalcs-agent ${command}: ${permissionHint(ctx.eventLogPath)}\n`);
+      return EXIT.NOPERM;
+    }
     errStream(ctx).write(`hcalcs-agent ${command}: ${(err as Error).message}\n`);
-    return EX_NOINPUT;
+    return existsSync(ctx.eventLogPath) ? EXIT.DATAERR : EX_NOINPUT;
   }
 }
 

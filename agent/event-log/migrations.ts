@@ -71,6 +71,33 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX commands_open ON commands (id) WHERE taken_at_ms IS NULL;
     `,
   },
+  {
+    version: 3,
+    description: 'retention: pruning the oldest rows behind a checkpoint of the pruned head',
+    up: `
+      -- The hash of the newest pruned row: verify starts from it, as from the genesis hash.
+      -- One row (id 1), replaced as pruning moves on; the log.pruned event in the chain
+      -- records the same id and hash, so a checkpoint edited later is caught.
+      CREATE TABLE checkpoint (
+        id            INTEGER PRIMARY KEY CHECK (id = 1),
+        through_id    INTEGER NOT NULL,
+        through_hash  TEXT    NOT NULL CHECK (length(through_hash) = 64),
+        through_at_ms INTEGER NOT NULL,
+        pruned_rows   INTEGER NOT NULL,
+        at_ms         INTEGER NOT NULL
+      ) STRICT;
+      -- Pruning may remove rows up to upto_id, and only inside the transaction that sets it
+      -- (and clears it again before committing): any other DELETE is still refused.
+      CREATE TABLE prune_permit (
+        id      INTEGER PRIMARY KEY CHECK (id = 1),
+        upto_id INTEGER NOT NULL
+      ) STRICT;
+      DROP TRIGGER events_no_delete;
+      CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+      WHEN NOT EXISTS (SELECT 1 FROM prune_permit WHERE OLD.id <= upto_id)
+      BEGIN SELECT RAISE(ABORT, 'events are append-only: DELETE refused'); END;
+    `,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

@@ -6,7 +6,7 @@ import { availableParallelism } from 'node:os';
 import Database from 'better-sqlite3';
 import { ChainChecker, GENESIS_HASH, chainHash, type ChainRow } from './chain.js';
 import { LATEST_VERSION, migrate, schemaVersion } from './migrations.js';
-import type { EventInput, EventLog, EventQuery, EventRow, OpenEventLog, VerifyResult } from './types.js';
+import type { Checkpoint, EventInput, EventLog, EventQuery, EventRow, OpenEventLog, VerifyResult } from './types.js';
 import { MAX_UTC_MS, toUtcIso } from './utc.js';
 import { mergeSlices, runSliceInWorker } from './verify-parallel.js';
 
@@ -25,6 +25,20 @@ export interface EventLogStore extends EventLog {
    * verify() for small logs or if workers cannot start.
    */
   verifyParallel(options?: { threads?: number; minRows?: number; onFallback?: (err: Error) => void }): Promise<VerifyResult>;
+  /** How many rows match q (limit and oldestFirst ignored). */
+  count(q?: Omit<EventQuery, 'limit'>): number;
+  /** One row as stored, or null if there is none with that id (pruned, or never written). */
+  storedRow(id: number): StoredEventRow | null;
+  /** Where the chain starts after pruning, or null if nothing was ever pruned. */
+  pruneCheckpoint(): Checkpoint | null;
+  /** Chargers whose limit rows name switch n (the rows a switch causes are theirs). */
+  chargersOfSwitch(n: number): string[];
+  /**
+   * Removes up to maxRows of the oldest rows written before cutoffMs, in one short
+   * transaction, moving the checkpoint to the newest row removed. Never removes the newest
+   * row. Returns how many went and whether more are due.
+   */
+  pruneBatch(cutoffMs: number, maxRows: number): { pruned: number; more: boolean; checkpoint: Checkpoint | null };
   readonly path: string;
   readonly readonly: boolean;
   /** Copies the WAL into the main file and empties it (PRAGMA wal_checkpoint(TRUNCATE)). */
@@ -174,7 +188,17 @@ function whereClause(q: Omit<EventQuery, 'limit'>): { sql: string; key: string; 
     params.push(q.chargerId);
     key += 'c';
   }
-  if (q.switchIdx !== undefined) {
+  if (q.switchCaused !== undefined) {
+    const ids = q.switchCaused.chargerIds;
+    // Periodic samples are the charger's, not the switch's doing.
+    terms.push(
+      ids.length === 0
+        ? '"switch" = ?'
+        : `("switch" = ? OR (charger IN (${ids.map(() => '?').join(', ')}) AND kind <> 'charger.sample'))`,
+    );
+    params.push(q.switchCaused.switchIdx, ...ids);
+    key += `S${ids.length}`;
+  } else if (q.switchIdx !== undefined) {
     terms.push('"switch" = ?');
     params.push(q.switchIdx);
     key += 's';
@@ -183,6 +207,21 @@ function whereClause(q: Omit<EventQuery, 'limit'>): { sql: string; key: string; 
     terms.push('at_ms >= ?');
     params.push(q.sinceMs);
     key += 't';
+  }
+  if (q.untilMs !== undefined) {
+    terms.push('at_ms < ?');
+    params.push(q.untilMs);
+    key += 'u';
+  }
+  if (q.excludeKinds !== undefined && q.excludeKinds.length > 0) {
+    terms.push(`kind NOT IN (${q.excludeKinds.map(() => '?').join(', ')})`);
+    params.push(...q.excludeKinds);
+    key += `x${q.excludeKinds.length}`;
+  }
+  if (q.afterId !== undefined) {
+    terms.push('id > ?');
+    params.push(q.afterId);
+    key += 'a';
   }
   return { sql: terms.length === 0 ? '' : `WHERE ${terms.join(' AND ')}`, key, params };
 }
@@ -242,6 +281,13 @@ export function openEventLogStore(path: string, options: OpenOptions = {}): Even
   const stmtCount = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM events');
   const stmtAll = db.prepare(`SELECT ${COLUMNS} FROM events ORDER BY id`).raw(true);
   const stmtLoadState = db.prepare<[string], { value: string }>('SELECT value FROM state WHERE key = ?');
+  const stmtCheckpoint = db.prepare<[], { throughId: number; throughHash: string; throughAtMs: number; prunedRows: number; atMs: number }>(
+    'SELECT through_id AS throughId, through_hash AS throughHash, through_at_ms AS throughAtMs, pruned_rows AS prunedRows, at_ms AS atMs FROM checkpoint WHERE id = 1',
+  );
+  const stmtRowById = db.prepare(`SELECT ${COLUMNS} FROM events WHERE id = ?`).raw(true);
+  function checkpoint(): Checkpoint | null {
+    return stmtCheckpoint.get() ?? null;
+  }
   const queryCache = new Map<string, Database.Statement>();
 
   function cached(key: string, sql: string, raw: boolean): Database.Statement {
@@ -277,7 +323,8 @@ export function openEventLogStore(path: string, options: OpenOptions = {}): Even
       // Read the head inside the write lock: another process could have appended since.
       const last = stmtLastRow.get();
       const seq = stmtSeq.get()?.seq ?? 0;
-      let prevHash = last?.hash ?? GENESIS_HASH;
+      // After pruning everything (only possible by hand) the chain goes on from the checkpoint.
+      let prevHash = last?.hash ?? checkpoint()?.throughHash ?? GENESIS_HASH;
       // max(seq, last id): if tail rows were removed behind our back, new rows keep counting
       // from the highest id ever written, so the gap stays visible to verify().
       let id = Math.max(seq, last?.id ?? 0);
@@ -343,7 +390,7 @@ export function openEventLogStore(path: string, options: OpenOptions = {}): Even
     if (q.limit !== undefined) {
       if (!Number.isSafeInteger(q.limit) || q.limit < 0) throw new RangeError(`limit must be a non-negative integer, got ${q.limit}`);
     }
-    if (q.kindPrefix !== undefined && q.kind === undefined && q.limit !== undefined) {
+    if (q.kindPrefix !== undefined && q.kind === undefined && q.limit !== undefined && q.oldestFirst !== true) {
       // "newest n under a prefix": a range on the kind index would have to sort every matching
       // row by id (seconds at 1e6 rows when the prefix is common), and a backwards rowid scan
       // crawls when it is rare. Instead take the newest n of each kind under the prefix (few
@@ -358,6 +405,10 @@ export function openEventLogStore(path: string, options: OpenOptions = {}): Even
       return merged.reverse();
     }
     const { sql, key, params } = whereClause(q);
+    if (q.limit !== undefined && q.oldestFirst === true) {
+      const s = cached(`O${key}`, `SELECT ${COLUMNS} FROM events ${sql} ORDER BY id LIMIT ?`, true);
+      return (s.all(...params, q.limit) as RawRow[]).map(rowFromRaw);
+    }
     if (q.limit !== undefined) {
       // Newest first with LIMIT lets SQLite stop after n rows; reversed for the caller.
       const s = cached(`L${key}`, `SELECT ${COLUMNS} FROM events ${sql} ORDER BY id DESC LIMIT ?`, true);
@@ -375,26 +426,32 @@ export function openEventLogStore(path: string, options: OpenOptions = {}): Even
     for (const r of s.iterate(...params) as IterableIterator<RawRow>) yield storedFromRaw(r);
   }
 
+  function chainStart(cp: Checkpoint | null): { id: number; hash: string } {
+    return cp === null ? { id: 0, hash: GENESIS_HASH } : { id: cp.throughId, hash: cp.throughHash };
+  }
+
   function verify(): VerifyResult {
-    const checker = new ChainChecker();
+    const cp = checkpoint();
+    const checker = new ChainChecker(chainStart(cp));
+    const withCp = <R extends VerifyResult>(r: R): R => (cp === null ? r : { ...r, checkpoint: cp });
     // One read transaction so rows appended meanwhile neither appear half-way nor confuse the
     // tail check below.
     const run = db.transaction((): VerifyResult => {
       for (const r of stmtAll.iterate() as IterableIterator<RawRow>) {
         const bad = checker.check(storedFromRaw(r));
-        if (bad !== null) return { ok: false, count: stmtCount.get()?.n ?? checker.count, ...bad };
+        if (bad !== null) return withCp({ ok: false, count: stmtCount.get()?.n ?? checker.count, ...bad });
       }
       const seq = stmtSeq.get()?.seq ?? 0;
       const last = checker.head.id;
       if (seq > last) {
-        return {
+        return withCp({
           ok: false,
           count: checker.count,
           firstBadId: last + 1,
           reason: `rows ${last + 1}..${seq} are missing from the end (ids up to ${seq} were written)`,
-        };
+        });
       }
-      return { ok: true, count: checker.count };
+      return withCp({ ok: true, count: checker.count });
     });
     // DEFERRED begins no write lock, so this works on a readonly connection too.
     return run.deferred();
@@ -410,7 +467,9 @@ export function openEventLogStore(path: string, options: OpenOptions = {}): Even
     const threads = Math.max(1, Math.floor(options.threads ?? availableParallelism()));
     // One snapshot fixes the slices' bounds and the tail check; rows up to maxId never change
     // (append-only), so workers reading later see the same rows.
-    const b = db.transaction(() => ({ ...(stmtBounds.get() as { minId: number | null; maxId: number | null; total: number }), seq: stmtSeq.get()?.seq ?? 0 })).deferred();
+    const b = db
+      .transaction(() => ({ ...(stmtBounds.get() as { minId: number | null; maxId: number | null; total: number }), seq: stmtSeq.get()?.seq ?? 0, cp: checkpoint() }))
+      .deferred();
     if (threads === 1 || b.minId === null || b.maxId === null || b.total < (options.minRows ?? PARALLEL_MIN_ROWS)) return verify();
     const step = Math.ceil((b.maxId - b.minId + 1) / threads);
     const jobs = [];
@@ -423,12 +482,69 @@ export function openEventLogStore(path: string, options: OpenOptions = {}): Even
       options.onFallback?.(err as Error);
       return verify();
     }
-    return mergeSlices(slices, b.seq, b.total);
+    const merged = mergeSlices(slices, b.seq, b.total, chainStart(b.cp));
+    return b.cp === null ? merged : { ...merged, checkpoint: b.cp };
+  }
+
+  const stmtSwitchChargers = db.prepare<[string], { charger: string }>(
+    "SELECT DISTINCT charger FROM events WHERE kind IN ('limit.changed', 'limit.reapplied') AND charger IS NOT NULL AND instr(data, ?) > 0",
+  );
+  function chargersOfSwitch(n: number): string[] {
+    // Claims name their switch as "switch N " in the stored JSON text.
+    return stmtSwitchChargers.all(`switch ${n} `).map((r) => r.charger);
+  }
+
+  let pruneTx: Database.Transaction<(cutoffMs: number, maxRows: number) => { pruned: number; more: boolean; checkpoint: Checkpoint | null }> | undefined;
+  function pruneBatch(cutoffMs: number, maxRows: number) {
+    if (readonly) throw new Error(`event log ${path} is open readonly`);
+    if (pruneTx === undefined) {
+      const oldest = db.prepare<[number], { id: number; hash: string; at_ms: number }>('SELECT id, hash, at_ms FROM events ORDER BY id LIMIT ?');
+      const setCp = db.prepare(
+        `INSERT INTO checkpoint (id, through_id, through_hash, through_at_ms, pruned_rows, at_ms) VALUES (1, @id, @hash, @atMs, @n, @now)
+         ON CONFLICT (id) DO UPDATE SET through_id = excluded.through_id, through_hash = excluded.through_hash,
+           through_at_ms = excluded.through_at_ms, pruned_rows = checkpoint.pruned_rows + excluded.pruned_rows, at_ms = excluded.at_ms`,
+      );
+      const permit = db.prepare('INSERT OR REPLACE INTO prune_permit (id, upto_id) VALUES (1, ?)');
+      const unpermit = db.prepare('DELETE FROM prune_permit');
+      const del = db.prepare('DELETE FROM events WHERE id <= ?');
+      pruneTx = db.transaction((cut: number, max: number) => {
+        const head = stmtLastRow.get();
+        // Only a prefix of the chain can go (the checkpoint is one row), and never the head.
+        const candidates = oldest.all(max + 1);
+        let through: { id: number; hash: string; at_ms: number } | undefined;
+        let n = 0;
+        for (const r of candidates) {
+          if (n >= max || r.at_ms >= cut || r.id === head?.id) break;
+          through = r;
+          n++;
+        }
+        if (through === undefined) return { pruned: 0, more: false, checkpoint: checkpoint() };
+        setCp.run({ id: through.id, hash: through.hash, atMs: through.at_ms, n, now: clock() });
+        permit.run(through.id);
+        del.run(through.id);
+        unpermit.run();
+        const next = candidates[n];
+        const more = next !== undefined && next.at_ms < cut && next.id !== head?.id;
+        return { pruned: n, more, checkpoint: checkpoint() };
+      });
+    }
+    return pruneTx.immediate(cutoffMs, maxRows);
   }
 
   return {
     path,
     readonly,
+    count(q = {}) {
+      const { sql, key, params } = whereClause(q);
+      return (cached(`C${key}`, `SELECT count(*) FROM events ${sql}`, true).get(...params) as [number])[0];
+    },
+    storedRow(id: number) {
+      const r = stmtRowById.get(id) as RawRow | undefined;
+      return r === undefined ? null : storedFromRaw(r);
+    },
+    pruneCheckpoint: checkpoint,
+    chargersOfSwitch,
+    pruneBatch,
     verifyParallel,
     append(event: EventInput): EventRow {
       const [row] = appendMany([event]);

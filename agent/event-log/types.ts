@@ -33,11 +33,33 @@ export interface EventQuery {
   chargerId?: string;
   switchIdx?: number;
   sinceMs?: number;
+  /** Exclusive. */
+  untilMs?: number;
+  /** Only rows with a greater id (--follow). */
+  afterId?: number;
+  /**
+   * The rows of a switch and the rows it caused: switch = switchIdx, or a charger row (other
+   * than periodic samples) of one of chargerIds. Replaces switchIdx when given.
+   */
+  switchCaused?: { switchIdx: number; chargerIds: string[] };
+  /** Leaves these kinds out (the log view hides the periodic history samples). */
+  excludeKinds?: string[];
+  /** With limit: the oldest n rows of the selection instead of the newest. */
+  oldestFirst?: boolean;
+}
+
+/** Where the chain starts when old rows were pruned: the newest pruned row's id and hash. */
+export interface Checkpoint {
+  throughId: number;
+  throughHash: string;
+  throughAtMs: number;
+  prunedRows: number;
+  atMs: number;
 }
 
 export type VerifyResult =
-  | { ok: true; count: number }
-  | { ok: false; count: number; firstBadId: number; reason: string };
+  | { ok: true; count: number; checkpoint?: Checkpoint }
+  | { ok: false; count: number; firstBadId: number; reason: string; checkpoint?: Checkpoint };
 
 export interface EventLog {
   append(event: EventInput): EventRow;

@@ -34,10 +34,11 @@ export function checkSlice(rows: Iterable<ChainRow>): SliceResult {
 
 /**
  * Joins slice results in id order. `seq` is the highest id ever written (sqlite_sequence) and
- * `total` the row count, both read in the same snapshot that fixed the slices' bounds.
+ * `total` the row count, both read in the same snapshot that fixed the slices' bounds; `start`
+ * is where the chain begins (the pruning checkpoint, else the genesis).
  */
-export function mergeSlices(slices: SliceResult[], seq: number, total: number): VerifyResult {
-  let head = { id: 0, hash: GENESIS_HASH };
+export function mergeSlices(slices: SliceResult[], seq: number, total: number, start = { id: 0, hash: GENESIS_HASH }): VerifyResult {
+  let head = start;
   let count = 0;
   for (const s of slices) {
     if (s.first === null || s.last === null) continue;

@@ -6,7 +6,7 @@ import { baseDoc, parseDoc, pathsOf, problemsOf, PROFILES, type Doc } from './ba
 
 // Every mapping in the config, with the keys allowed there.
 const levels: [where: string, reach: (d: Doc) => Doc, allowed: string][] = [
-  ['', (d) => d, 'version, han, chargers, bindings, rules, profilesDir, eventLog, log, mqtt'],
+  ['', (d) => d, 'version, han, chargers, bindings, rules, profilesDir, eventLog, history, log, mqtt'],
   ['han', (d) => d.han, 'port, serial, requireChecksum, sendChecksum, reconnect, readSchedule'],
   ['han.serial', (d) => (d.han.serial = {}), 'baudRate, dataBits, parity, stopBits'],
   ['han.reconnect', (d) => (d.han.reconnect = {}), 'initialMs, maxMs'],
@@ -21,7 +21,8 @@ const levels: [where: string, reach: (d: Doc) => Doc, allowed: string][] = [
   ['rules.link', (d) => ((d.rules ??= {}).link = {}), 'staleAfterS, holdS, fallback'],
   ['rules.restore', (d) => ((d.rules ??= {}).restore ??= {}), 'maxDelayS, ramp, meterRandomisesCalendar'],
   ['rules.restore.ramp', (d) => (((d.rules ??= {}).restore ??= {}).ramp = { stepA: 2, intervalS: 10 }), 'stepA, intervalS'],
-  ['eventLog', (d) => (d.eventLog = {}), 'path'],
+  ['eventLog', (d) => (d.eventLog = {}), 'path, retentionDays, pruneSchedule'],
+  ['history', (d) => (d.history = {}), 'sampleIntervalS'],
   ['log', (d) => (d.log = {}), 'level'],
   [
     'mqtt',
@@ -153,7 +154,8 @@ t.test('defaults fill everything the file leaves out', async (t) => {
       link: { staleAfterS: 60, holdS: 300, fallback: 'normal' },
       restore: { maxDelayS: 600, meterRandomisesCalendar: false },
     },
-    eventLog: { path: '/var/lib/hcalcs-agent/events.db' },
+    eventLog: { path: '/var/lib/hcalcs-agent/events.db', retentionDays: 400, pruneSchedule: '17 3 * * *' },
+    history: { sampleIntervalS: 60 },
     log: { level: 'info' },
   });
   t.notOk('unitId' in (r.config.chargers[0] ?? {}), 'unitId stays absent: the profile default applies');
@@ -204,7 +206,7 @@ bindings:
   - { switch: 1, chargers: [a, b] }
 `;
   // x-line is not a setting: unknown keys are refused even as anchor holders.
-  t.same(problemsOf(parseConfig(text, 'a.yaml')), ['x-line: unknown key; allowed here: version, han, chargers, bindings, rules, profilesDir, eventLog, log, mqtt']);
+  t.same(problemsOf(parseConfig(text, 'a.yaml')), ['x-line: unknown key; allowed here: version, han, chargers, bindings, rules, profilesDir, eventLog, history, log, mqtt']);
   const inline = text
     .replace(/x-line: &line\n(  .*\n){3}/, '')
     .replace('transport: *line', 'transport: &line { type: rtu, path: /dev/ttyUSB1, serial: { baudRate: 19200, parity: even } }');

@@ -1,7 +1,7 @@
 import t, { type Test } from 'tap';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { logCommand, summarizeData } from '../../../agent/cli/log.js';
+import { FOLLOW_POLL_MS, logCommand, summarizeData } from '../../../agent/cli/log.js';
 import { verifyLogCommand } from '../../../agent/cli/verify-log.js';
 import type { EventRow } from '../../../agent/event-log/types.js';
 import Database from 'better-sqlite3';
@@ -33,45 +33,49 @@ async function run(argv: string[], path: string, out = new Sink(), env: NodeJS.P
   return { code, out: out.text, err: err.text };
 }
 
-t.test('table: header, UTC times, date lines, aligned columns, fits 80 columns', async (t) => {
+t.test('table on an 80-column console (--utc): date lines, hh:mm:ss, what matters first', async (t) => {
   const { path } = seeded(t);
-  const r = await run([], path);
+  const r = await run(['--utc'], path, new Sink({ columns: 80 }), { NO_COLOR: '1' });
   t.equal(r.code, 0);
-  t.equal(r.err, '');
   const lines = r.out.trimEnd().split('\n');
-  t.match(lines[0], /^TIME UTC +KIND +SW CHARGER +SUMMARY$/);
-  t.equal(lines[1], '--- 2026-11-28 ---');
-  t.match(lines[2], /^12:03:01\.123 agent\.start +- -/);
-  t.match(lines[2], /dryRun=false/);
-  t.match(lines[2], /version=0\.1\.0/);
-  t.match(lines[3], /^12:03:03\.123 switch\.open +2 - +HAN said open$/, 'reason preferred over the other fields');
-  t.match(lines[4], /^12:03:03\.123 limit\.applied +2 wallbox-gar~ 6 A <- switch 2 open/, 'long charger id cut with ~');
+  t.match(lines[0], /^TIME +KIND +WHO +SUMMARY \(UTC\)$/);
+  t.equal(lines[1], '--- 2026-11-28 (UTC) ---');
+  t.match(lines[2], /^12:03:01 agent\.start +- +version=0\.1\.0 dryRun=false$/);
+  t.match(lines[3], /^12:03:03 switch\.open +sw 2 +state=open cause=dno HAN said open$/, 'state and cause first');
+  t.match(lines[4], /^12:03:03 limit\.applied +wallbox-g~ limitA=6 6 A <- switch 2 open/, 'the limit, then its reason; long id cut with ~');
   t.match(lines[4], /\.\.\.$/, 'long explanation cut with ...');
-  t.equal(lines[5], '--- 2026-11-29 ---');
-  t.match(lines[6], /^00:00:01\.007 charger\.alarm +- wb2 +no read-back second line \[2J$/, 'control characters neutralised');
+  t.equal(lines[5], '--- 2026-11-29 (UTC) ---');
+  t.match(lines[6], /^00:00:01 charger\.alarm +wb2 +no read-back second line \[2J$/, 'control characters neutralised');
   for (const l of lines) t.ok(l.length <= 80, `<= 80 columns: ${l.length}`);
-  t.notMatch(r.out, /\x1b/, 'no colour when not a terminal');
-  // The SUMMARY column starts at the same place on every row.
   const at = lines[0]?.indexOf('SUMMARY');
-  t.equal(lines[3]?.indexOf('HAN said open'), at);
-  t.equal(lines[4]?.indexOf('6 A <-'), at);
+  t.equal(lines[3]?.indexOf('state=open'), at, 'the summary column lines up');
 });
 
-t.test('table on a terminal: its width, colours; NO_COLOR and --wide respected', async (t) => {
+t.test('piped (not a terminal): full lines, so grep sees everything', async (t) => {
   const { path } = seeded(t);
-  const tty = await run([], path, new Sink({ columns: 100 }));
-  t.match(tty.out, /\x1b\[31mcharger\.alarm/, 'an alarm kind in red');
-  const plain = tty.out.replace(/\x1b\[[0-9;]*m/g, '');
-  for (const l of plain.trimEnd().split('\n')) t.ok(l.length <= 100, `<= 100 columns: ${l.length}`);
-  t.ok(plain.split('\n').some((l) => l.length > 80), 'uses the wider terminal');
+  const r = await run(['--utc'], path);
+  t.match(r.out, /more words to overflow\n/, 'nothing cut');
+  t.notMatch(r.out, /\x1b/, 'no colour');
+});
 
-  const noColour = await run([], path, new Sink({ columns: 100 }), { NO_COLOR: '1' });
-  t.notMatch(noColour.out, /\x1b/, 'NO_COLOR');
-  const dumb = await run([], path, new Sink({ columns: 100 }), { TERM: 'dumb' });
-  t.notMatch(dumb.out, /\x1b/, 'TERM=dumb');
-
-  const wide = await run(['--wide'], path);
-  t.match(wide.out, /wallbox-garage-left +6 A <- switch 2 open.*more words to overflow\n/, 'nothing cut with --wide');
+t.test('local time by default, named; --utc switches', async (t) => {
+  const tz = process.env.TZ;
+  process.env.TZ = 'Europe/London';
+  t.teardown(() => {
+    if (tz === undefined) delete process.env.TZ;
+    else process.env.TZ = tz;
+  });
+  const { log, path } = tempLog(t);
+  log.append({ kind: 'restore.scheduled', chargerId: 'garage', atMs: Date.UTC(2026, 6, 14, 21, 41), data: { fromA: 6, toA: 32, delayMs: 212_000, dueMs: Date.UTC(2026, 6, 14, 21, 44, 32), maxDelayMs: 600_000 } });
+  const local = await run([], path);
+  t.match(local.out, /SUMMARY \(UTC\+01:00\)/);
+  t.match(local.out, /22:41:00 restore\.scheduled +garage +6->32 A at 22:44:32 \(random delay 212 s of max 600 s\)/, 'times inside the data as local times');
+  const utc = await run(['--utc'], path);
+  t.match(utc.out, /21:41:00 restore\.scheduled +garage +6->32 A at 21:44:32/);
+  const since = await run(['--since', '2026-07-14 22:40', '--json'], path);
+  t.equal(since.out.trimEnd().split('\n').length, 1, 'a --since without zone is local time');
+  const since2 = await run(['--since', '2026-07-14 22:42', '--json'], path);
+  t.equal(since2.out, '');
 });
 
 t.test('--json: one object a line that parses back to the rows', async (t) => {
@@ -86,7 +90,7 @@ t.test('--json: one object a line that parses back to the rows', async (t) => {
 t.test('filters and limit reach the query', async (t) => {
   const { path } = seeded(t);
   const ids = async (argv: string[]) => {
-    const r = await run([...argv, '--json'], path);
+    const r = await run([...argv, '--json', '--utc'], path);
     t.equal(r.code, 0, argv.join(' '));
     return r.out === '' ? [] : r.out.trimEnd().split('\n').map((l) => (JSON.parse(l) as EventRow).id);
   };
@@ -95,21 +99,79 @@ t.test('filters and limit reach the query', async (t) => {
   t.same(await ids(['--kind', 'switch.open']), [2]);
   t.same(await ids(['--kind-prefix', 'charger.']), [4]);
   t.same(await ids(['--charger', 'wallbox-garage-left']), [3]);
-  t.same(await ids(['--switch', '2']), [2, 3]);
   t.same(await ids(['--since', '2026-11-29']), [4]);
-  t.same(await ids(['--since', '2026-11-28T12:03:02']), [2, 3, 4], 'a time without zone is UTC');
+  t.same(await ids(['--since', '2026-11-28T12:03:02']), [2, 3, 4], 'under --utc a time without zone is UTC');
   t.same(await ids(['--since', '2026-11-28T13:03:03.123+01:00']), [2, 3, 4]);
+  t.same(await ids(['--until', '2026-11-28T12:03:03']), [1], '--until is exclusive');
+  t.same(await ids(['--since', '2026-11-28T12:03:02', '--until', '2026-11-29']), [2, 3]);
   t.same(await ids(['--kind', 'nothing.like.this']), []);
   const none = await run(['--kind', 'nothing.like.this'], path);
   t.equal(none.out, 'no events match\n');
 });
 
-t.test('default limit is 50 newest', async (t) => {
+t.test('a window prints from its start, oldest first, and says when --limit cut it', async (t) => {
+  const { log, path } = tempLog(t);
+  log.appendMany(Array.from({ length: 60 }, (_, i) => ({ kind: 'n', data: { i }, atMs: T0 + i * 1000 })));
+  const r = await run(['--json', '--utc', '--since', new Date(T0 + 5000).toISOString(), '--limit', '10'], path);
+  const ids = r.out.trimEnd().split('\n').map((l) => (JSON.parse(l) as EventRow).id);
+  t.same(ids, [6, 7, 8, 9, 10, 11, 12, 13, 14, 15], 'the start of the window, not its newest rows');
+  t.match(r.err, /note: 55 events in the window; shown the first 10, to 2026-11-28 12:03:15/);
+  const whole = await run(['--json', '--utc', '--since', new Date(T0 + 5000).toISOString(), '--limit', '100'], path);
+  t.equal(whole.err, '', 'no note when the window fits');
+});
+
+t.test('default limit is 50 newest, with a note that there are more', async (t) => {
   const { log, path } = tempLog(t);
   log.appendMany(Array.from({ length: 60 }, (_, i) => ({ kind: 'n', data: { i } })));
   const r = await run(['--json'], path);
   const ids = r.out.trimEnd().split('\n').map((l) => (JSON.parse(l) as EventRow).id);
   t.same(ids, Array.from({ length: 50 }, (_, i) => i + 11));
+  t.match(r.err, /the newest 50 of 60 events/);
+});
+
+t.test('--switch N: the switch rows and the rows it caused (limits, writes, restores)', async (t) => {
+  const { log, path } = tempLog(t);
+  const claims = (n: number) => [{ source: 'switch', capA: 6, text: `switch ${n} open, cause dno, since 12:00:00Z` }, { source: 'charger', capA: 32, text: 'charger garage maximum 32 A' }];
+  log.appendMany([
+    { kind: 'switch.state', switchIdx: 2, data: { state: 'open', cause: 'dno' } },
+    { kind: 'limit.changed', chargerId: 'garage', data: { fromA: 32, toA: 6, reason: 'decrease', explanation: '6 A <- switch 2 open', claims: claims(2) } },
+    { kind: 'charger.write', chargerId: 'garage', data: { limitA: 6, ok: true } },
+    { kind: 'charger.sample', chargerId: 'garage', data: { a: [6], wh: 10 } },
+    { kind: 'switch.state', switchIdx: 3, data: { state: 'open', cause: 'dno' } },
+    { kind: 'limit.changed', chargerId: 'drive', data: { fromA: 32, toA: 6, reason: 'decrease', explanation: '6 A <- switch 3 open', claims: claims(3) } },
+    { kind: 'charger.write', chargerId: 'drive', data: { limitA: 6, ok: true } },
+  ]);
+  const r = await run(['--switch', '2', '--json'], path);
+  t.same(r.out.trimEnd().split('\n').map((l) => (JSON.parse(l) as EventRow).id), [1, 2, 3], 'switch 2, its charger\'s limit and write; no sample, nothing of switch 3');
+  const ids = async (argv: string[]) => (await run([...argv, '--json'], path)).out.trimEnd().split('\n').map((l) => (JSON.parse(l) as EventRow).id);
+  t.notOk((await ids([])).includes(4), 'history samples are hidden from the story by default');
+  t.ok((await ids(['--samples'])).includes(4), '--samples shows them');
+  t.same(await ids(['--kind', 'charger.sample']), [4], 'and asking for the kind by name does too');
+});
+
+t.test('--follow shows newly committed rows within a second', async (t) => {
+  const { log, path } = tempLog(t);
+  log.append({ kind: 'agent.start', data: {} });
+  const out = new Sink();
+  const stop = new AbortController();
+  const done = logCommand(['--follow', '--json'], { eventLogPath: path, out, err: new Sink(), signal: stop.signal });
+  const waitFor = async (pred: () => boolean) => {
+    while (!pred()) await new Promise((r) => setTimeout(r, 10));
+  };
+  await waitFor(() => out.text.includes('agent.start'));
+  const written = Date.now();
+  log.appendMany([
+    { kind: 'switch.state', switchIdx: 2, data: { state: 'open', cause: 'dno' } },
+    { kind: 'limit.changed', chargerId: 'garage', data: { fromA: 32, toA: 6 } },
+  ]);
+  await waitFor(() => out.text.includes('limit.changed'));
+  const tookMs = Date.now() - written;
+  stop.abort();
+  t.equal(await done, 0);
+  // The promise is "within a second": it rests on the poll period, not on this machine's speed.
+  t.ok(FOLLOW_POLL_MS <= 250, 'polls at least four times a second');
+  t.comment(`rows seen ${tookMs} ms after the commit`);
+  t.same(out.text.trimEnd().split('\n').map((l) => (JSON.parse(l) as EventRow).kind), ['agent.start', 'switch.state', 'limit.changed']);
 });
 
 t.test('bad usage exits 64 with a clear message; --help exits 0', async (t) => {
@@ -119,8 +181,11 @@ t.test('bad usage exits 64 with a clear message; --help exits 0', async (t) => {
     [['--limit'], /--limit/],
     [['--limit', '0'], /--limit must be between 1/],
     [['--limit', 'ten'], /--limit must be a whole number/],
-    [['--switch', 'two'], /--switch must be a switch number/],
+    [['--limit', '0x10'], /--limit must be a whole number/],
+    [['--limit', ''], /--limit must be a whole number/],
+    [['--switch', 'two'], /--switch must be a whole number/],
     [['--since', 'yesterday'], /--since: not an ISO 8601 instant/],
+    [['--since', '2026-11-29', '--until', '2026-11-28'], /--until must be after --since/],
     [['--kind', 'a', '--kind-prefix', 'b'], /not both/],
     [['stray'], /positional|Unexpected argument/i],
   ];
@@ -148,14 +213,14 @@ t.test('a missing log file: clear error, exit 66, no file created', async (t) =>
   t.notOk(existsSync(path));
 });
 
-t.test('summarizeData', async (t) => {
+t.test('summarizeData: telling keys first, times as times, durations in seconds', async (t) => {
   const cases: Array<[Record<string, unknown>, string]> = [
-    [{ explanation: 'E', reason: 'R', x: 1 }, 'E'],
-    [{ reason: 'R', x: 1 }, 'R'],
-    [{ explanation: '', reason: 'R' }, 'R'],
+    [{ x: 1, reason: 'R', explanation: 'E' }, 'R E x=1'],
+    [{ cause: 'dno', idx: 2, state: 'open' }, 'state=open cause=dno idx=2'],
     [{ limitA: 6, ok: true, note: null }, 'limitA=6 ok=true note=null'],
     [{ label: 'EV charger', id: 'wb-1' }, 'label="EV charger" id=wb-1'],
     [{ nested: { a: [1, 2] } }, 'nested={"a":[1,2]}'],
+    [{ dueMs: Date.UTC(2026, 6, 14, 21, 44, 32), delayMs: 212_000 }, 'due=21:44:32 delay=212 s'],
     [{}, ''],
   ];
   for (const [data, want] of cases) t.equal(summarizeData(data), want, JSON.stringify(data));

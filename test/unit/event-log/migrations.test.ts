@@ -14,6 +14,7 @@ function tables(db: Database.Database): string[] {
 }
 
 const ALL_OBJECTS = [
+  'checkpoint',
   'commands',
   'commands_open',
   'events',
@@ -23,6 +24,7 @@ const ALL_OBJECTS = [
   'events_no_replace',
   'events_no_update',
   'events_switch',
+  'prune_permit',
   'state',
 ];
 

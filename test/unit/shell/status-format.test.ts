@@ -3,25 +3,34 @@ import t from 'tap';
 import { describe, initialState, step } from '../../../agent/core/index.js';
 import { garageConfig, T0 } from '../../helpers/garage.js';
 import { formatStatus } from '../../../agent/cli/status.js';
+import { timeText } from '../../../agent/cli/shared/time-text.js';
 
 const config = garageConfig;
 
 function viewAfterOpen() {
   let s = step(config, initialState(config, 1), { type: 'tick' }, T0).state;
-  s = step(config, s, { type: 'han', message: { verb: 'SWITCH', idx: 2, type: 'HCALCS', state: 'open', cause: 'dno' } }, T0 + 1000).state;
+  s = step(config, s, { type: 'han', message: { verb: 'SWITCH', idx: 2, type: 'HCALCS', state: 'open', cause: 'dno', durMin: 600 } }, T0 + 1000).state;
+  s = step(config, s, { type: 'han', message: { verb: 'LABEL', idx: 2, text: 'A label long enough to push the switch line past eighty columns, surely' } }, T0 + 1000).state;
   return describe(config, s, T0 + 2000);
 }
 
 const snapshot = { pid: 42, dryRun: false, startedAtMs: T0, updatedAtMs: T0 + 1500, linkUp: true, lastLineAtMs: T0 + 1000, chargers: {} };
+const o = (verbose = false) => ({ now: T0 + 2000, tt: timeText(true), verbose });
 
-t.test('a running agent, a DNO reduction and its reason', async (t) => {
-  const text = formatStatus(viewAfterOpen(), { ...snapshot, stoppedAtMs: null }, T0 + 2000);
-  t.match(text, /agent +running, pid 42/);
-  t.match(text, /#2 HCALCS open, cause dno/);
-  t.match(text, /garage +6 A +6 A <- switch 2 open, cause dno/);
+t.test('a running agent, a DNO reduction and its reason, in 80 columns', async (t) => {
+  const text = formatStatus(viewAfterOpen(), { ...snapshot, stoppedAtMs: null }, { running: true, pid: 42, by: 'lock' }, o());
+  t.match(text, /agent +running, pid 42, since 2026-11-28 12:00:00/);
+  t.match(text, /switch 2 +open, cause dno, since 12:00:01/);
+  t.match(text, /garage +6 A <- switch 2 open, cause dno/);
+  for (const l of text.trimEnd().split('\n')) t.ok(l.length <= 80, `<= 80: ${l}`);
+  const verbose = formatStatus(viewAfterOpen(), { ...snapshot, stoppedAtMs: null }, { running: true, pid: 42, by: 'lock' }, o(true));
+  t.match(verbose, /claim switch: 6 A/, '--verbose shows the claims');
+  t.ok(verbose.split('\n').some((l) => l.length > 80), '--verbose does not cut');
 });
 
 t.test('a stopped agent is never shown as running, however recent its snapshot', async (t) => {
-  const text = formatStatus(viewAfterOpen(), { ...snapshot, stoppedAtMs: T0 + 1500 }, T0 + 2000);
-  t.match(text, /NOT RUNNING \(stopped at 12:00:01Z/);
+  const text = formatStatus(viewAfterOpen(), { ...snapshot, stoppedAtMs: T0 + 1500 }, { running: false, sinceMs: T0 + 1500, how: 'stopped' }, o());
+  t.match(text, /agent +NOT RUNNING since 2026-11-28 12:00:01 \(1 s ago\)/);
+  t.match(text, /what it last saved, not live/);
+  t.notMatch(text, /running, pid/);
 });

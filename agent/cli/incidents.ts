@@ -1,0 +1,116 @@
+// `hcalcs-agent incidents`: every reduction as one record (when, why, how long at which
+// limit, what ended it, the random restore delay, when the current came back, the energy
+// delivered meanwhile), in 80 columns and local time, or JSON for tools.
+import { errStream, openForReading, type CliContext } from '../event-log/cli-support.js';
+import { findIncidents, type Incident } from '../history/incidents.js';
+import { parseOptions } from './shared/args.js';
+import { EXIT } from './shared/exit-codes.js';
+import { durationText, timeText, type TimeText } from './shared/time-text.js';
+import { overlaps, parseWindow, windowRows } from './shared/window.js';
+
+export const INCIDENTS_USAGE = `usage: hcalcs-agent incidents [--since T] [--until T] [--charger ID] [--utc] [--json]
+                               [--db FILE | --config PATH]
+  Every reduction of a charger's limit as one record: when, why (cause and switch),
+  minutes at each limit, what ended it, the random restore delay (Reg 11), when the
+  current came back and the energy delivered meanwhile (from the history samples).
+  T as for log (local time unless --utc). Exit 0 also when there were none.
+`;
+
+const OPTIONS = {
+  since: { type: 'string' },
+  until: { type: 'string' },
+  charger: { type: 'string' },
+  utc: { type: 'boolean' },
+  json: { type: 'boolean' },
+} as const;
+
+const kwh = (wh: number | null) => (wh === null ? 'no samples' : `${(wh / 1000).toFixed(2)} kWh`);
+
+/** Same day as `ref`: the time alone; else the date too. */
+function when(tt: TimeText, ms: number, refMs: number): string {
+  return tt.day(ms) === tt.day(refMs) ? tt.time(ms) : tt.dayTime(ms);
+}
+
+export function formatIncident(i: Incident, tt: TimeText, nowMs: number): string {
+  const lines: string[] = [];
+  const end = i.restoredMs ?? nowMs;
+  const sw = i.switchIdx === null ? '' : `, switch ${i.switchIdx}`;
+  lines.push(`${i.chargerId}: reduced ${tt.dayTime(i.startMs)} - ${i.restoredMs === null ? 'STILL REDUCED' : when(tt, i.restoredMs, i.startMs)} (${durationText(end - i.startMs)})`);
+  lines.push(`  cause     ${i.cause}${sw}`);
+  const limits = i.atLimits.map((l) => `${durationText(l.ms)} at ${l.limitA} A`).join(', ');
+  lines.push(`  limits    ${limits || `${i.lowestA} A`}${i.normalA !== null ? ` (normal ${i.normalA} A)` : ''}`);
+  if (i.endMs === null) lines.push('  ended     not yet');
+  else {
+    const delay =
+      i.restoreDelayMs === null
+        ? ''
+        : i.restoreDelayMs === 0
+          ? `; restored at once (${i.exemptReason ?? 'exempt'})`
+          : `; random delay ${Math.round(i.restoreDelayMs / 1000)} s${i.maxRestoreDelayMs !== null ? ` of max ${Math.round(i.maxRestoreDelayMs / 1000)} s` : ''}`;
+    lines.push(`  ended     by ${i.endedBy ?? '?'} at ${when(tt, i.endMs, i.startMs)}${delay}`);
+  }
+  lines.push(`  back      ${i.restoredMs === null ? '-' : `${i.normalA ?? '?'} A at ${when(tt, i.restoredMs, i.startMs)}`}`);
+  lines.push(`  energy    ${kwh(i.energyWh)} delivered while reduced`);
+  return lines.join('\n') + '\n';
+}
+
+export function incidentJson(i: Incident) {
+  return {
+    ...i,
+    start: new Date(i.startMs).toISOString(),
+    end: i.endMs === null ? null : new Date(i.endMs).toISOString(),
+    restored: i.restoredMs === null ? null : new Date(i.restoredMs).toISOString(),
+    minutesAtLimit: i.atLimits.map((l) => ({ limitA: l.limitA, minutes: Math.round(l.ms / 6000) / 10 })),
+    energyKWh: i.energyWh === null ? null : Math.round(i.energyWh) / 1000,
+  };
+}
+
+export interface ReportContext extends CliContext {
+  now?: () => number;
+}
+
+export async function incidentsCommand(argv: string[], ctx: ReportContext): Promise<number> {
+  const err = errStream(ctx);
+  const parsed = parseOptions(argv, OPTIONS);
+  if (parsed.kind === 'help') {
+    ctx.out.write(INCIDENTS_USAGE);
+    return EXIT.OK;
+  }
+  if (parsed.kind === 'error') {
+    err.write(`hcalcs-agent incidents: ${parsed.message}\n${INCIDENTS_USAGE}`);
+    return EXIT.USAGE;
+  }
+  const v = parsed.values;
+  const nowMs = (ctx.now ?? Date.now)();
+  let w;
+  try {
+    w = parseWindow(v, nowMs);
+  } catch (e) {
+    err.write(`hcalcs-agent incidents: ${(e as Error).message}\n${INCIDENTS_USAGE}`);
+    return EXIT.USAGE;
+  }
+  const log = openForReading('incidents', ctx);
+  if (typeof log === 'number') return log;
+  try {
+    const all = findIncidents(windowRows(log, w), { nowMs: w.untilMs ?? nowMs });
+    const list = all.filter((i) => overlaps(w, i.startMs, i.restoredMs) && (v.charger === undefined || i.chargerId === v.charger));
+    if (v.json === true) {
+      ctx.out.write(list.map((i) => JSON.stringify(incidentJson(i))).join('\n') + (list.length ? '\n' : ''));
+      return EXIT.OK;
+    }
+    const tt = timeText(v.utc === true);
+    ctx.out.write(incidentsText(list, tt, nowMs));
+    return EXIT.OK;
+  } catch (e) {
+    err.write(`hcalcs-agent incidents: ${(e as Error).message}\n`);
+    return EXIT.FAIL;
+  } finally {
+    log.close();
+  }
+}
+
+export function incidentsText(list: Incident[], tt: TimeText, nowMs: number): string {
+  if (list.length === 0) return 'no reductions in this window\n';
+  const zone = tt.zone(list[0]!.startMs);
+  return `${list.length} reduction${list.length === 1 ? '' : 's'} (times ${zone})\n\n` + list.map((i) => formatIncident(i, tt, nowMs)).join('\n');
+}
