@@ -21,6 +21,8 @@ interface RuntimeSnapshot {
   linkUp: boolean;
   lastLineAtMs: number | null;
   chargers: Record<string, Record<string, unknown>>;
+  /** Wall clock minus the agent's timeline (the core's times): non-zero after a clock step. */
+  coreOffsetMs?: number;
 }
 
 /** The agent writes its snapshot every second; older than this, it is not running. */
@@ -126,7 +128,8 @@ export async function statusCommand(argv: string[]): Promise<number> {
       agent = { ...agent, pid: healthLive.pid, updatedAtMs: healthLive.updatedAtMs, stoppedAtMs: null };
     }
     if (core === undefined) return healthOnly('the agent has not saved any state in this event log yet');
-    const view = describe(toCoreConfig(loaded.config, profileFacts(loaded.config.profilesDir).limits), core, now);
+    // The core's times are on the agent's timeline, which a wall-clock step does not move.
+    const view = describe(toCoreConfig(loaded.config, profileFacts(loaded.config.profilesDir).limits), core, now - (agent?.coreOffsetMs ?? 0));
     const uplink = uplinkStatus(loaded.config.mqtt, log, now);
     if (json) process.stdout.write(JSON.stringify({ agent: agent ?? null, ...view, eventLog: healthLive?.eventLog ?? null, uplink: uplink.json }) + '\n');
     else process.stdout.write(formatStatus(view, agent, now, logAlarms) + uplink.line + '\n');
