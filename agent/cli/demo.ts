@@ -183,7 +183,9 @@ export async function demoCommand(argv: string[], sink: { write(text: string): u
     say('meter: switch 2 closed by its calendar, labelled "EV Charger"; Boost Button drives switch 3 only');
     agent = buildAgent(config, { logger, dryRun: false, onEvent, seed: Date.now() });
     agent.runtime.start();
-    await waitFor(() => setpoint() === chargerConfig.maxCurrentA, 5000);
+    // A fresh start writes the reduced current once the meter confirms switch 2, then rises
+    // after the random restore delay like any rise (a street's chargers never jump together).
+    await waitFor(() => setpoint() === chargerConfig.maxCurrentA, (config.rules.restore.maxDelayS + 5) * 1000);
     await sleep(2500);
 
     if (!abort.signal.aborted) {
