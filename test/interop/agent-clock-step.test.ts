@@ -28,6 +28,9 @@ const EARLY_SLACK_MS = 250;
 /** Late by more than this would be a blocked one (polls, a loaded machine). */
 const LATE_SLACK_MS = 5_000;
 
+// Two real-time restores of up to 12 s each, on a possibly loaded machine.
+t.setTimeout(360_000);
+
 for (const [name, offset] of [
   ['back a year', '-365d'],
   ['forward a year', '+365d'],
