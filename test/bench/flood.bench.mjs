@@ -13,7 +13,7 @@
 //    distinct verbs before the counters were bounded and the state saved per change).
 // Both stamps come from this process's clock.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, openSync, readFileSync, writeFileSync, writeSync, constants } from 'node:fs';
+import { existsSync, mkdtempSync, openSync, readFileSync, readSync, writeFileSync, writeSync, constants } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -89,6 +89,16 @@ async function meterPty(dir) {
   while (!(existsSync(a) && existsSync(b))) await sleep(20);
   await sleep(100);
   const fd = openSync(b, constants.O_RDWR | constants.O_NONBLOCK | constants.O_NOCTTY);
+  let heard = '';
+  const poll = setInterval(() => {
+    const buf = Buffer.alloc(4096);
+    try {
+      const n = readSync(fd, buf, 0, buf.length, null);
+      if (n > 0) heard += buf.subarray(0, n).toString('latin1');
+    } catch (err) {
+      if (err.code !== 'EAGAIN') throw err;
+    }
+  }, 20);
   const write = async (text) => {
     let buf = Buffer.from(text, 'latin1');
     while (buf.length > 0) {
@@ -100,14 +110,24 @@ async function meterPty(dir) {
       }
     }
   };
-  return { port: a, write, close: () => socat.kill() };
+  return {
+    port: a,
+    write,
+    heard: () => heard,
+    close: () => {
+      clearInterval(poll);
+      socat.kill();
+    },
+  };
 }
 
 async function meterTcp() {
   let sock = null;
+  let heard = '';
   const server = createServer((s) => {
     s.setNoDelay(true);
     sock = s;
+    s.on('data', (d) => (heard += d.toString('latin1')));
     s.on('error', () => undefined);
   });
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
@@ -115,7 +135,7 @@ async function meterTcp() {
     while (sock === null) await sleep(10);
     if (!sock.write(text, 'latin1')) await new Promise((r) => sock.once('drain', r));
   };
-  return { port: `tcp://127.0.0.1:${server.address().port}`, write, close: () => server.close() };
+  return { port: `tcp://127.0.0.1:${server.address().port}`, write, heard: () => heard, close: () => server.close() };
 }
 
 async function run(kind) {
@@ -143,13 +163,14 @@ log: { level: warn }
   holding.clear();
   const agent = spawn(process.execPath, ['dist/agent/main.js', 'run', '--config', configPath], { stdio: ['ignore', 'ignore', 'inherit'] });
   const rssMb = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${agent.pid}/status`, 'utf8'))[1]) / 1024;
-  await sleep(1500);
-  // The meter answers the READ the agent sends on connect: switch 2 closed.
+  // The meter answers the READ the agent sends once its port is open: switch 2 closed.
+  for (let i = 0; i < 3000 && !meter.heard().includes('READ what=switches'); i++) await sleep(10);
   const closeAndWait = async () => {
     await meter.write('SWITCH idx=2 state=closed cause=calendar\nLABEL idx=2 text="EV Charger"\nEND what=switches\n');
     return setpointIs(THIRTY_TWO, 20_000);
   };
   if ((await closeAndWait()) === null) throw new Error(`${kind}: the charger never reached 32 A`);
+  console.error(`${kind}: agent up, charger at 32 A`);
 
   const out = [];
   // 1. sustained lines/s
