@@ -3,7 +3,7 @@
 // transpiled copy starts in well under one. Transpile only (each file on its own, no type
 // check: that is `npm run typecheck`'s job), with the data files the agent reads at run time
 // copied beside it as scripts/copy-assets.mjs does for dist/. Made once per test process.
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +25,7 @@ function walk(dir: string, out: string[] = []): string[] {
 export function agentMainJs(): string {
   if (built !== null) return join(built, 'agent', 'main.js');
   const out = mkdtempSync(join(tmpdir(), 'hcalcs-agent-js-'));
+  process.once('exit', () => rmSync(out, { recursive: true, force: true }));
   const compilerOptions: ts.CompilerOptions = {
     target: ts.ScriptTarget.ES2022,
     // ES modules (the package is "type": "module"); transpileModule cannot see package.json.
