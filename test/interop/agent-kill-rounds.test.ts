@@ -18,8 +18,6 @@ const ROUNDS = Number(process.env['HCALCS_KILL_ROUNDS'] ?? 30);
 const SEED = Number(process.env['HCALCS_KILL_SEED'] ?? Date.now() & 0x7fffffff);
 const REDUCED_A = 6;
 const MAX_A = 32;
-/** A write this soon after the meter changed may have been decided before the line arrived. */
-const IN_FLIGHT_MS = 300;
 
 function rng(seed: number): () => number {
   let x = seed >>> 0 || 1;
@@ -111,8 +109,8 @@ t.test(`kill -9 at random moments over ${ROUNDS} rounds never lifts a standing r
   // after the reduction, is never excused.
   const spawns = lifecycle.filter((x) => x.what === 'spawn').map((x) => x.atMs);
   const lifted = writes.filter((w) => {
-    if (w.limitA <= REDUCED_A || saidAt(w.atMs - IN_FLIGHT_MS) !== 'open') return false;
-    const openedAt = [...said].reverse().find((x) => x.atMs <= w.atMs - IN_FLIGHT_MS && x.state === 'open')!.atMs;
+    if (w.limitA <= REDUCED_A || saidAt(w.atMs) !== 'open') return false;
+    const openedAt = [...said].reverse().find((x) => x.atMs <= w.atMs)!.atMs;
     const respawned = spawns.some((sp) => sp > openedAt && sp < w.atMs);
     const reducedBefore = writes.some((x) => x.atMs > openedAt && x.atMs < w.atMs && x.limitA <= REDUCED_A);
     return respawned || reducedBefore;
