@@ -2,6 +2,13 @@
 // the queue of inputs; it feeds each input to step() and carries out the effects in order
 // (charger limits first, then event-log rows), and persists what `status` reads.
 //
+// Time: the core is given the agent's own timeline, the wall clock at start plus monotonic
+// time elapsed (time-base.ts), so every duration (stale, hold, leases, restore delays, boosts)
+// runs by the monotonic clock whatever the wall clock does; a wall-clock step is recorded.
+// Persistence: the core state is saved when a step changed something other than tallies, and
+// before the charger writes of that step, so the saved state is never older than what a
+// charger was told. A failed save raises an alarm and is retried until it succeeds.
+//
 // Every boundary is an interface (HanPort, ChargerPort, Clock, EventLog), so the shell is
 // tested with fakes at the boundary and run in production with the real drivers.
 
@@ -11,6 +18,7 @@ import type { EventInput, EventLog } from './event-log/types.js';
 import type { ParseOutcome } from '../drivers/han/messages.js';
 import { initialState, resume, step, type CoreState } from './core/index.js';
 import type { Clock } from '../drivers/charger/clock.js';
+import { TimeBase, CLOCK_STEP_MS, type MonotonicClock } from './time-base.js';
 
 /** The HAN link as the shell uses it (drivers/han/link.ts satisfies it through an adapter). */
 export interface HanPort {
@@ -41,7 +49,9 @@ export interface RuntimeOptions {
   han: HanPort;
   chargers: ChargerPort[];
   eventLog: EventLog;
-  clock: Clock;
+  /** Wall time and timers; with monotonic() (tests' fakes) the timeline follows it, else
+   *  performance.now(). */
+  clock: Clock & Partial<MonotonicClock>;
   logger: Logger;
   /** Seed for the core's restore-delay generator (random per process in production). */
   seed: number;
@@ -62,8 +72,22 @@ export interface RuntimeOptions {
 export const STATE_KEY_CORE = 'core';
 export const STATE_KEY_RUNTIME = 'runtime';
 
+/** The save of the core state, as `status` shows it. */
+export interface SaveHealth {
+  ok: boolean;
+  failingSinceMs: number | null;
+  attempts: number;
+  error: string | null;
+}
+
 export class Runtime {
   private state: CoreState | undefined;
+  private readonly time: TimeBase;
+  /** The state has changed since it was last saved in a way a restart needs. */
+  private dirty = false;
+  /** Steps since the last save (tallies and liveness for `status`, saved once a poll). */
+  private unsavedSteps = 0;
+  private save: SaveHealth = { ok: true, failingSinceMs: null, attempts: 0, error: null };
   private wakeTimer: unknown = null;
   private pollTimer: unknown = null;
   private readonly chargers: Map<string, ChargerPort>;
@@ -72,7 +96,6 @@ export class Runtime {
   private linkUp = false;
   private lastLineAtMs: number | null = null;
   private stopped = false;
-  private lastSavedState = '';
   private pendingRows: EventInput[] = [];
   private flushQueued = false;
 
@@ -80,11 +103,18 @@ export class Runtime {
     this.chargers = new Map(o.chargers.map((c) => [c.id, c]));
     this.log = o.logger.child({ module: 'runtime' });
     this.startedAtMs = o.clock.now();
+    const mono = o.clock.monotonic ? () => (o.clock.monotonic as () => number)() : () => performance.now();
+    this.time = new TimeBase(() => o.clock.now(), mono);
+  }
+
+  /** Now on the agent's timeline (what the core is given). */
+  now(): number {
+    return this.time.now();
   }
 
   /** Re-applies the saved state (a restart never lifts a reduction), then opens the HAN link. */
   start(): void {
-    const now = this.o.clock.now();
+    const now = this.time.now();
     const saved = this.o.eventLog.loadState<unknown>(STATE_KEY_CORE);
     this.record({ kind: 'agent.start', data: { dryRun: this.o.dryRun, resumed: saved !== undefined, pid: process.pid } });
     const fresh = () => step(this.o.coreConfig, initialState(this.o.coreConfig, this.o.seed), { type: 'tick' }, now);
@@ -103,6 +133,9 @@ export class Runtime {
         first = fresh();
       }
     }
+    // The first state is saved before anything is written: a restart right after it resumes
+    // from here (every switch unconfirmed) rather than from an older save.
+    this.dirty = true;
     for (const c of this.chargers.values()) c.start();
     this.apply(first.state, first.effects);
 
@@ -120,7 +153,9 @@ export class Runtime {
     const pollMs = this.o.pollMs ?? 1000;
     const poll = () => {
       if (this.stopped) return;
+      this.checkClock();
       this.takeCommands();
+      if (this.dirty || this.unsavedSteps > 0) this.saveCoreState();
       this.saveSnapshot();
       this.pollTimer = this.o.clock.setTimeout(poll, pollMs);
     };
@@ -136,7 +171,7 @@ export class Runtime {
   /** Feeds one input through the core and carries out its effects. */
   feed(input: Input): void {
     if (this.stopped || this.state === undefined) return;
-    const result = step(this.o.coreConfig, this.state, input, this.o.clock.now());
+    const result = step(this.o.coreConfig, this.state, input, this.time.now());
     this.apply(result.state, result.effects);
   }
 
@@ -147,6 +182,7 @@ export class Runtime {
     if (this.pollTimer !== null) this.o.clock.clearTimeout(this.pollTimer);
     await this.o.han.close();
     await Promise.all([...this.chargers.values()].map((c) => c.close()));
+    this.saveCoreState();
     this.saveSnapshot(this.o.clock.now());
     this.record({ kind: 'agent.stop', data: { reason } });
   }
@@ -162,8 +198,19 @@ export class Runtime {
 
   private apply(next: CoreState, effects: Effect[]): void {
     this.state = next;
-    // Charger writes go out before anything else: SQLite work must not sit between a DNO's
-    // line and the Modbus request.
+    this.unsavedSteps += 1;
+    // Only a step with something to say changed what a restart needs (a heartbeat, a counted
+    // bad line or an idle tick changes tallies and liveness only): O(1) per such line.
+    let movesALimit = false;
+    for (const e of effects) {
+      if (e.type === 'apply-limit') movesALimit = true;
+      if (e.type !== 'wake-at') this.dirty = true;
+    }
+    // The transition is saved before a charger is told: a crash between the two must never
+    // leave on disk a state older than the charger's limit. One small upsert (~0.1 ms).
+    if (movesALimit) this.saveCoreState();
+    // Charger writes go out before anything else: the event-log rows must not sit between a
+    // DNO's line and the Modbus request.
     for (const e of effects) {
       if (e.type !== 'apply-limit') continue;
       const charger = this.chargers.get(e.chargerId);
@@ -190,13 +237,20 @@ export class Runtime {
     // The charger requests above leave through promise jobs, which run only after this
     // synchronous code: SQLite work done here would delay a DNO's reduction. So a step that
     // moved a limit has its rows written a moment later, in order with everything else.
-    const movedALimit = effects.some((e) => e.type === 'apply-limit');
-    this.recordMany(rows, movedALimit);
+    if (rows.length > 0) this.recordMany(rows, movesALimit);
+  }
+
+  /** Records a wall-clock step (either way); the timeline itself does not move. */
+  private checkClock(): void {
+    const step = this.time.checkStep();
+    if (step === null) return;
+    this.log.warn(step, 'wall clock stepped; durations keep running on the monotonic clock');
+    this.record({ kind: 'clock.step', data: { ...step, thresholdMs: CLOCK_STEP_MS } });
   }
 
   private schedule(atMs: number): void {
     if (this.wakeTimer !== null) this.o.clock.clearTimeout(this.wakeTimer);
-    const delayMs = Math.max(0, atMs - this.o.clock.now());
+    const delayMs = Math.max(0, atMs - this.time.now());
     this.wakeTimer = this.o.clock.setTimeout(() => {
       this.wakeTimer = null;
       this.feed({ type: 'tick' });
@@ -221,16 +275,34 @@ export class Runtime {
     }
   }
 
+  /** Saves the core state; on failure it stays due (retried at the next change and every
+   *  poll) and an alarm is raised once per failing episode. */
   private saveCoreState(): void {
     if (this.state === undefined) return;
-    const json = JSON.stringify(this.state);
-    if (json === this.lastSavedState) return;
-    this.lastSavedState = json;
     try {
       this.o.eventLog.saveState(STATE_KEY_CORE, this.state);
     } catch (err) {
-      this.log.error({ err }, 'could not persist core state');
+      this.dirty = true;
+      const error = err instanceof Error ? err.message : String(err);
+      const first = this.save.ok;
+      this.save = { ok: false, failingSinceMs: this.save.failingSinceMs ?? this.o.clock.now(), attempts: this.save.attempts + 1, error };
+      this.log.error({ err, attempts: this.save.attempts }, 'could not persist core state; retrying');
+      if (first) this.record({ kind: 'agent.state-save-failed', data: { error } });
+      return;
     }
+    this.dirty = false;
+    this.unsavedSteps = 0;
+    if (!this.save.ok) {
+      const was = this.save;
+      this.save = { ok: true, failingSinceMs: null, attempts: 0, error: null };
+      this.log.warn({ attempts: was.attempts }, 'core state saved again');
+      this.record({ kind: 'agent.state-save-recovered', data: { failingSinceMs: was.failingSinceMs, attempts: was.attempts, lastError: was.error } });
+    }
+  }
+
+  /** The health of the core-state save (for status and tests). */
+  saveHealth(): SaveHealth {
+    return { ...this.save };
   }
 
   /** stoppedAtMs: set by a clean stop, so `status` never shows a stopped agent as running. */
@@ -247,6 +319,9 @@ export class Runtime {
         linkUp: this.linkUp,
         lastLineAtMs: this.lastLineAtMs,
         chargers,
+        // wall - timeline: status reads the core's times against this.
+        coreOffsetMs: this.o.clock.now() - this.time.now(),
+        stateSave: this.save,
       });
     } catch (err) {
       this.log.warn({ err }, 'could not write the status snapshot');
@@ -280,7 +355,7 @@ export class Runtime {
       }
       if (this.o.onEvent) for (const r of rows) this.o.onEvent(r);
     }
-    this.saveCoreState();
+    if (this.dirty) this.saveCoreState();
   }
 
   /** For the charger ports' own events (writes, verification, alarms). */

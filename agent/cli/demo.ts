@@ -218,7 +218,9 @@ export async function demoCommand(argv: string[], sink: { write(text: string): u
     agent = buildAgent(config, { logger, dryRun: false, onEvent, seed: Date.now() });
     agent.eventLog.saveState(DEMO_MARK_KEY, DEMO_MARK);
     agent.runtime.start();
-    await waitFor(() => setpoint() === chargerConfig.maxCurrentA, 5000);
+    // A fresh start writes the reduced current once the meter confirms switch 2, then rises
+    // after the random restore delay like any rise (a street's chargers never jump together).
+    await waitFor(() => setpoint() === chargerConfig.maxCurrentA, (config.rules.restore.maxDelayS + 5) * 1000);
     await sleep(2500);
 
     if (!abort.signal.aborted) {

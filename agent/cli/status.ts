@@ -41,6 +41,8 @@ export interface RuntimeSnapshot {
   linkUp: boolean;
   lastLineAtMs: number | null;
   chargers: Record<string, Record<string, unknown>>;
+  /** Wall clock minus the agent's timeline (the core's times): non-zero after a clock step. */
+  coreOffsetMs?: number;
 }
 
 const WIDTH = 80;
@@ -206,8 +208,9 @@ export async function statusCommand(argv: string[], io: StatusIo = { out: proces
       // agent is gone: the health file is the fresher word on that.
       snap = { ...snap, pid: healthLive.pid, updatedAtMs: healthLive.updatedAtMs, stoppedAtMs: null };
     }
+    // The core's times are on the agent's timeline, which a wall-clock step does not move.
     const a = agentRunning(path, snap, now);
-    const view = core !== undefined && config !== null ? describe(toCoreConfig(config, profileFacts(config.profilesDir).limits), core, now) : null;
+    const view = core !== undefined && config !== null ? describe(toCoreConfig(config, profileFacts(config.profilesDir).limits), core, now - (snap?.coreOffsetMs ?? 0)) : null;
     const uplink = uplinkStatus(config?.mqtt, log, now);
     if (v.json === true) io.out.write(JSON.stringify({ running: a, agent: snap ?? null, ...(view ?? {}), eventLog: healthLive?.eventLog ?? null, uplink: uplink.json }) + '\n');
     else io.out.write(formatStatus(view, snap, a, { now, tt: timeText(v.utc === true), verbose: v.verbose === true, logAlarms }) + cut(uplink.line, v.verbose === true) + '\n');

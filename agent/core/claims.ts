@@ -4,13 +4,14 @@
 // explanation and breaks ties between equal caps (the switch is named before the charger).
 
 import type { Amps, BindingSpec, ChargerSpec, CoreConfig, Ms } from './types.js';
-import type { CoreState } from './state.js';
+import type { CoreState, SwitchRecord } from './state.js';
 import { bindingName, findSwitch } from './bindings.js';
 import { boostEffect, liftRule } from './boost.js';
 import { labelBlocks, labelWarning } from './labels.js';
 import { holdEndMs, inFallback } from './link.js';
 import { signalCapA, signalText } from './signal.js';
 import { clockText } from './time.js';
+import { confirmed, unconfirmedEndMs } from './boot.js';
 
 export type ClaimSource = 'switch' | 'link-fallback' | 'label' | 'boost' | 'owner' | 'site-cap' | 'charger';
 
@@ -31,6 +32,9 @@ export interface Claim {
   capA: Amps | null;
   text: string;
   switchIdx?: number;
+  /** Set on the cap of a switch the meter has not confirmed since the start: the cap the
+   *  saved (or missing) state alone would give. A write is held back only for such a cap. */
+  unconfirmedSavedCapA?: Amps | null;
 }
 
 function claim(source: ClaimSource, capA: Amps | null, text: string, switchIdx?: number): Claim {
@@ -42,11 +46,19 @@ function claim(source: ClaimSource, capA: Amps | null, text: string, switchIdx?:
 function bindingClaims(config: CoreConfig, state: CoreState, b: BindingSpec, charger: ChargerSpec, nowMs: Ms): Claim[] {
   const name = bindingName(b);
   const sw = findSwitch(state, b);
+  if (!confirmed(state, sw)) {
+    // Stale + hold since the start without an answer: the link fallback decides (reduced),
+    // or (normal) the saved state stands as it did before this rule, like a live link's.
+    const end = unconfirmedEndMs(config, state);
+    const lapsed = end !== null && nowMs >= end;
+    if (inFallback(config, state, sw, nowMs) || (lapsed && config.link.fallback === 'reduced')) return [fallbackClaim(config, state, b, name, sw, nowMs)];
+    if (!lapsed) return [unconfirmedClaim(config, state, b, charger, name, sw, nowMs)];
+  }
   if (!sw) {
     const out: Claim[] = [];
     const mm = b.switchIdx !== undefined ? state.devMismatch[String(b.switchIdx)] : undefined;
     if (mm) out.push(claim('switch', null, `${name} reports dev ${mm.dev ?? 'none'}, binding wants ${mm.expectedDev}: not acted on`, b.switchIdx));
-    if (inFallback(config, state, null, nowMs)) out.push(fallbackClaim(config, state, b, name, null));
+    if (inFallback(config, state, null, nowMs)) out.push(fallbackClaim(config, state, b, name, null, nowMs));
     else if (!mm) out.push(claim('switch', null, `${name} state unknown`, b.switchIdx));
     return out;
   }
@@ -54,7 +66,7 @@ function bindingClaims(config: CoreConfig, state: CoreState, b: BindingSpec, cha
   if (blocked) return [claim('label', null, blocked, sw.idx)];
 
   const base = inFallback(config, state, sw, nowMs)
-    ? fallbackClaim(config, state, b, `switch ${sw.idx}`, sw)
+    ? fallbackClaim(config, state, b, `switch ${sw.idx}`, sw, nowMs)
     : claim(
         'switch',
         signalCapA(sw.signal, b.reducedCurrentA, charger.maxCurrentA),
@@ -77,11 +89,34 @@ function bindingClaims(config: CoreConfig, state: CoreState, b: BindingSpec, cha
   return out;
 }
 
-function fallbackClaim(config: CoreConfig, state: CoreState, b: BindingSpec, name: string, sw: ReturnType<typeof findSwitch>): Claim {
-  const since = state.link.staleSinceMs ?? 0;
-  const end = holdEndMs(config, state, sw) ?? since;
+/** What the saved (or missing) state says, capped at the reduced current until the meter speaks. */
+function unconfirmedClaim(config: CoreConfig, state: CoreState, b: BindingSpec, charger: ChargerSpec, name: string, sw: SwitchRecord | null, nowMs: Ms): Claim {
+  let saved: Amps | null = null;
+  let last = 'never reported';
+  if (sw) {
+    last = `last ${signalText(sw.signal)}, cause ${sw.cause}`;
+    const blocked = labelBlocks(config, state, sw.idx);
+    const base = blocked ? null : signalCapA(sw.signal, b.reducedCurrentA, charger.maxCurrentA);
+    const boost = base !== null ? boostEffect(config, state, sw, nowMs) : null;
+    saved = boost && boost.lifts ? null : base;
+  }
+  const capA = saved === null ? b.reducedCurrentA : Math.min(saved, b.reducedCurrentA);
+  const c = claim('switch', capA, `${name} not confirmed by the meter since the start (${last}): counts as open`, sw?.idx ?? b.switchIdx);
+  c.unconfirmedSavedCapA = saved;
+  return c;
+}
+
+function fallbackClaim(config: CoreConfig, state: CoreState, b: BindingSpec, name: string, sw: SwitchRecord | null, nowMs: Ms): Claim {
+  const unconfirmedEnd = confirmed(state, sw) ? null : unconfirmedEndMs(config, state);
+  const holdEnd = holdEndMs(config, state, sw);
   const last = sw ? ` (last ${signalText(sw.signal)}, cause ${sw.cause})` : ' (state never known)';
-  const head = `link stale since ${clockText(since)}, hold ended ${clockText(end)}`;
+  let head: string;
+  if (holdEnd !== null && nowMs >= holdEnd) {
+    const since = state.link.staleSinceMs ?? 0;
+    head = `link stale since ${clockText(since)}, hold ended ${clockText(holdEnd)}`;
+  } else {
+    head = `not confirmed by the meter for stale + hold since the start (until ${clockText(unconfirmedEnd ?? nowMs)})`;
+  }
   const idx = sw?.idx ?? b.switchIdx;
   if (config.link.fallback === 'normal') return claim('link-fallback', null, `${head}: fallback normal for ${name}${last} (Reg 7)`, idx);
   return claim('link-fallback', b.reducedCurrentA, `${head}: fallback reduced for ${name}${last}`, idx);

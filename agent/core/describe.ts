@@ -15,6 +15,7 @@ import { computeTargets } from './targets.js';
 import { claimsData } from './explain.js';
 import { isoText } from './time.js';
 import { timers } from './wake.js';
+import { unconfirmedBound } from './boot.js';
 
 export interface SwitchView {
   idx: number;
@@ -65,6 +66,8 @@ export interface ChargerView {
   restore: { fromA: Amps; toA: Amps; dueMs: Ms; due: string; delayMs: Ms } | null;
   ramp: { nextMs: Ms; next: string } | null;
   lastChangeMs: Ms | null;
+  /** Not written yet since this start: waiting for the meter to confirm (boot.ts). */
+  held: boolean;
 }
 
 export interface PendingView {
@@ -76,7 +79,7 @@ export interface PendingView {
 }
 
 export interface AlarmView {
-  kind: 'label-mismatch' | 'label-missing' | 'dev-mismatch' | 'link-stale' | 'link-fallback' | 'site-cap-unmet';
+  kind: 'label-mismatch' | 'label-missing' | 'dev-mismatch' | 'link-stale' | 'link-fallback' | 'site-cap-unmet' | 'switch-unconfirmed';
   sinceMs: Ms | null;
   switchIdx?: number;
   chargerId?: string;
@@ -184,6 +187,7 @@ export function describe(config: CoreConfig, state: CoreState, nowMs: Ms): Statu
         : null,
       ramp: rec?.ramp ? { nextMs: rec.ramp.nextMs, next: isoText(rec.ramp.nextMs) } : null,
       lastChangeMs: rec?.lastChangeMs ?? null,
+      held: rec?.held ?? false,
     };
   });
 
@@ -223,6 +227,15 @@ export function describe(config: CoreConfig, state: CoreState, nowMs: Ms): Statu
     if (targets.get(c.id)?.siteCapUnmet) {
       alarms.push({ kind: 'site-cap-unmet', sinceMs: null, chargerId: c.id, text: `site cap ${String(config.siteCapA)} A cannot be met` });
     }
+  }
+
+  const unconfirmed = unconfirmedBound(config, state);
+  if (unconfirmed.length > 0 && state.boot !== null) {
+    alarms.push({
+      kind: 'switch-unconfirmed',
+      sinceMs: state.boot.sinceMs,
+      text: `switch ${unconfirmed.join(', ')} not confirmed by the meter since the start: counts as open`,
+    });
   }
 
   const deadline = staleDeadlineMs(config, state);

@@ -62,13 +62,41 @@ export interface PendingRestore {
 }
 
 export interface ChargerRecord {
-  /** null until the first step (or resume) has emitted a limit. */
+  /** What the charger was last told (null: never, by any process). */
   appliedA: Amps | null;
+  /** Not written since this process started: the write is held back until the meter confirms
+   *  its switches or the start grace ends (boot.ts). */
+  held: boolean;
   explanation: string;
   restore: PendingRestore | null;
   ramp: { nextMs: Ms } | null;
   manualA: Amps | null;
   lastChangeMs: Ms | null;
+}
+
+/** One kind of bad line (rejected or ignored) aggregated over a window (badlines.ts). */
+export interface BadLineWindow {
+  /** The first bad line of the window was recorded in full at this time; null: no window. */
+  sinceMs: Ms | null;
+  /** Lines counted in the window after the first. */
+  count: number;
+  by: Record<string, number>;
+  samples: string[];
+}
+
+/** What this process has heard from the meter since it started (never carried across a
+ *  restart: resume() begins it afresh). */
+export interface BootRecord {
+  sinceMs: Ms;
+  graceEndMs: Ms;
+  /** Down longer than a stale period (or unknown): a charger may stand at its failsafe. */
+  cold: boolean;
+  /** Switch numbers a SWITCH line has reported since the start. */
+  confirmed: number[];
+  /** An END what=switches arrived: the meter has told its whole state. */
+  allConfirmedMs: Ms | null;
+  graceEnded: boolean;
+  fallbackRecorded: boolean;
 }
 
 export interface Counters {
@@ -116,10 +144,16 @@ export interface CoreState {
   read: { labelsSeen: number[]; lastEndMs: Ms | null };
   chargers: Record<string, ChargerRecord>;
   counters: Counters;
+  boot: BootRecord | null;
+  badLines: { rejected: BadLineWindow; ignored: BadLineWindow };
+}
+
+export function emptyWindow(): BadLineWindow {
+  return { sinceMs: null, count: 0, by: {}, samples: [] };
 }
 
 export function newChargerRecord(): ChargerRecord {
-  return { appliedA: null, explanation: 'no limit applied yet', restore: null, ramp: null, manualA: null, lastChangeMs: null };
+  return { appliedA: null, held: true, explanation: 'no limit applied yet', restore: null, ramp: null, manualA: null, lastChangeMs: null };
 }
 
 export function initialState(config: CoreConfig, seed: number): CoreState {
@@ -157,6 +191,8 @@ export function initialState(config: CoreConfig, seed: number): CoreState {
       leaseExpiries: 0,
       readsRequested: 0,
     },
+    boot: null,
+    badLines: { rejected: emptyWindow(), ignored: emptyWindow() },
   };
 }
 
@@ -189,7 +225,13 @@ export function cloneState(s: CoreState): CoreState {
       ramp: c.ramp === null ? null : { ...c.ramp },
     })),
     counters: { ...s.counters, rejectedByReason: { ...s.counters.rejectedByReason }, ignoredByVerb: { ...s.counters.ignoredByVerb } },
+    boot: s.boot === null ? null : { ...s.boot, confirmed: [...s.boot.confirmed] },
+    badLines: { rejected: cloneWindow(s.badLines.rejected), ignored: cloneWindow(s.badLines.ignored) },
   };
+}
+
+function cloneWindow(w: BadLineWindow): BadLineWindow {
+  return { ...w, by: { ...w.by }, samples: [...w.samples] };
 }
 
 /** A light structural check of a saved state: enough to refuse garbage with a clear message. */
@@ -204,5 +246,10 @@ export function checkSavedState(saved: unknown): CoreState {
   for (const key of ['switches', 'labels', 'labelAlarms', 'devMismatch', 'boost', 'link', 'read', 'chargers', 'counters'] as const) {
     if (typeof s[key] !== 'object' || s[key] === null) fail(`${key}: missing`);
   }
-  return s as CoreState;
+  // Fields added since version 1 was first saved: an older save lacks them.
+  const out = s as CoreState;
+  if (typeof out.boot !== 'object') out.boot = null;
+  if (typeof out.badLines !== 'object' || out.badLines === null) out.badLines = { rejected: emptyWindow(), ignored: emptyWindow() };
+  for (const rec of Object.values(out.chargers)) if (typeof rec.held !== 'boolean') rec.held = false;
+  return out;
 }

@@ -12,6 +12,8 @@ import { onSwitch } from './switches.js';
 import { computeTargets } from './targets.js';
 import { settle } from './restore.js';
 import { nextWakeMs } from './wake.js';
+import { advanceBoot, newBoot, onConfirmAll, onConfirmSwitch } from './boot.js';
+import { advanceBadLines, onIgnored, onRejected } from './badlines.js';
 
 export interface StepResult {
   state: CoreState;
@@ -33,6 +35,8 @@ export function advance(config: CoreConfig, state: CoreState, ctx: Ctx): void {
   expireBoosts(state, ctx);
   advanceLink(config, state, ctx);
   advanceLeases(config, state, ctx);
+  advanceBoot(config, state, ctx);
+  advanceBadLines(state, ctx);
 }
 
 export function finish(config: CoreConfig, state: CoreState, ctx: Ctx): StepResult {
@@ -53,6 +57,7 @@ function applyInput(config: CoreConfig, state: CoreState, input: Input, ctx: Ctx
       switch (m.verb) {
         case 'SWITCH':
           onSwitch(config, state, m, ctx);
+          onConfirmSwitch(config, state, m.idx, ctx);
           return;
         case 'LABEL':
           onLabel(config, state, m, ctx);
@@ -69,6 +74,7 @@ function applyInput(config: CoreConfig, state: CoreState, input: Input, ctx: Ctx
         case 'END': {
           const missingLabels = m.what === 'switches' ? onEndSwitches(config, state, ctx) : [];
           emitEvent(ctx, 'read.end', { what: m.what, missingLabels });
+          if (m.what === 'switches') onConfirmAll(config, state, ctx);
           return;
         }
         case 'ERR':
@@ -79,22 +85,14 @@ function applyInput(config: CoreConfig, state: CoreState, input: Input, ctx: Ctx
           return;
       }
     }
-    case 'han-rejected': {
-      const c = state.counters;
-      c.linesRejected += 1;
-      c.rejectedByReason[input.reason] = (c.rejectedByReason[input.reason] ?? 0) + 1;
-      emitEvent(ctx, 'han.rejected', { reason: input.reason, line: input.line.slice(0, 256) });
+    case 'han-rejected':
+      onRejected(state, input.reason, input.line, ctx);
       return;
-    }
-    case 'han-ignored': {
+    case 'han-ignored':
       // Counted but not taken as a sign of life: liveness needs a line the core understands,
       // so a firmware speaking only verbs we do not know ends in the Reg 7 fallback.
-      const c = state.counters;
-      c.linesIgnored += 1;
-      c.ignoredByVerb[input.verb] = (c.ignoredByVerb[input.verb] ?? 0) + 1;
-      emitEvent(ctx, 'han.ignored', { verb: input.verb });
+      onIgnored(state, input.verb, ctx);
       return;
-    }
     case 'link-up':
       onLinkUp(state, ctx);
       return;
@@ -146,7 +144,8 @@ export function step(config: CoreConfig, state: CoreState, input: Input, nowMs: 
   if (s.startedMs === null) {
     s.startedMs = nowMs;
     s.link.livenessFromMs = nowMs;
-    emitEvent(ctx, 'core.started', { chargers: config.chargers.map((c) => c.id), bindings: config.bindings.length });
+    s.boot = newBoot(config, nowMs, true);
+    emitEvent(ctx, 'core.started', { chargers: config.chargers.map((c) => c.id), bindings: config.bindings.length, graceEndMs: s.boot.graceEndMs });
   }
   advance(config, s, ctx);
   applyInput(config, s, input, ctx);

@@ -55,6 +55,9 @@ export interface CoreConfig {
     /** How long the last state holds once stale (unless its dur ends first). */
     holdMs: Ms;
     fallback: LinkFallback;
+    /** After a start, how long a charger's write may be held back waiting for the meter to
+     *  confirm its switches (default DEFAULT_START_GRACE_MS, boot.ts). */
+    startGraceMs?: Ms;
   };
   restore: {
     /** Upper bound of the uniform random delay before an increase (default 600 s, max 1800 s, 0 disables). */
@@ -105,7 +108,8 @@ export type Effect =
  *   resume(config, saved, nowMs): StepResult           after a restart: re-apply the saved switch, boost
  *                                                     and restore state before the HAN answers
  *   describe(config, state, nowMs): StatusView         what `hcalcs-agent status` shows
- * CoreState is plain JSON (the shell persists it after every step).
+ * CoreState is plain JSON (the shell persists it when a step changed something that matters,
+ * before the charger writes of that step).
  */
 
 // The shapes the functions above trade in, defined beside the code that owns them.

@@ -8,14 +8,25 @@ import type { ParseOutcome } from '../../drivers/han/messages.js';
 export type JournalEntry =
   | { at: number; what: 'set-limit'; chargerId: string; limitA: number; explanation: string }
   | { at: number; what: 'han-send'; line: string }
-  | { at: number; what: 'event'; kind: string; row: EventInput };
+  | { at: number; what: 'event'; kind: string; row: EventInput }
+  | { at: number; what: 'save-state'; key: string };
 
+/** `t` is monotonic time (timers run on it, as Node's do); the wall clock is t plus an offset
+ *  that stepWall() moves, as an NTP step or a Pi setting its clock after boot would. */
 export class ManualClock implements Clock {
   private timers: Array<{ id: number; at: number; fn: () => void }> = [];
   private nextId = 1;
+  private wallOffsetMs = 0;
   constructor(public t: number) {}
   now(): number {
+    return this.t + this.wallOffsetMs;
+  }
+  monotonic(): number {
     return this.t;
+  }
+  /** Steps the wall clock alone (negative: back). */
+  stepWall(byMs: number): void {
+    this.wallOffsetMs += byMs;
   }
   setTimeout(fn: () => void, ms: number): unknown {
     const id = this.nextId++;
@@ -100,6 +111,9 @@ export class FakeCharger implements ChargerPort {
 export class MemoryEventLog implements EventLog {
   rows: EventRow[] = [];
   states = new Map<string, string>();
+  /** Saves of each key, and a switch that makes saveState throw (a full or read-only disk). */
+  saves = new Map<string, number>();
+  failSaves: Error | null = null;
   commands: Array<{ id: number; name: string; args: Record<string, unknown>; atMs: number; taken: boolean }> = [];
   constructor(private readonly journal: JournalEntry[], private readonly clock: Clock) {}
   append(e: EventInput): EventRow {
@@ -129,7 +143,10 @@ export class MemoryEventLog implements EventLog {
     return { ok: true as const, count: this.rows.length };
   }
   saveState(key: string, value: unknown): void {
+    if (this.failSaves) throw this.failSaves;
+    this.saves.set(key, (this.saves.get(key) ?? 0) + 1);
     this.states.set(key, JSON.stringify(value));
+    this.journal.push({ at: this.clock.now(), what: 'save-state', key });
   }
   loadState<T>(key: string): T | undefined {
     const s = this.states.get(key);

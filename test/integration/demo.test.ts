@@ -23,10 +23,12 @@ t.test('the demo story plays and leaves a verifiable event log', async (t) => {
   t.teardown(() => log.close());
   t.same(log.verify(), { ok: true, count: log.query({ limit: 100000 }).length }, 'the hash chain verifies');
   const changes = log.query({ kind: 'limit.changed' }).map((r) => [r.data.fromA, r.data.toA]);
-  t.same(changes, [[null, 32], [32, 6], [6, 32]], 'full, reduced by the DNO, restored');
+  // A fresh start is reduced until the meter confirms and rises through the delay (issue 7;
+  // it was [null, 32] at once).
+  t.same(changes, [[null, 6], [6, 32], [32, 6], [6, 32]], 'reduced at the start, full, reduced by the DNO, restored');
   t.match(log.query({ kind: 'han.rejected' })[0]?.data, { reason: 'bad_checksum' });
   t.match(log.query({ kind: 'boost.denied' })[0]?.data, { idx: 2 });
-  t.ok(log.query({ kind: 'restore.scheduled' }).length === 1, 'the restore waited its random delay');
+  t.ok(log.query({ kind: 'restore.scheduled' }).length === 2, 'both rises waited their random delay');
   const writes = log.query({ kind: 'charger.write' }).map((r) => r.data.limitA);
-  t.same(writes, [32, 6, 32], 'every decision reached the charger');
+  t.same(writes, [6, 32, 6, 32], 'every decision reached the charger');
 });

@@ -19,7 +19,10 @@ export function checkOpenSwitchCaps(config: CoreConfig, trace: Trace[]): void {
   for (const tr of trace) {
     if (tr.input && tr.input.type !== 'restart') model.apply(tr.input, tr.atMs);
     for (const [id, cap] of model.caps(tr.atMs)) {
-      const a = tr.after.chargers[id]?.appliedA;
+      const rec = tr.after.chargers[id];
+      const a = rec?.appliedA;
+      // A charger held back at a start was not written by this process: nothing to check yet.
+      if (rec?.held && a === null) continue;
       if (a === null || a === undefined || a > cap.capA) {
         throw new Error(`at ${at(tr.atMs)} (${tr.kind}) charger ${id} is at ${String(a)} A above ${cap.capA} A: ${cap.why}; explanation: ${tr.after.chargers[id]?.explanation}`);
       }
@@ -32,6 +35,13 @@ export function checkIncreasesWaited(config: CoreConfig, trace: Trace[]): void {
   const applied = new Map<string, number>();
   const due = new Map<string, number | null>();
   for (const tr of trace) {
+    // A decrease ends any rise pending before it; a restore scheduled in the same step (a
+    // cold start's baseline and the rise above it) counts from there.
+    for (const e of tr.effects) {
+      if (e.type !== 'apply-limit') continue;
+      const prev = applied.get(e.chargerId);
+      if (prev !== undefined && e.limitA < prev) due.set(e.chargerId, null);
+    }
     for (const e of tr.effects) {
       if (e.type !== 'event' || !e.chargerId) continue;
       if (e.kind === 'restore.scheduled') {
@@ -48,10 +58,7 @@ export function checkIncreasesWaited(config: CoreConfig, trace: Trace[]): void {
       const prev = applied.get(e.chargerId);
       applied.set(e.chargerId, e.limitA);
       if (prev === undefined) continue;
-      if (e.limitA < prev) {
-        due.set(e.chargerId, null);
-        continue;
-      }
+      if (e.limitA < prev) continue;
       if (e.limitA === prev) continue;
       if (evs(tr.effects, 'restore.exempt', e.chargerId).length > 0) continue;
       const d = due.get(e.chargerId);
@@ -78,6 +85,8 @@ export function checkBounds(config: CoreConfig, trace: Trace[]): void {
     let sum = 0;
     let unmetOk = true;
     for (const ch of config.chargers) {
+      // Held back at a start: the last written limit stands until the meter answers or the grace ends.
+      if (tr.after.chargers[ch.id]?.held) continue;
       const a = tr.after.chargers[ch.id]?.appliedA ?? 0;
       const targetA = targets.get(ch.id)?.targetA ?? NaN;
       if (!(a <= targetA)) throw new Error(`at ${at(tr.atMs)} (${tr.kind}) charger ${ch.id} applied ${a} A above its target ${targetA} A: ${tr.after.chargers[ch.id]?.explanation}`);
@@ -91,14 +100,21 @@ export function checkBounds(config: CoreConfig, trace: Trace[]): void {
 }
 
 /** After a restart the first limit emitted per charger is never higher than the last before,
- *  unless a restore (or ramp step) saved before the restart had fallen due. Every charger's
- *  limit is emitted at resume, and the first step of all emits every charger's limit. */
+ *  unless a restore (or ramp step) saved before the restart had fallen due. At resume and at
+ *  the first step of all, every charger not held back is written; a held charger is written by
+ *  the end of the start grace at the latest. */
 export function checkRestart(config: CoreConfig, trace: Trace[]): void {
   trace.forEach((tr, i) => {
     const ids = tr.effects.flatMap((e) => (e.type === 'apply-limit' ? [e.chargerId] : []));
     if (i === 0 || tr.kind === 'resume') {
-      const want = config.chargers.map((c) => c.id).sort();
-      if (JSON.stringify([...ids].sort()) !== JSON.stringify(want)) throw new Error(`at ${at(tr.atMs)} (${tr.kind}) emitted limits for ${ids.join(',')} not every charger ${want.join(',')}`);
+      const want = config.chargers.filter((c) => !tr.after.chargers[c.id]?.held).map((c) => c.id).sort();
+      if (JSON.stringify([...ids].sort()) !== JSON.stringify(want)) throw new Error(`at ${at(tr.atMs)} (${tr.kind}) emitted limits for ${ids.join(',')} not every charger not held ${want.join(',')}`);
+    }
+    const boot = tr.after.boot;
+    for (const c of config.chargers) {
+      if (tr.after.chargers[c.id]?.held && boot !== null && tr.atMs >= boot.graceEndMs) {
+        throw new Error(`at ${at(tr.atMs)} (${tr.kind}) charger ${c.id} still held after the start grace ended ${at(boot.graceEndMs)}`);
+      }
     }
     if (tr.kind !== 'resume') return;
     for (const e of tr.effects) {
@@ -121,4 +137,42 @@ export function checkWakes(trace: Trace[]): void {
     const first = w[0];
     if (first && first.type === 'wake-at' && first.atMs <= tr.atMs) throw new Error(`at ${at(tr.atMs)} wake-at ${at(first.atMs)} is not in the future`);
   }
+}
+
+/** From any start (fresh or resumed), a charger bound to a switch the meter has not reported
+ *  since that start (no SWITCH for it, no END what=switches) is never written above that
+ *  binding's reduced current, unless fallback normal may apply: stale + hold have passed since
+ *  the start, or the link is stale (a stale episode carried over a restart). */
+export function checkStartCaps(config: CoreConfig, trace: Trace[]): void {
+  let startMs = T0;
+  let heard = new Set<number>();
+  let all = false;
+  trace.forEach((tr, i) => {
+    if (i === 0 || tr.kind === 'resume') {
+      startMs = tr.atMs;
+      heard = new Set();
+      all = false;
+    }
+    const input = tr.input;
+    if (input && input.type === 'han') {
+      if (input.message.verb === 'SWITCH') heard.add(input.message.idx);
+      if (input.message.verb === 'END' && input.message.what === 'switches') all = true;
+    }
+    if (all) return;
+    const fallbackMay =
+      config.link.fallback === 'normal' && (tr.atMs >= startMs + config.link.staleAfterMs + config.link.holdMs || tr.after.link.staleSinceMs !== null);
+    if (fallbackMay) return;
+    for (const e of tr.effects) {
+      if (e.type !== 'apply-limit') continue;
+      const ch = config.chargers.find((c) => c.id === e.chargerId);
+      if (!ch) continue;
+      for (const b of config.bindings) {
+        if (!b.chargerIds.includes(ch.id) || b.switchIdx === undefined || heard.has(b.switchIdx)) continue;
+        const floor = b.reducedCurrentA >= ch.minCurrentA ? b.reducedCurrentA : ch.allowPause ? 0 : ch.minCurrentA;
+        if (e.limitA > floor) {
+          throw new Error(`at ${at(tr.atMs)} (${tr.kind}) charger ${ch.id} written ${e.limitA} A above ${floor} A while switch ${b.switchIdx} is unconfirmed since ${at(startMs)}`);
+        }
+      }
+    }
+  });
 }

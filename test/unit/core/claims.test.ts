@@ -1,31 +1,45 @@
 // Rule 1: limits from claims, clamping, switch binding by idx and dev, site cap sharing.
 import t from 'tap';
-import { DEV_A, DEV_B, S, T0, hb, runTable, sw, makeConfig, run, limits, type Case } from './fixtures.js';
+import { DEV_A, DEV_B, S, T0, endSwitches, hb, label, runTable, sw, makeConfig, run, limits, type Case, type Timed } from './fixtures.js';
 
 const two = [
   { id: 'c1', minCurrentA: 6, maxCurrentA: 32, allowPause: false },
   { id: 'c2', minCurrentA: 6, maxCurrentA: 16, allowPause: true },
 ];
 
+// The meter has answered a READ (labels, then END) without reporting switch 2.
+const answered: Timed[] = [[0, label(2, 'EV charger')], [0, endSwitches]];
+
 const cases: Case[] = [
   {
-    name: 'the first step emits every charger limit, at its maximum with no claims',
+    // Was: the first step wrote each charger's maximum while switch 2 was unknown (issue 7).
+    name: 'the first step writes no bound charger while its switch is unconfirmed, and says why',
     config: { chargers: two, bindings: [{ switchIdx: 2, chargerIds: ['c1', 'c2'], reducedCurrentA: 6 }] },
     input: [0, hb()],
+    limits: {},
+    events: ['core.started'],
+    explain: { c1: /^no limit written yet; not written until the meter confirms or 12:00:10Z; target 6 A <- switch 2 not confirmed by the meter since the start \(never reported\): counts as open$/ },
+  },
+  {
+    name: 'the meter answering READ with no switch 2 at all: normal charging (through the restore delay from the reduced current)',
+    config: { chargers: two, bindings: [{ switchIdx: 2, chargerIds: ['c1', 'c2'], reducedCurrentA: 6 }] },
+    start: [[0, hb()]],
+    input: [S, endSwitches],
     limits: { c1: 32, c2: 16 },
-    events: ['core.started', 'limit.changed', 'limit.changed'],
+    events: ['start.confirmed', 'restore.scheduled', 'restore.done', 'limit.changed'],
+    data: [['limit.changed', { fromA: null, toA: 32, reason: 'restore' }]],
     explain: { c1: /^32 A <- charger c1 maximum 32 A; switch 2 state unknown$/ },
   },
   {
     name: 'a later step with nothing new writes nothing',
-    start: [[0, hb()]],
+    start: answered,
     input: [5 * S, hb()],
     limits: {},
     noEvents: ['limit.changed'],
   },
   {
     name: 'an open switch caps its chargers at the reduced current, with the explanation',
-    start: [[0, hb()]],
+    start: answered,
     input: [S, sw(2, 'open', 'dno', { dev: DEV_A, seq: 41, durMin: 30 })],
     limits: { c1: 6 },
     events: ['switch.state', 'limit.changed'],
@@ -51,7 +65,7 @@ const cases: Case[] = [
         { switchIdx: 3, chargerIds: ['c1'], reducedCurrentA: 8 },
       ],
     },
-    start: [[0, sw(1, 'open')]],
+    start: [[0, sw(3, 'closed')], [0, sw(1, 'open')]],
     input: [S, sw(3, 'open', 'supplier')],
     limits: { c1: 8 },
     explain: { c1: /^8 A <- switch 3 open, cause supplier.*switch 1 open, cause dno/ },
@@ -59,7 +73,7 @@ const cases: Case[] = [
   {
     name: 'a switch with a different dev than the binding does not drive it, and says so',
     config: { bindings: [{ switchIdx: 2, dev: DEV_A, chargerIds: ['c1'], reducedCurrentA: 6 }] },
-    start: [[0, hb()]],
+    start: answered,
     input: [S, sw(2, 'open', 'dno', { dev: DEV_B })],
     limits: {},
     events: ['switch.dev-mismatch'],
@@ -90,7 +104,7 @@ const cases: Case[] = [
   },
   {
     name: "the owner's manual limit caps, and applies at once",
-    start: [[0, hb()]],
+    start: answered,
     input: [S, { type: 'owner-manual-limit', chargerId: 'c1', limitA: 12 }],
     limits: { c1: 12 },
     explain: { c1: /^12 A <- owner's manual limit 12 A; switch 2 state unknown$/ },

@@ -27,7 +27,7 @@ const cases: Case[] = [
   {
     name: 'enforce: a wrong label makes the agent ignore that switch, explained',
     config: { labels: { policy: 'enforce' } },
-    start: [[0, label(2, 'Heat pump')]],
+    start: [[0, endSwitches], [0, label(2, 'Heat pump')]],
     input: [S, sw(2, 'open')],
     limits: {},
     explain: { c1: /^32 A <- charger c1 maximum 32 A; switch 2 ignored: switch 2 label "Heat pump" does not match \/ev\|charg\/i \(labels.policy=enforce\)$/ },

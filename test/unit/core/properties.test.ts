@@ -3,7 +3,7 @@
 import t from 'tap';
 import fc from 'fast-check';
 import { configArb, itemsArb, seedArb, simulate } from './sim.js';
-import { checkBounds, checkIncreasesWaited, checkOpenSwitchCaps, checkRestart, checkWakes } from './checks.js';
+import { checkBounds, checkIncreasesWaited, checkOpenSwitchCaps, checkRestart, checkStartCaps, checkWakes } from './checks.js';
 
 const RUNS = Number(process.env['CORE_PROPERTY_RUNS'] ?? 1000);
 // A fresh seed each run widens the search; a failure prints it (replay: CORE_PROPERTY_SEED=...).
@@ -11,7 +11,7 @@ const SEED = Number(process.env['CORE_PROPERTY_SEED'] ?? Date.now() & 0x7fffffff
 
 t.test(`safety, delay, bounds, restart and wake invariants hold over ${RUNS} random runs`, (t) => {
   let steps = 0;
-  const checks = { openSwitchCaps: checkOpenSwitchCaps, increasesWaited: checkIncreasesWaited, bounds: checkBounds, restart: checkRestart };
+  const checks = { openSwitchCaps: checkOpenSwitchCaps, startCaps: checkStartCaps, increasesWaited: checkIncreasesWaited, bounds: checkBounds, restart: checkRestart };
   fc.assert(
     fc.property(configArb, itemsArb, seedArb, (config, items, seed) => {
       const trace = simulate(config, items, seed, false);

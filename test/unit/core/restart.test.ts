@@ -35,12 +35,21 @@ t.test('a pending restore keeps its due time across a restart', (t) => {
   t.end();
 });
 
-t.test('a restore that fell due while down is applied at resume, not before its saved due time', (t) => {
+// Was: a restore that fell due while the agent was down applied at resume, at once. After more
+// than a stale period down (a street's power cut, or a clock stepped forward) every gateway
+// would then raise together, so a cold start drops it and the rise draws a fresh delay (issue 7).
+t.test('after a cold restart a pending restore is dropped and the rise draws a fresh delay once the meter confirms', (t) => {
   const before = run(delayed, [[0, sw(2, 'open')], [10 * S, sw(2, 'closed', 'dno')]]);
-  const due = T0 + 10 * S + firstDelay;
-  const r = resumeAt(delayed, before.state, 10 * S + firstDelay + 5 * S);
-  t.same(limits(r.effects), { c1: 32 });
-  t.match(events(r.effects, 'restore.done')[0]?.data, { dueMs: due });
+  const down = 10 * S + firstDelay + 5 * S;
+  const r = resumeAt(delayed, before.state, down);
+  t.same(limits(r.effects), { c1: 6 }, 'the saved reduced limit is written again at once');
+  t.match(events(r.effects, 'restore.cancelled')[0]?.data, { reason: /cold start/ });
+  t.match(events(r.effects, 'core.resumed')[0]?.data, { cold: true });
+  const c = run(delayed, [[down + S, sw(2, 'closed', 'dno')]], r.state);
+  t.same(limits(c.effects), {}, 'confirmed closed: the rise waits');
+  const sched = events(c.effects, 'restore.scheduled')[0]?.data as { dueMs: number; delayMs: number } | undefined;
+  t.ok(sched, 'a fresh delay is drawn');
+  t.equal(sched?.dueMs, T0 + down + S + (sched?.delayMs ?? NaN));
   t.end();
 });
 
@@ -54,12 +63,18 @@ t.test('a boost that ended while down ends at resume: the reduction comes back a
   t.end();
 });
 
-t.test('a boost still running at resume keeps its end time', (t) => {
+t.test('a boost still running at a quick restart keeps its end time; the charger is not dipped while the meter answers', (t) => {
   const config = makeConfig({ link: { staleAfterMs: 2 * 60 * MIN } });
   const before = run(config, [[0, boostCfg([2], 30)], [S, sw(2, 'open')], [2 * S, press]]);
-  const r = resumeAt(config, before.state, 10 * MIN);
-  t.same(limits(r.effects), { c1: 32 });
+  const r = resumeAt(config, before.state, 30 * S);
+  // Unconfirmed, switch 2 counts as open without a boost: 6 A, but the charger was told 32 A,
+  // so nothing is written until the meter answers (or the start grace ends).
+  t.same(limits(r.effects), {});
+  t.equal(r.state.chargers['c1']?.held, true);
   t.equal(r.state.boost.active['2']?.untilMs, T0 + 2 * S + 30 * MIN);
+  const c = run(config, [[31 * S, sw(2, 'open')]], r.state);
+  t.same(limits(c.effects), { c1: 32 }, 'confirmed: the boost lifts it again, the same limit re-written');
+  t.match(events(c.effects, 'limit.reapplied')[0]?.data, { limitA: 32, reason: 'start' });
   t.end();
 });
 

@@ -1,6 +1,6 @@
 // Rule 6: the restore delay (Smart Charge Points Regulations Reg 11), its exemptions and ramp.
 import t from 'tap';
-import { S, T0, events, hb, limits, makeConfig, run, runTable, sw, type Case } from './fixtures.js';
+import { S, T0, endSwitches, events, hb, limits, makeConfig, run, runTable, sw, type Case } from './fixtures.js';
 import { drawDelayMs, seedRng } from '../../../agent/core/rng.js';
 
 const delayed = { restore: { maxDelayMs: 600 * S } };
@@ -79,7 +79,7 @@ const cases: Case[] = [
   {
     name: "the owner clearing a manual limit raises at once (the owner's own action)",
     config: delayed,
-    start: [[0, { type: 'owner-manual-limit', chargerId: 'c1', limitA: 10 }]],
+    start: [[0, endSwitches], [0, { type: 'owner-manual-limit', chargerId: 'c1', limitA: 10 }]],
     input: [S, { type: 'owner-manual-limit', chargerId: 'c1', limitA: null }],
     limits: { c1: 32 },
     data: [['restore.exempt', { reason: 'owner-manual-limit' }]],

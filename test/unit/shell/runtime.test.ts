@@ -1,51 +1,21 @@
 // The shell with fakes at every boundary: lines in, limits and log rows out, in order.
 import t from 'tap';
-import pino from 'pino';
-import { Runtime, STATE_KEY_CORE } from '../../../agent/runtime.js';
-import { garageConfig, T0 } from '../../helpers/garage.js';
-import type { SwitchMessage } from '../../../drivers/han/messages.js';
-import { FakeCharger, FakeHan, ManualClock, MemoryEventLog, type JournalEntry } from '../../helpers/fakes.js';
+import { STATE_KEY_CORE } from '../../../agent/runtime.js';
+import { T0 } from '../../helpers/garage.js';
+import { ManualClock, MemoryEventLog } from '../../helpers/fakes.js';
+import { limits, rig, switchLine } from '../../helpers/runtime-rig.js';
 
-const coreConfig = garageConfig;
-
-function rig(eventLog?: MemoryEventLog, clock = new ManualClock(T0)) {
-  const journal: JournalEntry[] = [];
-  const han = new FakeHan(journal, clock);
-  const charger = new FakeCharger('garage', journal, clock);
-  const log = eventLog ?? new MemoryEventLog(journal, clock);
-  // The log work of a step that moved a limit is deferred; the test decides when it runs.
-  const deferred: Array<() => void> = [];
-  const settle = () => {
-    while (deferred.length > 0) deferred.shift()!();
-  };
-  const runtime = new Runtime({
-    defer: (fn) => deferred.push(fn),
-    coreConfig,
-    han,
-    chargers: [charger],
-    eventLog: log,
-    clock,
-    logger: pino({ level: 'silent' }),
-    seed: 42,
-    dryRun: false,
-  });
-  return { journal, han, charger, log, runtime, clock, settle, deferred };
-}
-
-function switchLine(state: 'open' | 'closed', cause: SwitchMessage['cause'] = 'dno') {
-  const message: SwitchMessage = { verb: 'SWITCH', idx: 2, type: 'HCALCS', state, cause };
-  return { raw: `SWITCH idx=2 state=${state} cause=${cause}`, outcome: { kind: 'message' as const, message, fields: {} } };
-}
-
-const limits = (j: JournalEntry[]) => j.flatMap((e) => (e.what === 'set-limit' ? [e.limitA] : []));
-
-t.test('a fresh start gives every charger a limit, opens the link and records the start', async (t) => {
-  const { journal, han, charger, log, runtime, settle } = rig();
+t.test('a fresh start opens the link, records the start, and writes the reduced current if the meter stays silent', async (t) => {
+  const { journal, han, charger, log, runtime, settle, clock } = rig();
   runtime.start();
   settle();
   t.ok(han.started, 'link started');
   t.ok(charger.started, 'charger started');
-  t.same(limits(journal), [32], 'no switch known yet: normal charging');
+  // Was: 32 A at once with switch 2 unknown (issue 7). Unconfirmed counts as open.
+  t.same(limits(journal), [], 'nothing written while the meter may still answer');
+  clock.advance(10_000);
+  settle();
+  t.same(limits(journal), [6], 'the start grace over: the reduced current');
   t.ok(log.kinds().includes('agent.start'));
   await runtime.stop('test');
   t.ok(han.closed && charger.closed);
@@ -60,7 +30,7 @@ t.test('a DNO open reduces at once, and the charger write goes out before the lo
   journal.length = 0;
   const { raw, outcome } = switchLine('open');
   han.deliver(raw, outcome);
-  t.same(journal.map((e) => e.what), ['set-limit'], 'only the charger write happens within the step');
+  t.same(journal.map((e) => e.what), ['save-state', 'set-limit'], 'within the step: the state saved, then the charger write, nothing else');
   t.equal(deferred.length, 1, 'the log rows wait for the request to leave');
   settle();
   const firstWrite = journal.findIndex((e) => e.what === 'set-limit');
@@ -166,6 +136,8 @@ t.test('a saved state the core cannot use is recorded and the agent starts fresh
   const row = log.rows.find((r) => r.kind === 'agent.state-discarded');
   t.ok(row, 'recorded');
   t.same(row?.data.saved, { v: 999, nonsense: true }, 'with the state it discarded');
-  t.same(limits(journal), [32], 'every charger still gets a limit');
+  t.same(limits(journal), [], 'a fresh start: nothing before the meter answers or the grace ends');
+  clock.advance(10_000);
+  t.same(limits(journal), [6], 'every charger still gets a limit');
   await runtime.stop('test');
 });
