@@ -1,14 +1,12 @@
 // `hcalcs-agent history`: charging sessions from the sampled measurements (Reg 9): start,
 // end, energy, and how long of it the charger was held down, by whom. Tells a DNO cap apart
 // from a car that simply drew little.
-import { errStream, openForReading } from '../event-log/cli-support.js';
 import { findIncidents } from '../history/incidents.js';
 import { findSessions, type Session } from '../history/sessions.js';
 import type { ReportContext } from './incidents.js';
-import { parseOptions } from './shared/args.js';
 import { EXIT } from './shared/exit-codes.js';
 import { durationText, timeText, type TimeText } from './shared/time-text.js';
-import { overlaps, parseWindow, windowRows } from './shared/window.js';
+import { overlaps, runWindowReport, windowRows } from './shared/window.js';
 
 export const HISTORY_USAGE = `usage: hcalcs-agent history [--since T] [--until T] [--charger ID] [--utc] [--json]
                              [--db FILE | --config PATH]
@@ -16,13 +14,6 @@ export const HISTORY_USAGE = `usage: hcalcs-agent history [--since T] [--until T
   history.sampleIntervalS: start, end, energy (kWh), time limited and by whom.
 `;
 
-const OPTIONS = {
-  since: { type: 'string' },
-  until: { type: 'string' },
-  charger: { type: 'string' },
-  utc: { type: 'boolean' },
-  json: { type: 'boolean' },
-} as const;
 
 export function sessionsText(list: Session[], tt: TimeText): string {
   if (list.length === 0) return 'no charging sessions in this window (are history samples on? history.sampleIntervalS)\n';
@@ -37,29 +28,8 @@ export function sessionsText(list: Session[], tt: TimeText): string {
   return lines.join('\n') + '\n';
 }
 
-export async function historyCommand(argv: string[], ctx: ReportContext): Promise<number> {
-  const err = errStream(ctx);
-  const parsed = parseOptions(argv, OPTIONS);
-  if (parsed.kind === 'help') {
-    ctx.out.write(HISTORY_USAGE);
-    return EXIT.OK;
-  }
-  if (parsed.kind === 'error') {
-    err.write(`hcalcs-agent history: ${parsed.message}\n${HISTORY_USAGE}`);
-    return EXIT.USAGE;
-  }
-  const v = parsed.values;
-  const nowMs = (ctx.now ?? Date.now)();
-  let w;
-  try {
-    w = parseWindow(v, nowMs);
-  } catch (e) {
-    err.write(`hcalcs-agent history: ${(e as Error).message}\n${HISTORY_USAGE}`);
-    return EXIT.USAGE;
-  }
-  const log = openForReading('history', ctx);
-  if (typeof log === 'number') return log;
-  try {
+export function historyCommand(argv: string[], ctx: ReportContext): Promise<number> {
+  return runWindowReport('history', HISTORY_USAGE, argv, ctx, ({ v, nowMs, w, log }) => {
     const rows = [...windowRows(log, w)];
     const incidents = findIncidents(rows, { nowMs: w.untilMs ?? nowMs });
     const list = findSessions(rows, incidents, { nowMs }).filter(
@@ -69,10 +39,5 @@ export async function historyCommand(argv: string[], ctx: ReportContext): Promis
       for (const s of list) ctx.out.write(JSON.stringify({ ...s, start: new Date(s.startMs).toISOString(), end: new Date(s.endMs).toISOString(), energyKWh: Math.round(s.energyWh) / 1000 }) + '\n');
     } else ctx.out.write(sessionsText(list, timeText(v.utc === true)));
     return EXIT.OK;
-  } catch (e) {
-    err.write(`hcalcs-agent history: ${(e as Error).message}\n`);
-    return EXIT.FAIL;
-  } finally {
-    log.close();
-  }
+  });
 }

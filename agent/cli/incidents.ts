@@ -1,12 +1,11 @@
 // `hcalcs-agent incidents`: every reduction as one record (when, why, how long at which
 // limit, what ended it, the random restore delay, when the current came back, the energy
 // delivered meanwhile), in 80 columns and local time, or JSON for tools.
-import { errStream, openForReading, type CliContext } from '../event-log/cli-support.js';
+import type { CliContext } from '../event-log/cli-support.js';
 import { findIncidents, type Incident } from '../history/incidents.js';
-import { parseOptions } from './shared/args.js';
 import { EXIT } from './shared/exit-codes.js';
 import { durationText, timeText, type TimeText } from './shared/time-text.js';
-import { overlaps, parseWindow, windowRows } from './shared/window.js';
+import { overlaps, runWindowReport, windowRows } from './shared/window.js';
 
 export const INCIDENTS_USAGE = `usage: hcalcs-agent incidents [--since T] [--until T] [--charger ID] [--utc] [--json]
                                [--db FILE | --config PATH]
@@ -16,13 +15,6 @@ export const INCIDENTS_USAGE = `usage: hcalcs-agent incidents [--since T] [--unt
   T as for log (local time unless --utc). Exit 0 also when there were none.
 `;
 
-const OPTIONS = {
-  since: { type: 'string' },
-  until: { type: 'string' },
-  charger: { type: 'string' },
-  utc: { type: 'boolean' },
-  json: { type: 'boolean' },
-} as const;
 
 const kwh = (wh: number | null) => (wh === null ? 'no samples' : `${(wh / 1000).toFixed(2)} kWh`);
 
@@ -69,29 +61,8 @@ export interface ReportContext extends CliContext {
   now?: () => number;
 }
 
-export async function incidentsCommand(argv: string[], ctx: ReportContext): Promise<number> {
-  const err = errStream(ctx);
-  const parsed = parseOptions(argv, OPTIONS);
-  if (parsed.kind === 'help') {
-    ctx.out.write(INCIDENTS_USAGE);
-    return EXIT.OK;
-  }
-  if (parsed.kind === 'error') {
-    err.write(`hcalcs-agent incidents: ${parsed.message}\n${INCIDENTS_USAGE}`);
-    return EXIT.USAGE;
-  }
-  const v = parsed.values;
-  const nowMs = (ctx.now ?? Date.now)();
-  let w;
-  try {
-    w = parseWindow(v, nowMs);
-  } catch (e) {
-    err.write(`hcalcs-agent incidents: ${(e as Error).message}\n${INCIDENTS_USAGE}`);
-    return EXIT.USAGE;
-  }
-  const log = openForReading('incidents', ctx);
-  if (typeof log === 'number') return log;
-  try {
+export function incidentsCommand(argv: string[], ctx: ReportContext): Promise<number> {
+  return runWindowReport('incidents', INCIDENTS_USAGE, argv, ctx, ({ v, nowMs, w, log }) => {
     const all = findIncidents(windowRows(log, w), { nowMs: w.untilMs ?? nowMs });
     const list = all.filter((i) => overlaps(w, i.startMs, i.restoredMs) && (v.charger === undefined || i.chargerId === v.charger));
     if (v.json === true) {
@@ -101,12 +72,7 @@ export async function incidentsCommand(argv: string[], ctx: ReportContext): Prom
     const tt = timeText(v.utc === true);
     ctx.out.write(incidentsText(list, tt, nowMs));
     return EXIT.OK;
-  } catch (e) {
-    err.write(`hcalcs-agent incidents: ${(e as Error).message}\n`);
-    return EXIT.FAIL;
-  } finally {
-    log.close();
-  }
+  });
 }
 
 export function incidentsText(list: Incident[], tt: TimeText, nowMs: number): string {

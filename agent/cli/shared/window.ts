@@ -3,6 +3,9 @@
 import type { EventLogStore } from '../../event-log/store.js';
 import type { IncidentRow } from '../../history/incidents.js';
 import { parseInstant } from './time-text.js';
+import { errStream, openForReading, type CliContext } from '../../event-log/cli-support.js';
+import { parseOptions } from './args.js';
+import { EXIT } from './exit-codes.js';
 
 /** A reduction that began up to this long before --since still shows (it overlaps the window). */
 export const LOOKBACK_MS = 7 * 86_400_000;
@@ -42,4 +45,63 @@ export function overlaps(w: Window, startMs: number, endMs: number | null): bool
   if (w.untilMs !== null && startMs >= w.untilMs) return false;
   if (w.sinceMs !== null && endMs !== null && endMs < w.sinceMs) return false;
   return true;
+}
+
+/** The options every windowed report takes (incidents, history). */
+export const WINDOW_REPORT_OPTIONS = {
+  since: { type: 'string' },
+  until: { type: 'string' },
+  charger: { type: 'string' },
+  utc: { type: 'boolean' },
+  json: { type: 'boolean' },
+} as const;
+
+export interface WindowReport {
+  v: { since?: string; until?: string; charger?: string; utc?: boolean; json?: boolean };
+  nowMs: number;
+  w: Window;
+  log: EventLogStore;
+}
+
+/**
+ * The frame of a windowed report: arguments (help, usage errors), the window, the event log
+ * opened for reading, and the log closed whatever the body does. The body returns the exit
+ * code; what it throws is reported as `hcalcs-agent NAME: message`, exit 1.
+ */
+export async function runWindowReport(
+  name: string,
+  usage: string,
+  argv: string[],
+  ctx: CliContext & { now?: () => number },
+  body: (r: WindowReport) => number,
+): Promise<number> {
+  const err = errStream(ctx);
+  const parsed = parseOptions(argv, WINDOW_REPORT_OPTIONS);
+  if (parsed.kind === 'help') {
+    ctx.out.write(usage);
+    return EXIT.OK;
+  }
+  if (parsed.kind === 'error') {
+    err.write(`hcalcs-agent ${name}: ${parsed.message}\n${usage}`);
+    return EXIT.USAGE;
+  }
+  const v = parsed.values;
+  const nowMs = (ctx.now ?? Date.now)();
+  let w: Window;
+  try {
+    w = parseWindow(v, nowMs);
+  } catch (e) {
+    err.write(`hcalcs-agent ${name}: ${(e as Error).message}\n${usage}`);
+    return EXIT.USAGE;
+  }
+  const log = openForReading(name, ctx);
+  if (typeof log === 'number') return log;
+  try {
+    return body({ v, nowMs, w, log });
+  } catch (e) {
+    err.write(`hcalcs-agent ${name}: ${(e as Error).message}\n`);
+    return EXIT.FAIL;
+  } finally {
+    log.close();
+  }
 }
