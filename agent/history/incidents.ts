@@ -120,6 +120,7 @@ export function findIncidents(rows: Iterable<IncidentRow>, o: { nowMs?: number }
   const normal = new Map<string, number>();
   const done: Incident[] = [];
   let lastLift: (ReturnType<typeof lifter> & { atMs: number }) | null = null;
+  const lastScheduled = new Map<string, IncidentRow>();
 
   const closeSegment = (s: Open, atMs: number) => {
     const ms = Math.max(0, atMs - s.sinceMs);
@@ -143,6 +144,7 @@ export function findIncidents(rows: Iterable<IncidentRow>, o: { nowMs?: number }
       }
       continue;
     }
+    if (r.kind === 'restore.scheduled') lastScheduled.set(c, r);
     if ((r.kind === 'restore.scheduled' || r.kind === 'restore.exempt') && s && s.inc.endMs === null) {
       s.inc.endMs = r.atMs;
       const relevant =
@@ -191,20 +193,24 @@ export function findIncidents(rows: Iterable<IncidentRow>, o: { nowMs?: number }
     const d = decisive(r.data);
     const { cause, switchIdx } = causeOf(d);
     const fromA = r.data.fromA;
+    // The first limit after a start with no claim below the maximum: the charger is held at its
+    // reduced current until the cold-load rule's random delay, drawn in the same step, runs out.
+    const scheduled = lastScheduled.get(c);
+    const startHold = d === null && r.data.reason === 'initial' && scheduled !== undefined && scheduled.atMs === r.atMs;
     open.set(c, {
       limitA: toA,
       sinceMs: r.atMs,
       inc: {
         chargerId: c,
         switchIdx,
-        cause,
+        cause: startHold ? 'agent start' : cause,
         reason: typeof r.data.explanation === 'string' ? r.data.explanation : '',
         startMs: r.atMs,
         startId: r.id,
-        endMs: null,
-        endedBy: null,
-        restoreDelayMs: null,
-        maxRestoreDelayMs: null,
+        endMs: startHold ? r.atMs : null,
+        endedBy: startHold ? 'meter confirm' : null,
+        restoreDelayMs: startHold && typeof scheduled.data.delayMs === 'number' ? scheduled.data.delayMs : null,
+        maxRestoreDelayMs: startHold && typeof scheduled.data.maxDelayMs === 'number' ? scheduled.data.maxDelayMs : null,
         exemptReason: null,
         restoredMs: null,
         normalA: max,

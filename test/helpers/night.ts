@@ -1,7 +1,8 @@
 // A night's story, written by the real runtime (core, shell, SQLite event log, history
 // sampler) with fakes only at the boundary: a manual clock, HAN lines typed in, and a charger
 // whose car draws min(limit, 16 A) on one phase. Summer time, so local (BST) and UTC differ.
-//   20:55Z agent starts, link up, switch 2 closed (calendar), car plugged in and charging
+//   20:30Z agent starts (a cold start: 6 A until the random delay of the cold-load rule ends),
+//          link up, switch 2 closed (calendar), car plugged in; 32 A before 21:03Z
 //   21:03Z DNO opens switch 2 for 120 min -> 6 A
 //   22:41Z DNO resets switch 2 -> restore after the random delay (seed 42) -> 32 A
 //   23:50Z DNO opens switch 2 again; 00:10Z consumer presses Boost (drives switch 2) -> 32 A
@@ -17,7 +18,7 @@ import { parseLine } from '../../drivers/han/parse.js';
 import { garageConfig } from './garage.js';
 import { FakeHan, ManualClock, type JournalEntry } from './fakes.js';
 
-export const NIGHT_T0 = Date.parse('2026-07-14T20:55:00Z');
+export const NIGHT_T0 = Date.parse('2026-07-14T20:30:00Z');
 export const at = (hhmm: string, nextDay = false) => Date.parse(`2026-07-${nextDay ? 15 : 14}T${hhmm}:00Z`);
 
 /** A charger port that measures: the car draws min(limit, carA) while plugged in and not full. */

@@ -27,29 +27,36 @@ t.test('incidents: the night in 80 columns, local time', async (t) => {
   const r = await run(incidentsCommand, [], path);
   t.equal(r.code, 0, r.err);
   const text = r.out;
-  t.match(text, /^2 reductions \(times UTC\+01:00\)/);
-  // 21:03Z DNO open, 22:41Z reset, restore after the seeded random delay of 507 s.
-  t.match(text, /garage: reduced 2026-07-14 22:03:00 - 23:49:27 \(106 min\)\n  cause +dno, switch 2\n  limits +106 min at 6 A \(normal 32 A\)\n  ended +by reset at 23:41:00; random delay 507 s of max 600 s\n  back +32 A at 23:49:27/);
+  t.match(text, /^3 reductions \(times UTC\+01:00\)/);
+  // 20:30Z a cold start: held at 6 A until the cold-load rule's random delay (seed 42: 507 s)
+  // runs out, although the meter confirmed the switch closed at once.
+  t.match(text, /garage: reduced 2026-07-14 21:30:00 - 21:38:27 \(8 min\)\n  cause +agent start\n  limits +8 min at 6 A \(normal 32 A\)\n  ended +by meter confirm at 21:30:00; random delay 507 s of max 600 s\n  back +32 A at 21:38:27/);
+  // 21:03Z DNO open, 22:41Z reset, restore after the next seeded random delay (484.795 s).
+  t.match(text, /garage: reduced 2026-07-14 22:03:00 - 23:49:04 \(106 min\)\n  cause +dno, switch 2\n  limits +106 min at 6 A \(normal 32 A\)\n  ended +by reset at 23:41:00; random delay 485 s of max 600 s\n  back +32 A at 23:49:04/);
   t.match(text, /garage: reduced 2026-07-15 00:50:00 - 01:10:00 \(20 min\)[\s\S]*ended +by boost at 01:10:00; restored at once \(boost\)/);
   for (const l of text.split('\n')) t.ok(l.length <= 80, `<= 80 columns: ${l}`);
   const utc = await run(incidentsCommand, ['--utc'], path);
-  t.match(utc.out, /reduced 2026-07-14 21:03:00 - 22:49:27/);
+  t.match(utc.out, /reduced 2026-07-14 21:03:00 - 22:49:04/);
 });
 
 t.test('incidents: energy delivered while reduced, from the samples', async (t) => {
   const { path } = await nightLog(t);
   const r = await run(incidentsCommand, ['--json'], path);
-  const list = r.out.trimEnd().split('\n').map((l) => JSON.parse(l) as { energyKWh: number; minutesAtLimit: Array<{ limitA: number; minutes: number }>; endedBy: string; restoreDelayMs: number });
-  t.equal(list.length, 2);
-  // 6 A on one phase at 230 V for 106.45 min is 2.448 kWh; sampling once a minute puts at
-  // most one minute's difference (16 A vs 6 A) into the first sample's trapezoid.
-  const first = list[0]!;
-  const exact = (6 * 230 * (6387.311 / 3600)) / 1000;
-  t.ok(Math.abs(first.energyKWh - exact) < (10 * 230) / 60 / 1000 / 2 + 0.001, `${first.energyKWh} kWh vs ${exact.toFixed(3)} kWh`);
-  t.same(first.minutesAtLimit, [{ limitA: 6, minutes: 106.5 }]);
-  t.equal(first.endedBy, 'reset');
-  t.equal(first.restoreDelayMs, 507311);
-  t.equal(list[1]!.endedBy, 'boost');
+  const list = r.out.trimEnd().split('\n').map((l) => JSON.parse(l) as { cause: string; energyKWh: number; minutesAtLimit: Array<{ limitA: number; minutes: number }>; endedBy: string; restoreDelayMs: number; restoredMs: number });
+  t.equal(list.length, 3);
+  t.equal(list[0]!.cause, 'agent start');
+  t.equal(list[0]!.endedBy, 'meter confirm');
+  // 6 A on one phase at 230 V from 21:03Z to the restore after the random delay; sampling once
+  // a minute puts at most one minute's difference (16 A vs 6 A) into the first sample's trapezoid.
+  const dno = list[1]!;
+  const reducedS = (dno.restoredMs - at('21:03')) / 1000;
+  t.equal(reducedS, 98 * 60 + dno.restoreDelayMs / 1000, 'back exactly the drawn delay after the reset');
+  const exact = (6 * 230 * (reducedS / 3600)) / 1000;
+  t.ok(Math.abs(dno.energyKWh - exact) < (10 * 230) / 60 / 1000 / 2 + 0.001, `${dno.energyKWh} kWh vs ${exact.toFixed(3)} kWh`);
+  t.same(dno.minutesAtLimit, [{ limitA: 6, minutes: Math.round((reducedS / 60) * 10) / 10 }]);
+  t.equal(dno.endedBy, 'reset');
+  t.equal(dno.restoreDelayMs, 484795);
+  t.equal(list[2]!.endedBy, 'boost');
 });
 
 t.test('incidents: a window selects the reductions that overlap it', async (t) => {
@@ -76,10 +83,12 @@ t.test('history: the charging session, its energy and time limited, by whom', as
   const { path } = await nightLog(t);
   const r = await run(historyCommand, [], path);
   t.equal(r.code, 0, r.err);
-  t.match(r.out, /garage +2026-07-14 21:56:00 +\+01:40:00 +(\d+\.\d\d) +2 h 06 min +dno \(switch 2\)/);
+  t.match(r.out, /garage +2026-07-14 21:31:00 +\+01:40:00 +(\d+\.\d\d) +2 h 14 min +agent start, dn\.\.\./);
+  const whole = await run(historyCommand, ['--json'], path);
+  t.same((JSON.parse(whole.out) as { limitedBy: string[] }).limitedBy, ['agent start', 'dno (switch 2)'], 'by whom, whole in JSON');
   const json = await run(historyCommand, ['--json'], path);
   const s = JSON.parse(json.out) as { energyKWh: number; limitedMs: number };
-  // 16 A except the 126.5 min at 6 A, for the 225 min the car charged (one phase, 230 V).
+  // The session's energy is the samples' sum (one phase, 230 V).
   const log = openEventLogStore(path, { readonly: true });
   const sampled = log.query({ kind: 'charger.sample' }).reduce((sum, row) => sum + (row.data.wh as number), 0);
   log.close();
