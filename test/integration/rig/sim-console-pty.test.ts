@@ -18,7 +18,8 @@ t.setTimeout(5 * 60_000);
 interface Proc {
   child: ChildProcess;
   lines: Array<{ text: string; atMs: number }>;
-  waitFor(re: RegExp, ms: number): Promise<{ text: string; atMs: number; match: RegExpExecArray }>;
+  /** The first line from index `fromLine` on (default: the first line of all) that matches. */
+  waitFor(re: RegExp, ms: number, fromLine?: number): Promise<{ text: string; atMs: number; match: RegExpExecArray }>;
 }
 
 function start(args: string[], tt: Test): Proc {
@@ -37,9 +38,9 @@ function start(args: string[], tt: Test): Proc {
   return {
     child,
     lines,
-    waitFor(re, ms) {
+    waitFor(re, ms, fromLine = 0) {
       return new Promise((resolve, reject) => {
-        let from = 0;
+        let from = fromLine;
         const look = () => {
           for (; from < lines.length; from++) {
             const m = re.exec(lines[from]!.text);
@@ -94,12 +95,14 @@ t.test('typing "open 2 dno 30" at sim meter reduces sim charger through the agen
   const run = start(['run', '--config', config], t);
 
   await meter.waitFor(/agent> READ what=switches/, 30_000);
+  // A cold start: 6 A (the switch's reduced current) until the random delay (at most 1 s) ends.
   await charger.waitFor(/write unit 1 FC16 1210 \[\d+ \d+\] -> setpoint 32 A/, 30_000);
 
+  const chargerLinesBefore = charger.lines.length;
   const typedAt = Date.now();
   meter.child.stdin!.write('open 2 dno 30\n');
   const echo = await meter.waitFor(/switch 2 open cause dno for 30 min/, 10_000);
-  const write = await charger.waitFor(/^(\d\d):(\d\d):(\d\d)\.(\d{3}) write unit 1 FC16 1210 \[\d+ \d+\] -> setpoint 6 A/, 10_000);
+  const write = await charger.waitFor(/^(\d\d):(\d\d):(\d\d)\.(\d{3}) write unit 1 FC16 1210 \[\d+ \d+\] -> setpoint 6 A/, 10_000, chargerLinesBefore);
   // The charger stamps the write when its request arrived; the day is today's (UTC).
   const [h, m, s, ms] = write.match.slice(1).map(Number) as [number, number, number, number];
   const day = new Date(typedAt);
