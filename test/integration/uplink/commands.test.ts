@@ -31,6 +31,8 @@ t.test('commands enabled: only what can lower, recorded like an owner command', 
   let child = new UplinkChild(db, config);
   t.teardown(() => child.kill9());
   await child.ready();
+  // The meter confirms switch 2 closed: until it does, a start holds the charger reduced.
+  child.send('line SWITCH idx=2 type=HCALCS state=closed cause=calendar');
   await until('the garage at 32 A', () => sub.on(`${prefix}/charger/garage`).some((m) => JSON.parse(m.payload).limitA === 32));
   const results = () => sub.on(`${prefix}/command/result`).map((m) => JSON.parse(m.payload) as Record<string, unknown>);
 
