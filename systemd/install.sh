@@ -55,7 +55,8 @@ if [ "$src" != "$DESTDIR$PREFIX" ]; then
     case "$part" in
       # Only the shipped data and docs of these, never sources.
       drivers) install -d "$DESTDIR$PREFIX/drivers/charger"; cp -R "$src/drivers/charger/profiles" "$DESTDIR$PREFIX/drivers/charger/"
-               for f in README.md profile-template.jsonc; do [ -f "$src/drivers/charger/$f" ] && cp "$src/drivers/charger/$f" "$DESTDIR$PREFIX/drivers/charger/"; done ;;
+               for f in README.md profile-template.jsonc; do [ -f "$src/drivers/charger/$f" ] && cp "$src/drivers/charger/$f" "$DESTDIR$PREFIX/drivers/charger/"; done
+               [ -f "$src/drivers/han/PROTOCOL.md" ] && install -D -m 0644 "$src/drivers/han/PROTOCOL.md" "$DESTDIR$PREFIX/drivers/han/PROTOCOL.md" ;;
       agent) [ -f "$src/agent/core/EVENTS.md" ] && install -D -m 0644 "$src/agent/core/EVENTS.md" "$DESTDIR$PREFIX/agent/core/EVENTS.md" ;;
       config) install -d "$DESTDIR$PREFIX/config"
               for f in README.md schema.json demo.yaml; do cp "$src/config/$f" "$DESTDIR$PREFIX/config/"; done

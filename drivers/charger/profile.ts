@@ -29,7 +29,7 @@ export interface Profile {
   name: string;
   /** Other models that use the same register set. */
   models?: string[];
-  /** The document(s) every fact rests on (vendor doc, driver project), as in shared/chargers.md. */
+  /** The document(s) every fact rests on (vendor doc, driver project), as each profile lists them. */
   source: string[];
   confidence: Confidence;
   /** Facts in this file that no vendor document or working driver confirms. */

@@ -1,4 +1,4 @@
-// The messages of the HAN line protocol v1 (../shared/han-line-protocol.md), as the parser
+// The messages of the HAN line protocol v1 (drivers/han/PROTOCOL.md), as the parser
 // hands them on. Pure types: the decision core imports them, so nothing here may do I/O.
 
 export type SwitchState = 'open' | 'closed';

@@ -1,4 +1,4 @@
-// The HAN line protocol v1 parser and formatter (shared/han-line-protocol.md). Pure: no I/O,
+// The HAN line protocol v1 parser and formatter (drivers/han/PROTOCOL.md). Pure: no I/O,
 // no clock. It sits on the hot path (HAN line -> Modbus write, p99 <= 2 ms), so it scans with
 // charCodeAt instead of regular expressions and allocates only the fields and the message.
 //

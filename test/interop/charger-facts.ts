@@ -1,4 +1,4 @@
-// The register facts of /work/shared/chargers.md, restated by hand, independent of the
+// The register facts of the vendors' register documents, restated by hand, independent of the
 // profile JSON files: the interop suite checks that what the driver puts on the wire for a
 // profile matches these, so a wrong address, scale or word order in a profile fails here even
 // though the profile is self-consistent. Words at 16 A were computed by hand:
