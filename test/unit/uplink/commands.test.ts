@@ -4,7 +4,11 @@ import t from 'tap';
 import fc from 'fast-check';
 import { decideCommand } from '../../../agent/uplink/commands.js';
 import { describe, initialState, step, type StatusView } from '../../../agent/core/index.js';
-import { T0, garageConfig } from '../../helpers/garage.js';
+import { T0, garageConfig as garage } from '../../helpers/garage.js';
+
+// The charger with no switch bound and no restore delay: a start holds a bound charger at its
+// reduced current until the meter speaks, and these tests are about the owner's cap alone.
+const garageConfig = { ...garage, bindings: [], restore: { ...garage.restore, maxDelayMs: 0 } };
 
 function viewWith(manualA: number | null): StatusView {
   let s = step(garageConfig, initialState(garageConfig, 1), { type: 'tick' }, T0).state;

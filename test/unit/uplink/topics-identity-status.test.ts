@@ -6,7 +6,11 @@ import { discoveryTopics, stateTopics } from '../../../agent/uplink/topics.js';
 import { formatUplinkStatus } from '../../../agent/uplink/status-line.js';
 import type { UplinkSnapshot } from '../../../agent/uplink/snapshot.js';
 import { describe, initialState, step } from '../../../agent/core/index.js';
-import { T0, garageConfig } from '../../helpers/garage.js';
+import { T0, garageConfig as garage } from '../../helpers/garage.js';
+
+// The charger with no switch bound and no restore delay: a start holds a bound charger at its
+// reduced current until the meter speaks, and these tests are about the owner's cap alone.
+const garageConfig = { ...garage, bindings: [], restore: { ...garage.restore, maxDelayMs: 0 } };
 import { mqttConfig } from '../../helpers/uplink-child.js';
 
 t.test('gateway id: machine-id first, host name as fallback, always topic-safe', async (t) => {
