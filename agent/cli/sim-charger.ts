@@ -8,7 +8,7 @@ import { ChargerSimulator, type SimRequest, type SimulatedCharger, type Simulate
 import type { Profile } from '../../drivers/charger/profile.js';
 import { CHARGER_COMMANDS, describeCharger, runChargerCommand } from '../sim/charger-commands.js';
 import { parseArgs, parseHostPort } from '../sim/args.js';
-import { printer, runConsole, runScript, stamp, type CommandDriver } from '../sim/console.js';
+import { driveSim, printer, stamp, type CommandDriver } from '../sim/console.js';
 import { parseControlAddress, startControl, type ControlServer } from '../sim/control.js';
 import { SERIAL_OPTIONS, serialFrom } from '../sim/serial-options.js';
 import { simProfile } from '../sim/sim-profile.js';
@@ -32,7 +32,6 @@ export const SIM_CHARGER_USAGE = `usage: hcalcs-agent sim charger (--profile ID 
 Console commands ("help" at the prompt, Tab completes):
 `;
 
-const EX_DATAERR = 65;
 
 /** What a write means for this profile, in words: "setpoint 16 A", "failsafe current 6 A". */
 export function describeWrite(profile: Profile, req: SimRequest): string {
@@ -186,17 +185,7 @@ export async function simChargerCommand(argv: string[]): Promise<number> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   const script = one('--script');
-  if (script !== undefined) {
-    void runScript(driver, script, p).then((r) => {
-      if (!r.ok) {
-        process.stderr.write(`sim charger: ${r.error}\n`);
-        finish(EX_DATAERR);
-      } else if (r.quit || !flags.has('--keep-running')) finish(0);
-    });
-  } else if (!flags.has('--no-console')) {
-    p.print('type "help" for the commands, Tab completes');
-    void runConsole(driver, process.stdin, p, 'sim-charger> ').then(() => finish(0));
-  }
+  driveSim({ name: 'sim charger', driver, script, flags, p, finish });
   const code = await finished;
   clearInterval(watch);
   process.removeListener('SIGINT', onSignal);

@@ -6,7 +6,7 @@
 import { MeterEmulator } from '../../drivers/han/emulator.js';
 import { runMeterCommand, METER_COMMANDS } from '../sim/meter-commands.js';
 import { parseArgs, parseHostPort } from '../sim/args.js';
-import { printer, runConsole, runScript, stamp, type CommandDriver } from '../sim/console.js';
+import { driveSim, printer, stamp, type CommandDriver } from '../sim/console.js';
 import { parseControlAddress, startControl, type ControlServer } from '../sim/control.js';
 import { SERIAL_OPTIONS, serialFrom } from '../sim/serial-options.js';
 import { CommandError } from '../sim/words.js';
@@ -26,7 +26,6 @@ export const SIM_METER_USAGE = `usage: hcalcs-agent sim meter (--port DEVICE | -
 Console commands ("help" at the prompt, Tab completes):
 `;
 
-const EX_DATAERR = 65;
 
 export async function simMeterCommand(argv: string[]): Promise<number> {
   const parsed = parseArgs(argv, {
@@ -112,17 +111,7 @@ export async function simMeterCommand(argv: string[]): Promise<number> {
   process.once('SIGTERM', onSignal);
 
   const script = values.get('--script')?.[0];
-  if (script !== undefined) {
-    void runScript(driver, script, p).then((r) => {
-      if (!r.ok) {
-        process.stderr.write(`sim meter: ${r.error}\n`);
-        finish(EX_DATAERR);
-      } else if (r.quit || !flags.has('--keep-running')) finish(0);
-    });
-  } else if (!flags.has('--no-console')) {
-    p.print('type "help" for the commands, Tab completes');
-    void runConsole(driver, process.stdin, p, 'sim-meter> ').then(() => finish(0));
-  }
+  driveSim({ name: 'sim meter', driver, script, flags, p, finish });
   const code = await finished;
   process.removeListener('SIGINT', onSignal);
   process.removeListener('SIGTERM', onSignal);

@@ -108,3 +108,23 @@ export async function runScript(driver: CommandDriver, file: string, p: Printer)
   }
   return { ok: true, quit: false };
 }
+
+/**
+ * What a simulator does with its commands once it runs: a script file (then it ends, unless
+ * --keep-running), or the interactive console unless --no-console. finish(code) ends the sim:
+ * 65 (EX_DATAERR) for a script that fails, 0 otherwise.
+ */
+export function driveSim(o: { name: string; driver: CommandDriver; script: string | undefined; flags: Set<string>; p: Printer; finish: (code: number) => void }): void {
+  const { name, driver, script, flags, p, finish } = o;
+  if (script !== undefined) {
+    void runScript(driver, script, p).then((r) => {
+      if (!r.ok) {
+        process.stderr.write(`${name}: ${r.error}\n`);
+        finish(65);
+      } else if (r.quit || !flags.has('--keep-running')) finish(0);
+    });
+  } else if (!flags.has('--no-console')) {
+    p.print('type "help" for the commands, Tab completes');
+    void runConsole(driver, process.stdin, p, `${name.replace(' ', '-')}> `).then(() => finish(0));
+  }
+}
