@@ -100,7 +100,8 @@ export function checkBounds(config: CoreConfig, trace: Trace[]): void {
 }
 
 /** After a restart the first limit emitted per charger is never higher than the last before,
- *  unless a restore (or ramp step) saved before the restart had fallen due. At resume and at
+ *  unless a restore (or ramp step) saved before the restart had fallen due, or the rise drew
+ *  a delay of 0 ms at the resume. At resume and at
  *  the first step of all, every charger not held back is written; a held charger is written by
  *  the end of the start grace at the latest. */
 export function checkRestart(config: CoreConfig, trace: Trace[]): void {
@@ -121,7 +122,10 @@ export function checkRestart(config: CoreConfig, trace: Trace[]): void {
       if (e.type !== 'apply-limit') continue;
       const rec = tr.before.chargers[e.chargerId];
       if (!rec || rec.appliedA === null) continue;
-      const fellDue = (rec.restore !== null && rec.restore.dueMs <= tr.atMs) || (rec.ramp !== null && rec.ramp.nextMs <= tr.atMs);
+      // A rise drawn at this resume may be due at once only when its drawn delay was 0 ms
+      // (restore.maxDelayMs 0, or a draw of 0): checkIncreasesWaited bounds the draw.
+      const drawnNow = evs(tr.effects, 'restore.scheduled', e.chargerId).some((s) => (s.data as { delayMs: number }).delayMs === 0);
+      const fellDue = (rec.restore !== null && rec.restore.dueMs <= tr.atMs) || (rec.ramp !== null && rec.ramp.nextMs <= tr.atMs) || drawnNow;
       if (e.limitA > rec.appliedA && !fellDue) {
         throw new Error(`at ${at(tr.atMs)} resume raised ${e.chargerId} ${rec.appliedA} -> ${e.limitA} A with no restore due`);
       }
