@@ -1,7 +1,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.tap/**', 'coverage/**'] },
+  { ignores: ['dist/**', '.build/**', 'node_modules/**', '.tap/**', 'coverage/**'] },
   ...tseslint.configs.recommended,
   {
     rules: {

@@ -67,14 +67,9 @@ export interface SliceJob {
   toId: number;
 }
 
-function workerUrl(): URL {
-  // Under the test runner this module is TypeScript run through a loader the worker inherits.
-  return new URL(import.meta.url.endsWith('.ts') ? './verify-worker.ts' : './verify-worker.js', import.meta.url);
-}
-
 export function runSliceInWorker(job: SliceJob): Promise<SliceResult> {
   return new Promise((resolve, reject) => {
-    const w = new Worker(workerUrl(), { workerData: job });
+    const w = new Worker(new URL('./verify-worker.js', import.meta.url), { workerData: job });
     let settled = false;
     w.once('message', (m: SliceResult) => {
       settled = true;

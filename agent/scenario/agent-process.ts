@@ -7,10 +7,9 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 
-/** This installation's own agent: the same node, loaders and main module as the runner. */
+/** This installation's own agent: the same node and the main module beside the runner's. */
 export function defaultAgentCommand(): string[] {
-  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-  return [process.execPath, ...process.execArgv, fileURLToPath(new URL(`../main${ext}`, import.meta.url))];
+  return [process.execPath, fileURLToPath(new URL('../main.js', import.meta.url))];
 }
 
 function agentEnv(): NodeJS.ProcessEnv {

@@ -6,14 +6,13 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Test } from 'tap';
 import { MeterEmulator } from '../../drivers/han/emulator.js';
 import { ChargerSimulator } from '../../drivers/charger/simulator.js';
 import { loadProfiles } from '../../drivers/charger/profile.js';
 import { openEventLogStore } from '../../agent/event-log/store.js';
 
-export const MAIN = fileURLToPath(new URL('../../agent/main.ts', import.meta.url));
+import { MAIN_JS } from './paths.js';
 
 export interface Rig {
   dir: string;
@@ -79,11 +78,10 @@ export interface AgentProcess {
 
 /** Spawns `hcalcs-agent <args>`; killed (SIGKILL) at teardown if still running. */
 export function spawnAgent(t: Test, args: string[], o: { env?: NodeJS.ProcessEnv; wrap?: string[] } = {}): AgentProcess {
-  const cmd = [...(o.wrap ?? []), process.execPath, '--import', import.meta.resolve('@tapjs/typescript/import'), MAIN, ...args];
+  const cmd = [...(o.wrap ?? []), process.execPath, MAIN_JS, ...args];
   const proc = spawn(cmd[0] as string, cmd.slice(1), {
     stdio: ['ignore', 'pipe', 'pipe'],
-    // Type-checking is npm run typecheck's job; the child only needs to start.
-    env: { ...process.env, TS_NODE_TRANSPILE_ONLY: '1', ...o.env },
+    env: { ...process.env, ...o.env },
   });
   const journal: Array<Record<string, unknown>> = [];
   const waiters = new Set<() => void>();

@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { ChargerSimulator } from '../../drivers/charger/simulator.js';
-import { agentMainJs } from './agent-build.js';
+import { MAIN_JS } from './paths.js';
 
 export interface AgentProcess {
   child: ChildProcess;
@@ -45,7 +45,7 @@ log: { level: info }
 }
 
 export function startAgentProcess(configPath: string, o: { env?: NodeJS.ProcessEnv; prefix?: string[] } = {}): AgentProcess {
-  const argv = [...(o.prefix ?? []), process.execPath, agentMainJs(), 'run', '--config', configPath];
+  const argv = [...(o.prefix ?? []), process.execPath, MAIN_JS, 'run', '--config', configPath];
   const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...o.env } });
   const log: string[] = [];
   const exited = new Promise<number | NodeJS.Signals | null>((r) => child.once('exit', (code, signal) => r(signal ?? code)));

@@ -2,11 +2,11 @@
 // not write, standing in for one charger (TCP) or several on one RTU line (a socat pty pair).
 // The peer reports every request and write as a JSON line; this module keeps them in order.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { source } from './paths.js';
 import { createInterface } from 'node:readline';
 import { DEBIAN_PYTHON, openPtyPair, type PtyPair } from './peers.js';
 
-export const PEER_SCRIPT = fileURLToPath(new URL('../fixtures/pymodbus_peer.py', import.meta.url));
+export const PEER_SCRIPT = source('test/fixtures/pymodbus_peer.py');
 
 export type PeerTable = 'holding' | 'input' | 'coils' | 'discrete';
 

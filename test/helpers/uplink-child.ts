@@ -1,13 +1,13 @@
-// Runs test/fixtures/uplink-agent.ts as a child process and talks to it over stdin/stdout.
+// Runs test/fixtures/uplink-agent.ts (compiled) as a child process and talks to it over stdin/stdout.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { parseConfig } from '../../config/load.js';
 import type { MqttConfig } from '../../config/types.js';
 import type { UplinkSnapshot } from '../../agent/uplink/snapshot.js';
 import { until } from './mosquitto.js';
+import { built } from './paths.js';
 
-const CHILD = fileURLToPath(new URL('../fixtures/uplink-agent.ts', import.meta.url));
+const CHILD = built('test/fixtures/uplink-agent.js');
 
 /** An mqtt section as the agent reads it: YAML through the real loader, schema defaults filled. */
 export function mqttConfig(section: Record<string, unknown>, cwd = process.cwd()): MqttConfig {
@@ -29,9 +29,9 @@ export class UplinkChild {
   stderr = '';
 
   constructor(db: string, mqtt: MqttConfig) {
-    this.proc = spawn(process.execPath, ['--import', import.meta.resolve('@tapjs/typescript/import'), CHILD, JSON.stringify({ db, mqtt })], {
+    this.proc = spawn(process.execPath, [CHILD, JSON.stringify({ db, mqtt })], {
       stdio: ['pipe', 'pipe', 'pipe'],
-      env: { ...process.env, TS_NODE_TRANSPILE_ONLY: '1' },
+      env: process.env,
     });
     createInterface({ input: this.proc.stdout! }).on('line', (l) => this.lines.push(l));
     this.proc.stderr!.on('data', (d: Buffer) => (this.stderr += d.toString()));

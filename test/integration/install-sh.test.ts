@@ -7,12 +7,11 @@ import { execFile } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { ROOT } from '../helpers/paths.js';
 import { promisify } from 'node:util';
 import { SITE_PROFILES_DIR } from '../../drivers/charger/profile-catalogue.js';
 
 const run = promisify(execFile);
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 t.test('DESTDIR + PREFIX install, then --uninstall', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'install-sh-'));

@@ -11,7 +11,6 @@ import { MeterEmulator } from '../../drivers/han/emulator.js';
 import { ChargerSimulator } from '../../drivers/charger/simulator.js';
 import { loadProfiles } from '../../drivers/charger/profile.js';
 import { openEventLog } from '../../agent/event-log/store.js';
-import { agentMainJs } from '../helpers/agent-build.js';
 import { recordSetpoints, startAgentProcess, writeAgentConfig } from '../helpers/fault-agent.js';
 
 const LIBFAKETIME = '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1';
@@ -36,7 +35,6 @@ for (const [name, offset] of [
   ['forward a year', '+365d'],
 ] as const) {
   t.test(`a wall clock stepped ${name} during a pending restore neither blocks nor skips it`, { skip, timeout: 180_000 }, async (t) => {
-    agentMainJs();
     const dir = mkdtempSync(join(tmpdir(), 'hcalcs-clock-'));
     const ftFile = join(dir, 'faketime');
     writeFileSync(ftFile, '+0\n');

@@ -11,7 +11,6 @@ import { join } from 'node:path';
 import { MeterEmulator } from '../../drivers/han/emulator.js';
 import { ChargerSimulator } from '../../drivers/charger/simulator.js';
 import { loadProfiles } from '../../drivers/charger/profile.js';
-import { agentMainJs } from '../helpers/agent-build.js';
 import { recordSetpoints, startAgentProcess, writeAgentConfig, type SetpointWrite } from '../helpers/fault-agent.js';
 
 const ROUNDS = Number(process.env['HCALCS_KILL_ROUNDS'] ?? 30);
@@ -43,7 +42,6 @@ async function waitFor(pred: () => boolean, ms: number): Promise<boolean> {
 t.setTimeout(ROUNDS * 20_000 + 60_000);
 
 t.test(`kill -9 at random moments over ${ROUNDS} rounds never lifts a standing reduction (seed ${SEED})`, async (t) => {
-  agentMainJs();
   const random = rng(SEED);
   const dir = mkdtempSync(join(tmpdir(), 'hcalcs-kill-'));
   const meter = new MeterEmulator({ heartbeatMs: 1000 });

@@ -14,17 +14,15 @@ import { seedFor } from './profile-checks.js';
 import { ask, configFor, sleepMs, words } from './profile-rig.js';
 
 const vestel = loadProfiles().get('vestel-evc04')!;
-const CHILD = fileURLToPath(new URL('./agent-child.ts', import.meta.url));
+const CHILD = fileURLToPath(new URL('./agent-child.js', import.meta.url));
 
 t.test('killing the agent leaves the charger on its failsafe current', needs('pymodbus'), async (t) => {
   const unit = vestel.transport.defaultUnitId;
   const peer = await startPymodbusPeer({ units: { [unit]: seedFor(vestel) } });
   t.teardown(() => peer.stop());
   const config = configFor(vestel, peer, { failsafeCurrentA: 6, failsafeTimeoutS: 1, timeoutMs: 300 });
-  const child = spawn(process.execPath, ['--import', import.meta.resolve('@tapjs/typescript/import'), CHILD, JSON.stringify({ profileId: vestel.id, config, limitA: 16 })], {
+  const child = spawn(process.execPath, [CHILD, JSON.stringify({ profileId: vestel.id, config, limitA: 16 })], {
     stdio: ['pipe', 'pipe', 'pipe'],
-    // Type-checking is the job of npm run typecheck; the child only needs to start.
-    env: { ...process.env, TS_NODE_TRANSPILE_ONLY: '1' },
   });
   const exited = new Promise<NodeJS.Signals | number | null>((r) => child.once('exit', (code, signal) => r(signal ?? code)));
   t.teardown(() => {

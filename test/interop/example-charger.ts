@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { fileURLToPath } from 'node:url';
+import { source } from '../helpers/paths.js';
 import pino from 'pino';
 import { chargerCommand } from '../../agent/cli/charger.js';
 import { openEventLog } from '../../agent/event-log/store.js';
@@ -15,7 +15,7 @@ import type { WatchdogSpec } from '../helpers/pymodbus-peer.js';
 
 const logger = pino({ level: 'silent' });
 
-export const EXAMPLE = fileURLToPath(new URL('../../config/examples/generic-tcp.yaml', import.meta.url));
+export const EXAMPLE = source('config/examples/generic-tcp.yaml');
 
 /** The example config, pointed at the peer, with an event log in `dir`; `edit` changes the YAML text. */
 export function exampleConfig(port: number, dir: string, edit: (yaml: string) => string = (y) => y): Config {

@@ -8,15 +8,14 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { checkConfigCommand } from '../../agent/cli/check-config.js';
 import { profileViewFactory } from '../../agent/profile-view.js';
 import { needs } from '../helpers/peers.js';
 import { startPymodbusPeer } from '../helpers/pymodbus-peer.js';
 import { EXAMPLE, exampleConfig, exampleWatchdog, runCli } from './example-charger.js';
 import { freePort, waitUntil } from './profile-rig.js';
+import { MAIN_JS } from '../helpers/paths.js';
 
-const MAIN = fileURLToPath(new URL('../../agent/main.ts', import.meta.url));
 
 t.test('the generic worked example: check-config, probe, failsafe-test x2, run', needs('pymodbus'), async (t) => {
   const peer = await startPymodbusPeer({ units: { 1: { input: { 100: 1 } } }, watchdog: exampleWatchdog(10) });
@@ -70,9 +69,9 @@ t.test('the generic worked example: check-config, probe, failsafe-test x2, run',
 
   // run: the agent keeps the charger alive and writes a limit.
   const beatsBefore = peer.writes().filter((w) => w.address === 301).length;
-  const child = spawn(process.execPath, ['--import', import.meta.resolve('@tapjs/typescript/import'), MAIN, 'run', '--config', file], {
+  const child = spawn(process.execPath, [MAIN_JS, 'run', '--config', file], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, TS_NODE_TRANSPILE_ONLY: '1', HCALCS_CONFIG: file },
+    env: { ...process.env, HCALCS_CONFIG: file },
   });
   let childErr = '';
   child.stderr!.on('data', (d: Buffer) => (childErr += d.toString()));

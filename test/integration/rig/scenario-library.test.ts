@@ -7,23 +7,20 @@ import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { buildAgent, type BuiltAgent } from '../../helpers/built-agent.js';
+import { MAIN_JS, ROOT } from '../../helpers/paths.js';
 import { ChargerSimulator } from '../../../drivers/charger/simulator.js';
 import { loadProfiles } from '../../../drivers/charger/profile.js';
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const LIBRARY = join(ROOT, 'test/scenarios');
 // The library runs its scenarios side by side; the longest waits out a 1-minute lease.
 t.setTimeout(15 * 60_000);
 
-let agent: BuiltAgent;
 const work = mkdtempSync(join(tmpdir(), 'hcalcs-library-'));
 
 function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
   const started = Date.now();
   return new Promise((resolve) => {
-    const p = spawn(agent.command[0]!, [...agent.command.slice(1), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(process.execPath, [MAIN_JS, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -32,11 +29,7 @@ function run(args: string[]): Promise<{ code: number | null; stdout: string; std
   });
 }
 
-t.before(async () => {
-  agent = await buildAgent();
-});
 t.teardown(() => {
-  agent?.remove();
   // A failed scenario's run directory stays for inspection; a clean run leaves nothing.
   if (t.passing()) rmSync(work, { recursive: true, force: true });
 });

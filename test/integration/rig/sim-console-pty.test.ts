@@ -10,7 +10,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { buildAgent, type BuiltAgent } from '../../helpers/built-agent.js';
+import { MAIN_JS } from '../../helpers/paths.js';
 import { needs, openPtyPair, type PtyPair } from '../../helpers/peers.js';
 
 t.setTimeout(5 * 60_000);
@@ -23,7 +23,7 @@ interface Proc {
 }
 
 function start(args: string[], tt: Test): Proc {
-  const child = spawn(agent.command[0]!, [...agent.command.slice(1), ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [MAIN_JS, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
   const lines: Proc['lines'] = [];
   const waiters: Array<() => void> = [];
   let stderr = '';
@@ -62,11 +62,6 @@ function start(args: string[], tt: Test): Proc {
   };
 }
 
-let agent: BuiltAgent;
-t.before(async () => {
-  agent = await buildAgent();
-});
-t.teardown(() => agent?.remove());
 
 const exited = (p: Proc) => new Promise<number | null>((r) => (p.child.exitCode !== null ? r(p.child.exitCode) : p.child.once('exit', (code) => r(code))));
 

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadProfiles, mergeOverrides, PROFILES_DIR, ProfileError, resolveProfile, validateProfile, type Profile } from '../../../drivers/charger/profile.js';
 import type { ChargerConfig } from '../../../config/types.js';
+import { source } from '../../helpers/paths.js';
 
 const REQUIRED = [
   'alfen-eve', 'abb-terra-ac', 'heidelberg-energy-control', 'vestel-evc04', 'webasto-next', 'bender-cc612',
@@ -143,13 +144,13 @@ t.test('loader: a bad file is named; a new file is a new charger', async (t) => 
 });
 
 t.test('the profile template is a valid profile once its comments (and the other kinds\' fields) go', async (t) => {
-  const text = readFileSync(join(PROFILES_DIR, '..', 'profile-template.jsonc'), 'utf8').replace(/\/\/.*$/gmu, '');
+  const text = readFileSync(source('drivers/charger/profile-template.jsonc'), 'utf8').replace(/\/\/.*$/gmu, '');
   const data = JSON.parse(text) as { keepAlive: Record<string, unknown> };
   delete data.keepAlive.values;
   delete data.keepAlive.modulo;
   const p = validateProfile(data);
   t.equal(p.id, 'acme-wallbox');
   t.equal(p.keepAlive.kind, 'heartbeat-value');
-  const required = [...readFileSync(join(PROFILES_DIR, '..', 'profile-template.jsonc'), 'utf8').matchAll(/^\s*"(\w+)".*\/\/ REQUIRED/gmu)].map((m) => m[1]);
+  const required = [...readFileSync(source('drivers/charger/profile-template.jsonc'), 'utf8').matchAll(/^\s*"(\w+)".*\/\/ REQUIRED/gmu)].map((m) => m[1]);
   t.ok(required.includes('setpoint') && required.includes('keepAlive') && required.includes('status'), `required marked: ${required.join(', ')}`);
 });

@@ -5,11 +5,11 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { MAIN_JS } from '../../helpers/paths.js';
 import { openEventLogStore } from '../../../agent/event-log/store.js';
 import { isPermissionError } from '../../../agent/cli/shared/exit-codes.js';
 
-const main = fileURLToPath(new URL('../../../agent/main.ts', import.meta.url));
+const main = MAIN_JS;
 const canSwitchUser = process.getuid?.() === 0 && spawnSync('runuser', ['-u', 'nobody', '--', 'true']).status === 0;
 
 t.test('isPermissionError', async (t) => {
@@ -29,7 +29,7 @@ t.test('log and verify-log on an unreadable event log: exit 77 and the sudo hint
   // One command: log, verify-log, incidents, history and export share the opening (and each
   // spawn compiles the TypeScript afresh, some 20 s on this machine).
   for (const cmd of ['log']) {
-    const r = spawnSync('runuser', ['-u', 'nobody', '--', process.execPath, ...process.execArgv.filter((a) => a.includes('typescript')), main, cmd, '--db', db], { encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync('runuser', ['-u', 'nobody', '--', process.execPath, main, cmd, '--db', db], { encoding: 'utf8', timeout: 60_000 });
     t.equal(r.status, 77, `${cmd}: ${r.stderr}`);
     t.match(r.stderr, /permission denied on .*events\.db.*sudo -u hcalcs/, cmd);
   }

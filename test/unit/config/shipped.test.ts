@@ -3,11 +3,11 @@
 import t from 'tap';
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { ROOT } from '../../helpers/paths.js';
 import { toCoreConfig, type ProfileLimits } from '../../../config/core-config.js';
 import { loadConfig } from '../../../config/load.js';
 
-const root = fileURLToPath(new URL('../../../', import.meta.url));
+const root = ROOT;
 const profileDir = join(root, 'drivers/charger/profiles');
 
 const knownProfiles: string[] = [];

@@ -5,9 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { openEventLogStore } from '../../../agent/event-log/store.js';
 import { tempLog } from './fixtures/helpers.js';
 
-const CHILD = fileURLToPath(new URL('./fixtures/writer-child.ts', import.meta.url));
+const CHILD = fileURLToPath(new URL('./fixtures/writer-child.js', import.meta.url));
 // The child needs the same TypeScript loader tap gave this process.
-const LOADER_ARGS = process.execArgv.filter((a) => a.includes('typescript'));
 
 t.test('a readonly reader reads while another process appends: no errors, sees new rows', async (t) => {
   const { log, path } = tempLog(t);
@@ -15,7 +14,7 @@ t.test('a readonly reader reads while another process appends: no errors, sees n
   const reader = openEventLogStore(path, { readonly: true });
   t.teardown(() => reader.close());
   const total = 400;
-  const child = spawn(process.execPath, [...LOADER_ARGS, CHILD, path, String(total)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CHILD, path, String(total)], { stdio: ['ignore', 'pipe', 'pipe'] });
   t.teardown(() => {
     if (child.exitCode === null) child.kill();
   });

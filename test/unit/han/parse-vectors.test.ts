@@ -1,7 +1,7 @@
 // Every line of the shared vector file (a copy in test/fixtures) through parseLine.
 import t from 'tap';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { source } from '../../helpers/paths.js';
 import { parseLine } from '../../../drivers/han/parse.js';
 
 interface Vector {
@@ -14,7 +14,7 @@ interface Vector {
   reason?: string;
 }
 
-const path = fileURLToPath(new URL('../../fixtures/han-vectors.jsonl', import.meta.url));
+const path = source('test/fixtures/han-vectors.jsonl');
 const vectors: Vector[] = readFileSync(path, 'utf8')
   .split('\n')
   .filter((l) => l.trim() !== '')

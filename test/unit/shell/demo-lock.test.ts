@@ -6,11 +6,11 @@ import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { built, source } from '../../helpers/paths.js';
 import { demoCommand } from '../../../agent/cli/demo.js';
 
-const HOLDER = fileURLToPath(new URL('../../fixtures/lock-holder.ts', import.meta.url));
-const DEMO = fileURLToPath(new URL('../../../config/demo.yaml', import.meta.url));
+const HOLDER = built('test/fixtures/lock-holder.js');
+const DEMO = source('config/demo.yaml');
 
 t.test('a demo whose state another agent holds exits 75 and leaves that log alone', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'hcalcs-demo-lock-'));
@@ -18,7 +18,7 @@ t.test('a demo whose state another agent holds exits 75 and leaves that log alon
   const config = join(dir, 'demo.yaml');
   writeFileSync(config, readFileSync(DEMO, 'utf8').replace('./var/demo-events.db', logPath));
   writeFileSync(logPath, 'the running demo\'s log');
-  const child = spawn(process.execPath, ['--import', import.meta.resolve('@tapjs/typescript/import'), HOLDER, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [HOLDER, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
   t.teardown(() => child.kill('SIGKILL'));
   let out = '';
   child.stdout!.setEncoding('utf8');

@@ -6,14 +6,13 @@ import { once } from 'node:events';
 import { mkdtempSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { built } from '../../helpers/paths.js';
 import { acquireInstanceLock, LockHeldError, probeInstanceLock } from '../../../agent/instance-lock.js';
 
-const HOLDER = fileURLToPath(new URL('../../fixtures/lock-holder.ts', import.meta.url));
-const LOADER = ['--import', import.meta.resolve('@tapjs/typescript/import')];
+const HOLDER = built('test/fixtures/lock-holder.js');
 
 async function holder(stateDir: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [...LOADER, HOLDER, stateDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [HOLDER, stateDir], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout!.setEncoding('utf8');
   while (!out.includes('held')) {

@@ -4,9 +4,9 @@
 import t from 'tap';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { source } from '../../helpers/paths.js';
 
-const UNIT = fileURLToPath(new URL('../../../systemd/hcalcs-agent.service', import.meta.url));
+const UNIT = source('systemd/hcalcs-agent.service');
 const text = readFileSync(UNIT, 'utf8');
 const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 const skip = has('systemd-analyze') || process.env.CI === 'true' ? false : 'systemd-analyze not installed';
