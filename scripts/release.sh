@@ -30,7 +30,14 @@ echo "release: production dependencies"
 if [ "${RELEASE_FRESH_DEPS:-0}" = 1 ]; then
   (cd "$stage" && npm ci --omit=dev --no-audit --no-fund --silent)
 else
-  cp -R node_modules "$stage/node_modules"
+  # Only the production packages are copied (a quarter of a development node_modules); the
+  # prune then settles whatever the listing and the lock disagree on.
+  mkdir -p "$stage/node_modules"
+  npm ls --omit=dev --all --parseable 2>/dev/null | sed -n "s|^$root/node_modules/||p" | grep -v '/node_modules/' | sort -u \
+    | while read -r pkg; do
+        mkdir -p "$stage/node_modules/$(dirname "$pkg")"
+        cp -R "node_modules/$pkg" "$stage/node_modules/$pkg"
+      done
   (cd "$stage" && npm prune --omit=dev --offline --no-audit --no-fund --silent)
 fi
 rm -f "$stage/package-lock.json"
