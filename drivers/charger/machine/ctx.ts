@@ -1,0 +1,38 @@
+// What one step carries while it runs: the time, the effects asked for so far, and whether
+// the bus reports a reconnect. Handlers append effects here instead of doing anything.
+
+import type { WriteOutcome } from '../charger.js';
+import type { Lane, MachineConfig, MachineEffect, MachineState, Request, SupervisorEventKind, TimerName } from './types.js';
+
+export interface Ctx {
+  config: MachineConfig;
+  nowMs: number;
+  reconnected: boolean;
+  effects: MachineEffect[];
+  /** Set when a write chain ended in this step: the lane waiting on it goes on. */
+  writeDone: { outcome: WriteOutcome | null } | null;
+}
+
+export function emit(ctx: Ctx, kind: SupervisorEventKind, data: Record<string, unknown>): void {
+  ctx.effects.push({ type: 'emit', kind, data });
+}
+
+export function request(ctx: Ctx, lane: Lane, req: Request): void {
+  ctx.effects.push({ type: 'request', lane, request: req });
+}
+
+export function setTimer(s: MachineState, ctx: Ctx, timer: TimerName, inMs: number): void {
+  s.timers[timer] = true;
+  ctx.effects.push({ type: 'set-timer', timer, atMs: ctx.nowMs + inMs });
+}
+
+export function clearTimer(s: MachineState, ctx: Ctx, timer: TimerName): void {
+  if (!s.timers[timer]) return;
+  s.timers[timer] = false;
+  ctx.effects.push({ type: 'clear-timer', timer });
+}
+
+/** The keep-alive period; chargers without a keep-alive are read back on their own period. */
+export function periodMs(s: MachineState, ctx: Ctx): number {
+  return s.facts?.keepAlivePeriodMs ?? ctx.config.readBackPeriodMs;
+}
