@@ -22,7 +22,6 @@ function inPeriod(limitA: number, config: MachineConfig, f: Partial<ChargerFacts
 }
 
 const connecting = (c: MachineConfig) => run(c, [[0, start]]).state;
-const connectingWith6 = (c: MachineConfig) => run(c, [[0, start], [0, setLimit(6)]]).state;
 
 const cases: Case[] = [
   // connect and backoff
