@@ -2,7 +2,6 @@
 // then the limit. A charger that is not there is retried with capped backoff; it never stops
 // the agent or the other chargers. A lost connection starts the same sequence again.
 
-import type { WriteOutcome } from '../charger.js';
 import { clearTimer, emit, periodMs, request, setTimer, type Ctx } from './ctx.js';
 import type { ChargerFacts, Failure, MachineState } from './types.js';
 import { stopVerification } from './verify-start.js';
@@ -75,7 +74,7 @@ function afterConnectFeed(s: MachineState, ctx: Ctx): void {
   afterConnectWrite(s, ctx);
 }
 
-export function afterConnectWrite(s: MachineState, ctx: Ctx, _outcome?: WriteOutcome | null): void {
+export function afterConnectWrite(s: MachineState, ctx: Ctx): void {
   s.cycle = { at: 'idle' };
   scheduleTick(s, ctx);
 }

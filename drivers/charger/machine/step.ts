@@ -6,7 +6,10 @@ import type { Ctx } from './ctx.js';
 import { clearTimer, emit } from './ctx.js';
 import { afterConnectWrite, beginConnect, onConnected, onConnectFailed, onConnectFed } from './connect.js';
 import { afterHealWrite, afterReenableWrite, onCycleReading, onFed, onReadBack, onReadBackFailed, onReenabled, onTick } from './cycle.js';
+import { cloneState } from './state.js';
 import type { MachineConfig, MachineEffect, MachineInput, MachineState } from './types.js';
+
+export { initialState, quiescent } from './state.js';
 import { afterVerifyWrite, onVerifyReading, onVerifyTimer } from './verify.js';
 import { onWritten, startWrite } from './write.js';
 
@@ -16,37 +19,6 @@ export interface StepResult {
 }
 
 const EPS_A = 0.01;
-
-export function initialState(): MachineState {
-  return {
-    started: false,
-    closed: false,
-    connected: false,
-    lastError: null,
-    appliedA: null,
-    desiredA: null,
-    explanation: null,
-    wouldWriteA: null,
-    lastReading: null,
-    lastReadingAtMs: null,
-    lastWrite: null,
-    verification: { status: 'idle' },
-    verifyGen: 0,
-    verifyFromMs: 0,
-    connectFailures: 0,
-    failedCycles: 0,
-    facts: null,
-    timers: { tick: false, verify: false, connect: false },
-    cycle: { at: 'idle' },
-    write: null,
-    verifyLane: { at: 'idle' },
-  };
-}
-
-/** Nothing on the wire: every lane waits for an input that is not an answer. */
-export function quiescent(s: MachineState): boolean {
-  return s.cycle.at === 'idle' && s.write === null && s.verifyLane.at === 'idle';
-}
 
 function onSetLimit(s: MachineState, ctx: Ctx, limitA: number, explanation: string): void {
   s.desiredA = limitA;
@@ -128,7 +100,7 @@ function resumeAfterWrite(s: MachineState, ctx: Ctx): void {
 
 export function step(config: MachineConfig, state: MachineState, input: MachineInput, nowMs: number): StepResult {
   if (!Number.isFinite(nowMs)) throw new TypeError(`charger machine: nowMs must be a finite number of ms, got ${String(nowMs)}`);
-  const s = structuredClone(state);
+  const s = cloneState(state);
   const ctx: Ctx = { config, nowMs, reconnected: input.reconnected ?? false, effects: [], writeDone: null };
   apply(s, ctx, input);
   resumeAfterWrite(s, ctx);

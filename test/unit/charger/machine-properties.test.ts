@@ -1,7 +1,7 @@
 // Properties of the charger machine over random runs: the port answers in any order with any
 // outcome, time jumps from timer to timer, limits arrive at any moment, the charger reboots.
 // Checked on every step (machine-sim.ts): never two requests in flight on one lane, so never
-// two writes; the timers the machine believes armed are the ones armed; the applied limit is
+// two writes; the state a step was given is left as it was; the timers the machine believes armed are the ones armed; the applied limit is
 // the last one the charger acknowledged. Then the port answers everything: the last limit
 // asked for is held by the charger within a few keep-alive periods.
 import t from 'tap';
@@ -28,12 +28,13 @@ const actionArb: fc.Arbitrary<Action> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('set-limit' as const), limitA: fc.constantFrom(0, 6, 10, 16, 32) }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'reboot' as const }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'bus-reconnect' as const }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('car' as const), drawA: fc.constantFrom(null, 16, 32) }) },
 );
 
 t.test(`the machine keeps its promises over ${RUNS} random runs (seed ${SEED})`, async (t) => {
   let steps = 0;
   fc.assert(
-    fc.property(factsArb, fc.boolean(), fc.array(actionArb, { maxLength: 80 }), (facts, dryRun, actions) => {
+    fc.property(factsArb, fc.boolean(), fc.array(actionArb, { maxLength: 120, size: 'max' }), (facts, dryRun, actions) => {
       // A short backoff cap keeps the answering phase short; the cap itself is in the table tests.
       const sim = new Sim(makeConfig({ dryRun, reconnect: { initialMs: 1000, maxMs: 8000 } }), facts);
       sim.feed({ type: 'start' });

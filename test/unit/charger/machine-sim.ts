@@ -13,6 +13,8 @@ export type Action =
   | { kind: 'advance' }
   | { kind: 'set-limit'; limitA: number }
   | { kind: 'reboot' }
+  /** The car draws this much whatever the limit (null: it follows the limit). */
+  | { kind: 'car'; drawA: number | null }
   | { kind: 'bus-reconnect' };
 
 export class Sim {
@@ -25,6 +27,7 @@ export class Sim {
   /** The limit of the last write the charger acknowledged. */
   ackedA: number | null = null;
   busReconnected = false;
+  carDrawA: number | null = null;
   writesRequested: number[] = [];
   steps = 0;
 
@@ -34,7 +37,10 @@ export class Sim {
   ) {}
 
   feed(input: MachineInput): MachineEffect[] {
-    const r = step(this.config, this.state, { ...input, reconnected: this.busReconnected }, this.nowMs);
+    const before = JSON.stringify(this.state);
+    const given = this.state;
+    const r = step(this.config, given, { ...input, reconnected: this.busReconnected }, this.nowMs);
+    if (JSON.stringify(given) !== before) throw new Error(`step changed the state it was given (input ${input.type})`);
     this.state = r.state;
     this.steps++;
     for (const e of r.effects) this.take(e);
@@ -89,7 +95,7 @@ export class Sim {
         return;
       case 'read': {
         const lane = p.lane === 'verify' ? 'verify' : 'cycle';
-        const m = this.setpointA * 0.95;
+        const m = this.carDrawA ?? this.setpointA * 0.95;
         this.feed(ok ? { type: 'reading', lane, reading: { vehicleState: 'C', currentsA: [m, m, m] } } : { type: 'read-failed', lane, ...fail });
         return;
       }
@@ -134,11 +140,15 @@ export class Sim {
       case 'bus-reconnect':
         this.busReconnected = true;
         return;
+      case 'car':
+        this.carDrawA = a.drawA;
+        return;
     }
   }
 
-  /** The port answers everything from now on: requests first, then time, until untilMs. */
+  /** The port answers everything from now on (and the car obeys): requests first, then time, until untilMs. */
   settle(untilMs: number, maxSteps = 5000): void {
+    this.carDrawA = null;
     for (let i = 0; i < maxSteps; i++) {
       if (this.pending.length > 0) this.answer(0, 'ok');
       else {
