@@ -29,11 +29,6 @@ export function initialState(): MachineState {
   };
 }
 
-/** Nothing on the wire: every lane waits for an input that is not an answer. */
-export function quiescent(s: MachineState): boolean {
-  return s.cycle.at === 'idle' && s.write === null && s.verifyLane.at === 'idle';
-}
-
 /**
  * A copy deep enough for a step: the parts handlers change in place are copied; readings,
  * write outcomes and facts are only ever replaced, so they are shared. (structuredClone

@@ -9,7 +9,7 @@ import { afterHealWrite, afterReenableWrite, onCycleReading, onFed, onReadBack, 
 import { cloneState } from './state.js';
 import type { MachineConfig, MachineEffect, MachineInput, MachineState } from './types.js';
 
-export { initialState, quiescent } from './state.js';
+export { initialState } from './state.js';
 import { afterVerifyWrite, onVerifyReading, onVerifyTimer } from './verify.js';
 import { onWritten, startWrite } from './write.js';
 

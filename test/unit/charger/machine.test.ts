@@ -340,6 +340,31 @@ const cases: Case[] = [
     requests: ['write:write 10'],
   },
   {
+    name: 'a connect that answers after close leaves the charger alone',
+    given: (c) => run(c, [[0, start], [0, setLimit(6)], [0, { type: 'close' }]]).state,
+    input: [0, connected()],
+    requests: [],
+    events: [],
+    state: (s, t) => t.equal(s.connected, false),
+  },
+  {
+    name: 'a failed connect after close arms no retry',
+    given: (c) => run(c, [[0, start], [0, { type: 'close' }]]).state,
+    input: [0, connectFailed],
+    timers: [],
+  },
+  {
+    name: 'a reading within the limit after an alarm confirms late and clears the alarm',
+    given: (c) => {
+      const r = run(c, [[20 * S, timer('verify')], [20 * S, reading('verify', [15, 15, 15])], [20 * S, written(6)], [40 * S, timer('verify')], [40 * S, reading('verify', [15, 15, 15])], [40 * S, written(6)], [60 * S, timer('verify')], [60 * S, reading('verify', [15, 15, 15])], [71 * S, timer('tick')], [71 * S, readBack(6)], [71 * S, fed]], connectedWith(6, c).state);
+      return r.state;
+    },
+    input: [71 * S, reading('cycle', [5.8, 5.7, 5.9])],
+    events: ['charger.verified'],
+    data: [['charger.verified', { limitA: 6, confirmMs: 71000, measuredA: 5.9, attempt: 3, late: true }]],
+    state: (s, t) => t.equal(s.verification.status, 'confirmed'),
+  },
+  {
     name: 'close clears every armed timer',
     given: (c) => connectedWith(10, c).state,
     input: [0, { type: 'close' }],
