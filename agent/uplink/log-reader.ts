@@ -41,6 +41,7 @@ export class LogReader {
   private stmtHashOf!: Database.Statement<[number], { hash: string }>;
   private stmtState!: Database.Statement<[string], { value: string }>;
   private stmtPending!: Database.Statement<[], { name: string; args: string }>;
+  private stmtByRequest!: Database.Statement<[string], { id: number }>;
 
   constructor(private readonly path: string) {
     this.open();
@@ -69,6 +70,7 @@ export class LogReader {
     this.stmtHashOf = this.db.prepare('SELECT hash FROM events WHERE id = ?');
     this.stmtState = this.db.prepare('SELECT value FROM state WHERE key = ?');
     this.stmtPending = this.db.prepare('SELECT name, args FROM commands WHERE taken_at_ms IS NULL ORDER BY id');
+    this.stmtByRequest = this.db.prepare("SELECT id FROM commands WHERE json_extract(args, '$.requestId') = ? ORDER BY id DESC LIMIT 1");
   }
 
   /** Up to limit rows with id > afterId, oldest first. */
@@ -97,6 +99,11 @@ export class LogReader {
   /** Owner commands queued and not yet taken by the agent. */
   pendingCommands(): Array<{ name: string; args: Record<string, unknown> }> {
     return this.stmtPending.all().map((c) => ({ name: c.name, args: parseData(c.args) }));
+  }
+
+  /** The queued command (taken or not) that carried this requestId, if any. */
+  commandOfRequest(requestId: string): number | null {
+    return this.stmtByRequest.get(requestId)?.id ?? null;
   }
 
   close(): void {

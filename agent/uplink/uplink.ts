@@ -418,7 +418,20 @@ export class Uplink {
       this.noteError(err);
     }
     // Without the queue a manual-limit cannot be judged safely: refused, as without a view.
-    const decision = decideCommand(name, payload, retained, pending === undefined ? undefined : this.view().view, pending);
+    let decision = decideCommand(name, payload, retained, pending === undefined ? undefined : this.view().view, pending);
+    // MQTT delivers at least once: a publisher that resends (a QoS 1 retry after a reconnect)
+    // hands the broker the same command again, and the broker forwards it as new. A requestId
+    // makes a command idempotent: the second delivery is refused, not applied again.
+    const requestId = decision.ok ? decision.args.requestId : undefined;
+    if (decision.ok && typeof requestId === 'string') {
+      let earlier: number | null = null;
+      try {
+        earlier = this.reader?.commandOfRequest(requestId) ?? null;
+      } catch (err) {
+        this.noteError(err);
+      }
+      if (earlier !== null) decision = { ok: false, name: decision.name, reason: `requestId ${requestId} was accepted already (command ${earlier}); not applied again`, requestId };
+    }
     let result: Record<string, unknown>;
     try {
       if (decision.ok) {

@@ -42,6 +42,12 @@ t.test('commands enabled: only what can lower, recorded like an owner command', 
   await until('the cap applied', () => sub.on(`${prefix}/charger/garage`).some((m) => JSON.parse(m.payload).limitA === 10));
   t.match(rows(db, 'owner.command').at(-1), { name: 'manual-limit', args: { chargerId: 'garage', limitA: 10, by: 'fleet', via: 'mqtt', requestId: 'r1' } }, 'recorded like any owner command, marked as from the fleet');
 
+  // The same command delivered again (a publisher's QoS 1 resend reaches the broker as a new
+  // message): refused by its requestId, not queued a second time.
+  await sub.publish(`${prefix}/command/manual-limit`, JSON.stringify({ chargerId: 'garage', limitA: 10, requestId: 'r1' }));
+  await until('r1 answered again', () => results().filter((r) => r.requestId === 'r1').length === 2);
+  t.match(results().filter((r) => r.requestId === 'r1')[1], { accepted: false, reason: /requestId r1 was accepted already \(command \d+\)/ });
+
   await sub.publish(`${prefix}/command/manual-limit`, JSON.stringify({ chargerId: 'garage', limitA: 20, requestId: 'r2' }));
   await until('r2 answered', () => results().some((r) => r.requestId === 'r2'));
   t.match(results().find((r) => r.requestId === 'r2'), { accepted: false, reason: /only lower/ });
@@ -69,7 +75,7 @@ t.test('commands enabled: only what can lower, recorded like an owner command', 
   await sub.publish(`${prefix}/command/restore-now`, '', true); // clears the retained message
   child = again;
   t.equal(rows(db, 'owner.command').filter((d) => d.name === 'restore-now').length, 1, 'applied once');
-  t.equal(rows(db, 'uplink.command-refused').length, 3, 'each refusal recorded');
+  t.equal(rows(db, 'uplink.command-refused').length, 4, 'each refusal recorded');
   await child.stop();
 });
 
