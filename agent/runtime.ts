@@ -16,6 +16,8 @@ import type { Logger } from 'pino';
 import type { CoreConfig, Effect, Input } from './core/types.js';
 import type { EventInput, EventLog } from './event-log/types.js';
 import type { ParseOutcome } from '../drivers/han/messages.js';
+import { FULL_STATE, type ReadWhat } from '../drivers/han/read.js';
+import { hanInput, readRequestLine } from './han-input.js';
 import { initialState, resume, step, type CoreState } from './core/index.js';
 import type { Clock } from '../drivers/charger/clock.js';
 import { TimeBase, CLOCK_STEP_MS, type MonotonicClock } from './time-base.js';
@@ -164,8 +166,12 @@ export class Runtime {
 
   /** Asks the HAN side for the full state (on the configured schedule). */
   requestFullState(): void {
-    this.o.han.send('READ what=switches');
-    this.o.han.send('READ what=boost');
+    for (const what of FULL_STATE) this.requestRead(what);
+  }
+
+  /** Every read request of the shell, the core's and the schedule's, leaves here. */
+  private requestRead(what: ReadWhat): void {
+    this.o.han.send(readRequestLine(what));
   }
 
   /** Feeds one input through the core and carries out its effects. */
@@ -188,12 +194,10 @@ export class Runtime {
   }
 
   private onLine(line: { raw: string; outcome: ParseOutcome; atMs: number }): void {
-    const o = line.outcome;
-    if (o.kind === 'empty') return;
+    const input = hanInput(line.raw, line.outcome);
+    if (input === null) return;
     this.lastLineAtMs = line.atMs;
-    if (o.kind === 'message') this.feed({ type: 'han', message: o.message });
-    else if (o.kind === 'rejected') this.feed({ type: 'han-rejected', reason: o.reason, line: printable(line.raw) });
-    else this.feed({ type: 'han-ignored', verb: o.verb });
+    this.feed(input);
   }
 
   private apply(next: CoreState, effects: Effect[]): void {
@@ -221,7 +225,7 @@ export class Runtime {
       charger.setLimit(e.limitA, e.explanation);
     }
     for (const e of effects) {
-      if (e.type === 'han-send') this.o.han.send(e.line);
+      if (e.type === 'request-read') this.requestRead(e.what);
       else if (e.type === 'wake-at') this.schedule(e.atMs);
     }
     const rows: EventInput[] = [];
@@ -362,14 +366,4 @@ export class Runtime {
   recordChargerEvent(kind: string, chargerId: string, data: Record<string, unknown>): void {
     this.record({ kind, chargerId, data });
   }
-}
-
-/** Keeps a rejected line loggable: non-printable bytes shown as \xHH, at most 300 chars. */
-export function printable(raw: string): string {
-  let out = '';
-  for (let i = 0; i < raw.length && out.length < 300; i++) {
-    const c = raw.charCodeAt(i);
-    out += c >= 0x20 && c <= 0x7e ? raw[i] : `\\x${c.toString(16).padStart(2, '0')}`;
-  }
-  return out;
 }

@@ -7,14 +7,14 @@
 //   boosts to their granted end;
 // - a granted boost lifts an open with cause=dno only when boost.liftsDnoOpen is true.
 
-import type { BoostConfigMessage } from '../../drivers/han/messages.js';
+import type { BoostConfigReport } from './inputs.js';
 import type { CoreConfig, Ms } from './types.js';
 import type { BoostGrant, CoreState, SwitchRecord } from './state.js';
 import { boundIdxs, chargersOfIdx } from './bindings.js';
 import { emitEvent, exempt, requestRead, type Ctx } from './ctx.js';
 import { clockText, MINUTE_MS } from './time.js';
 
-export function onBoostConfig(state: CoreState, msg: BoostConfigMessage, ctx: Ctx): void {
+export function onBoostConfig(state: CoreState, msg: BoostConfigReport, ctx: Ctx): void {
   const wasKnown = state.boost.loads !== null;
   const before = state.boost.loads ?? [];
   const loads = [...new Set(msg.loads)].sort((a, z) => a - z);

@@ -1,15 +1,16 @@
 // The effects of one step, gathered by kind so they come out in the order the shell carries
-// them out: charger limits first (the point of the agent), then lines to the HAN side, then
+// them out: charger limits first (the point of the agent), then read requests to the meter side, then
 // event-log rows, then the one wake-at.
 
 import type { Amps, Effect, EventKind, Ms } from './types.js';
+import type { ReadWhat } from './inputs.js';
 
 export type ExemptReason = 'boost' | 'boost-switch' | 'calendar-randomised' | 'owner-manual-limit' | 'owner-restore-now';
 
 export interface Ctx {
   nowMs: Ms;
   applies: Effect[];
-  sends: string[];
+  sends: ReadWhat[];
   events: Effect[];
   /** Chargers whose increase in this step is exempt from the restore delay, and why. */
   exempt: Map<string, { reason: ExemptReason; detail: string }>;
@@ -34,9 +35,8 @@ export function emitEvent(
   ctx.events.push(e);
 }
 
-export function requestRead(ctx: Ctx, what: 'switches' | 'boost'): void {
-  const line = `READ what=${what}`;
-  if (!ctx.sends.includes(line)) ctx.sends.push(line);
+export function requestRead(ctx: Ctx, what: ReadWhat): void {
+  if (!ctx.sends.includes(what)) ctx.sends.push(what);
 }
 
 export function applyLimit(ctx: Ctx, chargerId: string, limitA: Amps, explanation: string): void {
@@ -49,7 +49,7 @@ export function exempt(ctx: Ctx, chargerId: string, reason: ExemptReason, detail
 
 export function collect(ctx: Ctx, wakeAtMs: Ms | null): Effect[] {
   const out: Effect[] = [...ctx.applies];
-  for (const line of ctx.sends) out.push({ type: 'han-send', line });
+  for (const what of ctx.sends) out.push({ type: 'request-read', what });
   out.push(...ctx.events);
   if (wakeAtMs !== null) out.push({ type: 'wake-at', atMs: wakeAtMs });
   return out;

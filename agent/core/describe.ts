@@ -2,7 +2,7 @@
 // each charger's applied limit with its explanation, pending timers, alarms and counters.
 // Times are given as ms and as ISO text so a console reader needs no conversion.
 
-import type { SwitchCause, SwitchType } from '../../drivers/han/messages.js';
+import type { SwitchCause, SwitchType } from './inputs.js';
 import type { Amps, CoreConfig, LinkFallback, Ms } from './types.js';
 import type { CoreState, Counters } from './state.js';
 import type { SwitchSignal } from './signal.js';

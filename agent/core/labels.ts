@@ -4,7 +4,7 @@
 // the agent from acting on that switch (enforce). A label is "missing" when a completed READ
 // answer (END what=switches) carried none for the switch.
 
-import type { LabelMessage } from '../../drivers/han/messages.js';
+import type { LabelReport } from './inputs.js';
 import type { CoreConfig } from './types.js';
 import type { CoreState, LabelAlarm } from './state.js';
 import { boundIdxs } from './bindings.js';
@@ -23,7 +23,7 @@ export function patternText(config: CoreConfig): string {
   return `/${config.labels.pattern}/${config.labels.flags}`;
 }
 
-export function onLabel(config: CoreConfig, state: CoreState, msg: LabelMessage, ctx: Ctx): void {
+export function onLabel(config: CoreConfig, state: CoreState, msg: LabelReport, ctx: Ctx): void {
   const key = String(msg.idx);
   state.labels[key] = { text: msg.text, receivedMs: ctx.nowMs, missing: false };
   if (!state.read.labelsSeen.includes(msg.idx)) state.read.labelsSeen.push(msg.idx);

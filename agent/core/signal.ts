@@ -6,12 +6,12 @@
 //   level p %      -> reduced + (max - reduced) * p / 100, floored to 0.1 A; 100 % -> no cap
 // HAN line protocol v1 carries only open/closed, so today every signal is binary.
 
-import type { SwitchMessage, SwitchState } from '../../drivers/han/messages.js';
+import type { SwitchReport, SwitchState } from './inputs.js';
 import type { Amps } from './types.js';
 
 export type SwitchSignal = { kind: 'binary'; state: SwitchState } | { kind: 'level'; percent: number };
 
-export function signalFromMessage(msg: SwitchMessage): SwitchSignal {
+export function signalFromMessage(msg: SwitchReport): SwitchSignal {
   return { kind: 'binary', state: msg.state };
 }
 

@@ -2,7 +2,7 @@
 // because the shell persists it with JSON.stringify after every step and hands it back to
 // resume() after a restart. Absent values are null so a JSON round trip changes nothing.
 
-import type { SwitchCause, SwitchType } from '../../drivers/han/messages.js';
+import type { SwitchCause, SwitchType } from './inputs.js';
 import type { Amps, CoreConfig, Ms } from './types.js';
 import type { SwitchSignal } from './signal.js';
 import { seedRng } from './rng.js';

@@ -5,7 +5,7 @@
 // because a status report that knows less must not erase what a change notice said (the
 // boost rule for a dno open depends on it).
 
-import type { SwitchMessage } from '../../drivers/han/messages.js';
+import type { SwitchReport } from './inputs.js';
 import type { CoreConfig } from './types.js';
 import type { CoreState, SwitchRecord } from './state.js';
 import { chargersOfIdx, boundIdxs } from './bindings.js';
@@ -14,7 +14,7 @@ import { emitEvent, exempt, type Ctx } from './ctx.js';
 import { sameSignal, signalFromMessage, signalLifts, signalText } from './signal.js';
 import { MINUTE_MS } from './time.js';
 
-export function onSwitch(config: CoreConfig, state: CoreState, msg: SwitchMessage, ctx: Ctx): void {
+export function onSwitch(config: CoreConfig, state: CoreState, msg: SwitchReport, ctx: Ctx): void {
   const now = ctx.nowMs;
   const key = String(msg.idx);
   const prev = state.switches[key] ?? null;

@@ -4,7 +4,7 @@
 // kept in the state. The shell (agent/runtime.ts) owns time and carries out the effects in
 // order: charger limits first, then event-log rows.
 
-import type { HanMessage, RejectReason } from '../../drivers/han/messages.js';
+import type { MeterReport, ReadWhat } from './inputs.js';
 
 export type Ms = number; // milliseconds since the Unix epoch, UTC
 export type Amps = number;
@@ -72,10 +72,10 @@ export interface CoreConfig {
 }
 
 export type Input =
-  /** A valid line from the HAN side, parsed. */
-  | { type: 'han'; message: HanMessage }
-  /** A line the parser rejected: counted and recorded, never acted on. */
-  | { type: 'han-rejected'; reason: RejectReason; line: string }
+  /** A valid line from the HAN side, mapped to the core's words by the shell's adapter. */
+  | { type: 'han'; message: MeterReport }
+  /** A line the parser rejected (reason as the parser names it): counted and recorded, never acted on. */
+  | { type: 'han-rejected'; reason: string; line: string }
   /** A line with an unknown verb: counted, not acted on. */
   | { type: 'han-ignored'; verb: string }
   | { type: 'link-up' }
@@ -93,8 +93,8 @@ export type EventKind = string;
 export type Effect =
   /** Set a charger's current limit. Emitted only when the applied limit changes (write on change). */
   | { type: 'apply-limit'; chargerId: string; limitA: Amps; explanation: string }
-  /** Send a line to the HAN side (without checksum; the link adds it if configured). */
-  | { type: 'han-send'; line: string }
+  /** Ask the meter side to report again (the HAN layer spells and sends the request). */
+  | { type: 'request-read'; what: ReadWhat }
   /** Record an event. */
   | { type: 'event'; kind: EventKind; switchIdx?: number; chargerId?: string; data: Record<string, unknown> }
   /** Call step with { type: 'tick' } at this time. A step emits at most one wake-at, the earliest
@@ -118,3 +118,4 @@ export type { StepResult } from './step.js';
 export type { StatusView } from './describe.js';
 /** A switch's signal: binary today, a proportional level (SRV 7.13-7.16) later. */
 export type { SwitchSignal } from './signal.js';
+export type * from './inputs.js';

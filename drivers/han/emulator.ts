@@ -11,6 +11,7 @@ import type { SerialSettings } from '../../config/types.js';
 import type { ParseOutcome, SwitchCause, SwitchState, SwitchType } from './messages.js';
 import { createLineReader, type LineReader } from './line-bound.js';
 import { formatLine, parseLine } from './parse.js';
+import { READ } from './read.js';
 
 export interface EmulatedSwitch {
   idx: number;
@@ -363,8 +364,8 @@ export class MeterEmulator extends EventEmitter<MeterEmulatorEvents> {
     } else if (outcome.kind === 'ignored') {
       // The agent's verbs are not meter-side messages, so parseLine hands them over as ignored.
       const what = outcome.fields.what;
-      if (outcome.verb === 'READ' && what === 'switches') this.answerSwitches();
-      else if (outcome.verb === 'READ' && what === 'boost') this.answerBoost();
+      if (outcome.verb === READ && what === 'switches') this.answerSwitches();
+      else if (outcome.verb === READ && what === 'boost') this.answerBoost();
       else if (outcome.verb === 'PING') this.sendHeartbeat();
       else this.send('ERR', { code: 'unsupported', text: `${outcome.verb} ${what ?? ''}`.trim().slice(0, 64) });
     } else if (outcome.kind === 'rejected') {

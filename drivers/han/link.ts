@@ -10,7 +10,8 @@ import { SerialPort } from 'serialport';
 import type { SerialSettings } from '../../config/types.js';
 import type { ParseOutcome } from './messages.js';
 import { createLineReader, type LineReader } from './line-bound.js';
-import { checksumOf, formatLine, MAX_LINE_BYTES, parseLine } from './parse.js';
+import { checksumOf, MAX_LINE_BYTES, parseLine } from './parse.js';
+import { FULL_STATE, readLine } from './read.js';
 
 export interface HanLinkOptions {
   /** `/dev/ttyUSB0`, `/dev/serial/by-id/...`, a pty path, or `tcp://host:port`. */
@@ -176,8 +177,7 @@ export class HanLink extends EventEmitter<HanLinkEvents> {
 
   /** Asks the meter side for the whole state: READ what=switches, then READ what=boost. */
   requestFullState(): void {
-    this.send(formatLine('READ', { what: 'switches' }));
-    this.send(formatLine('READ', { what: 'boost' }));
+    for (const what of FULL_STATE) this.send(readLine(what));
   }
 
   stats(): HanLinkStats {

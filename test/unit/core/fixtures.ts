@@ -3,7 +3,8 @@
 
 import type { Test } from 'tap';
 import type { CoreConfig, Effect, Input } from '../../../agent/core/types.js';
-import type { HanMessage, SwitchCause, SwitchMessage } from '../../../drivers/han/messages.js';
+import type { MeterReport, SwitchCause, SwitchReport } from '../../../agent/core/inputs.js';
+import { readLine } from '../../../drivers/han/read.js';
 import { initialState, resume, step, type CoreState } from '../../../agent/core/index.js';
 
 export const T0 = Date.UTC(2026, 10, 28, 12, 0, 0);
@@ -35,13 +36,13 @@ export function makeConfig(p: ConfigPatch = {}): CoreConfig {
   return cfg;
 }
 
-export const han = (message: HanMessage): Input => ({ type: 'han', message });
+export const han = (message: MeterReport): Input => ({ type: 'han', message });
 
 export function sw(
   idx: number,
   state: 'open' | 'closed',
   cause: SwitchCause = 'dno',
-  extra: Partial<Omit<SwitchMessage, 'verb' | 'idx' | 'state' | 'cause'>> = {},
+  extra: Partial<Omit<SwitchReport, 'verb' | 'idx' | 'state' | 'cause'>> = {},
 ): Input {
   return han({ verb: 'SWITCH', idx, state, cause, type: 'HCALCS', ...extra });
 }
@@ -99,7 +100,8 @@ export function kinds(effects: Effect[]): string[] {
 }
 
 export function sends(effects: Effect[]): string[] {
-  return effects.flatMap((e) => (e.type === 'han-send' ? [e.line] : []));
+  // As lines, so a case reads as the wire would: the HAN layer spells the request.
+  return effects.flatMap((e) => (e.type === 'request-read' ? [readLine(e.what)] : []));
 }
 
 export function wakes(effects: Effect[]): number[] {
@@ -125,7 +127,7 @@ export interface Case {
   /** Event kinds that must appear in the step, in this order (others may be between). */
   events?: string[];
   noEvents?: string[];
-  /** Exact han-send lines of the step. */
+  /** Exact read-request lines of the step. */
   sends?: string[];
   /** The charger explanations after the step. */
   explain?: Record<string, RegExp>;
@@ -152,7 +154,7 @@ export function runTable(t: Test, cases: Case[]): void {
       if (c.applied) t.same(applied(r.state), c.applied, 'applied limits');
       if (c.events) t.ok(inOrder(kinds(eff), c.events), `events ${c.events.join(', ')} in ${kinds(eff).join(', ')}`);
       for (const k of c.noEvents ?? []) t.notOk(kinds(eff).includes(k), `no ${k} event`);
-      if (c.sends) t.same(sends(eff), c.sends, 'han-send lines');
+      if (c.sends) t.same(sends(eff), c.sends, 'read-request lines');
       for (const [id, re] of Object.entries(c.explain ?? {})) t.match(r.state.chargers[id]?.explanation, re, `explanation of ${id}`);
       for (const [kind, data] of c.data ?? []) {
         const found = events(eff, kind);

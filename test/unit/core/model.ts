@@ -5,7 +5,7 @@
 // core's favour.
 
 import type { CoreConfig, Input } from '../../../agent/core/types.js';
-import type { SwitchCause } from '../../../drivers/han/messages.js';
+import type { SwitchCause } from '../../../agent/core/inputs.js';
 import { MIN } from './fixtures.js';
 
 interface SwitchModel {

@@ -5,7 +5,7 @@
 
 import fc from 'fast-check';
 import type { CoreConfig, Effect, Input } from '../../../agent/core/types.js';
-import type { SwitchCause } from '../../../drivers/han/messages.js';
+import type { SwitchCause } from '../../../agent/core/inputs.js';
 import { initialState, resume, step, type CoreState } from '../../../agent/core/index.js';
 import { DEV_A, DEV_B, MIN, S, T0 } from './fixtures.js';
 
