@@ -6,11 +6,11 @@
 
 import type { Logger } from 'pino';
 import ModbusRTU from 'modbus-serial';
-import type { RtuTransport, TcpTransport } from '../../config/types.js';
+import type { Endpoint } from './options.js';
 import { systemClock, sleep, type Clock } from './clock.js';
 import type { RegisterTable } from './register-map.js';
 
-export type Endpoint = TcpTransport | RtuTransport;
+export type { Endpoint } from './options.js';
 
 /** The part of a modbus-serial client the bus uses (fakes implement it in unit tests). */
 export interface ModbusClientLike {

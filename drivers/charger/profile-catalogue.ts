@@ -6,7 +6,7 @@
 
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { ChargerConfig } from '../../config/types.js';
+import type { ChargerOptions } from './options.js';
 import { PROFILES_DIR, ProfileError, readProfileFile, resolveProfile, type Profile } from './profile.js';
 
 export const SITE_PROFILES_DIR = '/etc/hcalcs-agent/profiles';
@@ -101,7 +101,7 @@ export function profileMap(cat: ProfileCatalogue): Map<string, Profile> {
 export type Resolution = { ok: true; profile: Profile } | { ok: false; problems: string[] };
 
 /** A charger's merged profile, or every problem with it as `path: message` lines. */
-export function resolveFromCatalogue(charger: ChargerConfig, cat: ProfileCatalogue, at: string): Resolution {
+export function resolveFromCatalogue(charger: ChargerOptions, cat: ProfileCatalogue, at: string): Resolution {
   const broken = cat.broken.get(charger.profile);
   if (broken && charger.profile !== 'generic') {
     return { ok: false, problems: [`${at}.profile: the profile file ${broken.file} is invalid (${broken.errors.length} problem${broken.errors.length === 1 ? '' : 's'} below)`, ...broken.errors] };

@@ -2,7 +2,7 @@
 // charger model differs in is data in its profile; this file knows only the Modbus verbs.
 
 import type { Logger } from 'pino';
-import type { ChargerConfig } from '../../config/types.js';
+import type { ChargerOptions } from './options.js';
 import type { Charger, ChargerReading, VehicleState, WriteOutcome } from './charger.js';
 import { BusError, type DeviceOptions, type ModbusBus } from './bus.js';
 import type { Profile } from './profile.js';
@@ -49,7 +49,7 @@ export interface CreateChargerOptions {
 
 const EPS_A = 0.01;
 
-export function createCharger(config: ChargerConfig, profile: Profile, bus: ModbusBus, logger: Logger, options: CreateChargerOptions = {}): ProfileCharger {
+export function createCharger(config: ChargerOptions, profile: Profile, bus: ModbusBus, logger: Logger, options: CreateChargerOptions = {}): ProfileCharger {
   return new ProfileDriver(config, profile, bus, logger, options);
 }
 
@@ -68,7 +68,7 @@ class ProfileDriver implements ProfileCharger {
   readonly rangeA: { minA: number; maxA: number; pauseA: number | null };
 
   constructor(
-    private readonly config: ChargerConfig,
+    private readonly config: ChargerOptions,
     readonly profile: Profile,
     private readonly bus: ModbusBus,
     logger: Logger,

@@ -1,12 +1,12 @@
 // A charger profile is data: one JSON file per charger model in ./profiles/, checked by one
 // validator. Adding a charger means adding a file; "generic" is a profile given wholly in the
-// user's config (ChargerConfig.registers) and goes through the same validator.
+// user's config (a charger's `registers`) and goes through the same validator.
 
 import { readFileSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv, type ErrorObject } from 'ajv';
-import type { ChargerConfig } from '../../config/types.js';
+import type { ChargerOptions } from './options.js';
 import type { VehicleState } from './charger.js';
 import { isWritableType, registerCount, type RegisterSpec } from './register-map.js';
 
@@ -440,7 +440,7 @@ export function mergeOverrides(base: unknown, over: unknown): unknown {
  * charger's transport and unitId, the range from minCurrentA..maxCurrentA. The setpoint is
  * taken as not readable (rewritten blindly) and not pausable unless the map says otherwise.
  */
-export function genericBase(config: ChargerConfig, registers: Record<string, unknown>): Record<string, unknown> {
+export function genericBase(config: ChargerOptions, registers: Record<string, unknown>): Record<string, unknown> {
   const t = config.transport;
   const sp = isPlainObject(registers.setpoint) ? registers.setpoint : {};
   const reg = isPlainObject(sp.register) ? sp.register : {};
@@ -470,7 +470,7 @@ export type ChargerPath = string;
  * or for "generic" the config's `registers` over genericBase(). Errors name the config path
  * (`at`, default chargers.<id>).
  */
-export function resolveProfile(config: ChargerConfig, profiles: Map<string, Profile> = loadProfiles(), at: ChargerPath = `chargers.${config.id}`): Profile {
+export function resolveProfile(config: ChargerOptions, profiles: Map<string, Profile> = loadProfiles(), at: ChargerPath = `chargers.${config.id}`): Profile {
   const prefix = `${at}.registers`;
   if (config.profile === 'generic') {
     if (!config.registers) throw new ProfileError([`${prefix}: is required for profile "generic"`]);

@@ -9,7 +9,7 @@
 
 import { createServer } from 'node:net';
 import { ServerSerial, ServerTCP } from 'modbus-serial';
-import type { SerialSettings } from '../../config/types.js';
+import type { SerialSettings } from '../serial-settings.js';
 import type { VehicleState } from './charger.js';
 import type { Profile } from './profile.js';
 import { decodeNumber, encodeExact, encodeString, registerCount, type RegisterSpec } from './register-map.js';

@@ -7,7 +7,7 @@ import { EventEmitter } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import { pino, type Logger } from 'pino';
 import { SerialPort } from 'serialport';
-import type { SerialSettings } from '../../config/types.js';
+import type { SerialSettings } from '../serial-settings.js';
 import type { ParseOutcome, SwitchCause, SwitchState, SwitchType } from './messages.js';
 import { createLineReader, type LineReader } from './line-bound.js';
 import { formatLine, parseLine } from './parse.js';

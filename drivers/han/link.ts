@@ -7,7 +7,7 @@ import { realpathSync } from 'node:fs';
 import { connect as netConnect, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { SerialPort } from 'serialport';
-import type { SerialSettings } from '../../config/types.js';
+import type { SerialSettings } from '../serial-settings.js';
 import type { ParseOutcome } from './messages.js';
 import { createLineReader, type LineReader } from './line-bound.js';
 import { checksumOf, MAX_LINE_BYTES, parseLine } from './parse.js';
