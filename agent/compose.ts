@@ -8,7 +8,6 @@ import cron from 'node-cron';
 import type { Logger } from 'pino';
 import { loadConfig, type LoadResult } from '../config/load.js';
 import { configPathFrom } from '../config/config-path.js';
-import { EX_USAGE } from './cli/check-config.js';
 import { toCoreConfig, type ProfileLimits } from '../config/core-config.js';
 import type { ChargerConfig, Config } from '../config/types.js';
 import { HanLink } from '../drivers/han/link.js';
@@ -25,7 +24,7 @@ import { Runtime, systemClock, type ChargerPort, type Clock, type HanPort } from
 import { startUplink, type Uplink } from './uplink/start.js';
 import { HistorySampler, SAMPLE_KIND } from './history/sampler.js';
 import { schedulePruning } from './event-log/prune.js';
-import { reportConfigProblems } from './cli/shared/exit-codes.js';
+import { EXIT, reportConfigProblems } from './cli/shared/exit-codes.js';
 
 /** Profile ids and the current range each can signal, for a config with this profilesDir. */
 export function profileFacts(profilesDir?: string): { ids: string[]; limits: ProfileLimits } {
@@ -55,7 +54,7 @@ export function configForCommand(command: string, argv: string[]): CommandConfig
   const where = configPathFrom(argv, process.env);
   if (!where.ok) {
     process.stderr.write(`${command}: ${where.error}\n`);
-    return { ok: false, code: EX_USAGE };
+    return { ok: false, code: EXIT.USAGE };
   }
   const loaded = loadAgentConfig(where.path);
   if (!loaded.ok) return { ok: false, code: reportConfigProblems(loaded.problems, (l) => process.stderr.write(l)) };

@@ -4,7 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { configPathFrom } from '../config/config-path.js';
-import { checkConfigCommand, EX_USAGE } from './cli/check-config.js';
+import { checkConfigCommand } from './cli/check-config.js';
 import { logCommand } from './cli/log.js';
 import { verifyLogCommand } from './cli/verify-log.js';
 import { exportCommand } from './cli/export.js';
@@ -23,6 +23,7 @@ import { historyCommand } from './cli/history.js';
 import { isHelp } from './cli/shared/args.js';
 import { evidenceCommand } from './cli/evidence.js';
 import { doctorCommand } from './cli/doctor.js';
+import { EXIT } from './cli/shared/exit-codes.js';
 
 const USAGE = `usage: hcalcs-agent <command> [options]      (COMMAND --help for each)
 
@@ -71,7 +72,7 @@ function eventLogPathFrom(argv: string[]): { ok: true; path: string; rest: strin
     const path = a === '--db' ? argv[i + 1] : a.slice('--db='.length);
     if (!path) {
       process.stderr.write('--db needs a file path\n');
-      return { ok: false, code: EX_USAGE };
+      return { ok: false, code: EXIT.USAGE };
     }
     const rest = [...argv.slice(0, i), ...argv.slice(i + (a === '--db' ? 2 : 1))];
     return { ok: true, path, rest: stripConfig(rest) };
@@ -148,10 +149,10 @@ export async function main(argv: string[]): Promise<number> {
     case '--help':
     case '-h':
       process.stdout.write(USAGE);
-      return command === undefined ? EX_USAGE : 0;
+      return command === undefined ? EXIT.USAGE : 0;
     default:
       process.stderr.write(`unknown command ${JSON.stringify(command)}\n\n${USAGE}`);
-      return EX_USAGE;
+      return EXIT.USAGE;
   }
 }
 

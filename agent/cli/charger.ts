@@ -16,12 +16,7 @@ import { loadCatalogue, profileSearchPath, resolveFromCatalogue, type ProfileCat
 import { probeInstanceLock, stateDirOf } from '../instance-lock.js';
 import { failsafeTest } from './failsafe-test.js';
 import { listProfiles } from './charger-profiles.js';
-
-const EX_OK = 0;
-const EX_FAIL = 1;
-const EX_USAGE = 64;
-/** sysexits.h EX_TEMPFAIL: an agent runs on this config; stop it or pass --force. */
-const EX_TEMPFAIL = 75;
+import { EXIT } from './shared/exit-codes.js';
 
 export interface ChargerCommandContext {
   config: Config;
@@ -107,16 +102,16 @@ export async function chargerCommand(argv: string[], ctx: ChargerCommandContext)
   const subs = ['probe', 'read', 'set', 'failsafe-test'];
   if (args.error || !args.sub || !subs.includes(args.sub) || !args.chargerId) {
     errOut.write(`${args.error ? `${args.error}\n` : ''}${!args.chargerId && args.sub ? '--charger ID is required\n' : ''}${USAGE}`);
-    return EX_USAGE;
+    return EXIT.USAGE;
   }
   const cfg = ctx.config.chargers.find((c) => c.id === args.chargerId);
   if (!cfg) {
     errOut.write(`no charger "${args.chargerId}" in the config (known: ${ctx.config.chargers.map((c) => c.id).join(', ') || 'none'})\n`);
-    return EX_USAGE;
+    return EXIT.USAGE;
   }
   if (args.sub === 'set' && args.limitA === undefined) {
     errOut.write(`set needs --limit A\n${USAGE}`);
-    return EX_USAGE;
+    return EXIT.USAGE;
   }
   if ((args.sub === 'set' || args.sub === 'failsafe-test') && !args.force) {
     const lock = (ctx.agentRunning ?? (() => probeInstanceLock(stateDirOf(ctx.config.eventLog.path))))();
@@ -125,14 +120,14 @@ export async function chargerCommand(argv: string[], ctx: ChargerCommandContext)
         `${args.sub}: an agent runs on this config (${lock.pid !== null ? `pid ${lock.pid}` : 'pid unknown'}, lock ${lock.path}); ` +
           `it keeps the charger alive and rewrites its limit, which would spoil this. Stop it (systemctl stop hcalcs-agent) or pass --force.\n`,
       );
-      return EX_TEMPFAIL;
+      return EXIT.TEMPFAIL;
     }
   }
   const at = `chargers[${ctx.config.chargers.indexOf(cfg)}]`;
   const resolved = resolveFromCatalogue(cfg, catalogue, at);
   if (!resolved.ok) {
     errOut.write(`${resolved.problems.join('\n')}\n`);
-    return EX_USAGE;
+    return EXIT.USAGE;
   }
   const profile: Profile = resolved.profile;
   const logger = ctx.logger.child({ module: 'cli-charger' });
@@ -150,7 +145,7 @@ export async function chargerCommand(argv: string[], ctx: ChargerCommandContext)
         await charger.connect();
         const r = await charger.read();
         report({ chargerId: cfg.id, reading: r }, [`${cfg.id}: ${fmtReading(r)}`]);
-        return EX_OK;
+        return EXIT.OK;
       }
       case 'set':
         return await manualSet(cfg, charger, args.limitA!, ctx.eventLog, report);
@@ -166,7 +161,7 @@ export async function chargerCommand(argv: string[], ctx: ChargerCommandContext)
     const msg = (err as Error).message ?? String(err);
     if (args.json) out.write(`${JSON.stringify({ chargerId: cfg.id, ok: false, error: msg })}\n`);
     else errOut.write(`${cfg.id}: ${msg}\n`);
-    return EX_FAIL;
+    return EXIT.FAIL;
   } finally {
     await charger.close();
     await registry.closeAll();
@@ -202,7 +197,7 @@ async function probe(cfg: ChargerConfig, profile: Profile, charger: ProfileCharg
       ...(profile.unverified?.length ? [`  unverified: ${profile.unverified.join('; ')}`] : []),
     ],
   );
-  return EX_OK;
+  return EXIT.OK;
 }
 
 async function manualSet(cfg: ChargerConfig, charger: ProfileCharger, limitA: number, eventLog: EventLog, report: Report): Promise<number> {
@@ -220,5 +215,5 @@ async function manualSet(cfg: ChargerConfig, charger: ProfileCharger, limitA: nu
       ? [`  note: nothing keeps this charger alive now; unless the agent runs, it falls back to its failsafe current after ${charger.failsafe?.timeoutS ?? '?'} s`]
       : []),
   ]);
-  return outcome.ok ? EX_OK : EX_FAIL;
+  return outcome.ok ? EXIT.OK : EXIT.FAIL;
 }

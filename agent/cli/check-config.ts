@@ -7,11 +7,7 @@ import { CONFIG_ENV, configPathFrom, DEFAULT_CONFIG_PATH } from '../../config/co
 import type { ProfileLimits } from '../../config/core-config.js';
 import { loadConfig } from '../../config/load.js';
 import type { CrossCheckOptions } from '../../config/cross-checks.js';
-
-export const EX_OK = 0;
-export const EX_USAGE = 64;
-/** sysexits.h EX_CONFIG: also for a config file that is missing or unreadable. */
-export const EX_CONFIG = 78;
+import { EXIT } from './shared/exit-codes.js';
 
 export interface TextSink {
   write(text: string): unknown;
@@ -39,27 +35,27 @@ export const CHECK_CONFIG_USAGE = `usage: hcalcs-agent check-config [--config PA
   --print        also print the config as the agent reads it, defaults filled in
   --as-run       judge as run does: a charger whose profile file is broken is a warning
                  (run disables it and drives the others), not an error; for ExecStartPre
-Exit status: 0 valid, ${EX_CONFIG} invalid or unreadable, ${EX_USAGE} bad arguments.
+Exit status: 0 valid, ${EXIT.CONFIG} invalid or unreadable, ${EXIT.USAGE} bad arguments.
 `;
 
 export async function checkConfigCommand(argv: string[], ctx: CheckConfigContext): Promise<number> {
   const where = configPathFrom(argv, ctx.env ?? process.env);
   if (!where.ok) {
     ctx.err.write(`check-config: ${where.error}\n${CHECK_CONFIG_USAGE}`);
-    return EX_USAGE;
+    return EXIT.USAGE;
   }
   let print = false;
   let asRun = false;
   for (const a of where.rest) {
     if (a === '--help' || a === '-h') {
       ctx.out.write(CHECK_CONFIG_USAGE);
-      return EX_OK;
+      return EXIT.OK;
     }
     if (a === '--print') print = true;
     else if (a === '--as-run') asRun = true;
     else {
       ctx.err.write(`check-config: unknown argument ${JSON.stringify(a)}\n${CHECK_CONFIG_USAGE}`);
-      return EX_USAGE;
+      return EXIT.USAGE;
     }
   }
   const options = {
@@ -73,7 +69,7 @@ export async function checkConfigCommand(argv: string[], ctx: CheckConfigContext
     const n = result.problems.length;
     ctx.err.write(`${where.path}: ${n} problem${n === 1 ? '' : 's'}\n`);
     for (const p of result.problems) ctx.err.write(`${p}\n`);
-    return EX_CONFIG;
+    return EXIT.CONFIG;
   }
   const { config, warnings } = result;
   for (const w of warnings) ctx.err.write(`warning: ${w}\n`);
@@ -81,5 +77,5 @@ export async function checkConfigCommand(argv: string[], ctx: CheckConfigContext
   const nb = config.bindings.length;
   ctx.out.write(`config OK: ${nc} chargers, ${nb} bindings (${where.path})\n`);
   if (print) ctx.out.write(stringify(config));
-  return EX_OK;
+  return EXIT.OK;
 }

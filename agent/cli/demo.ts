@@ -13,8 +13,8 @@ import { buildAgent, loadAgentConfig, type Agent } from '../compose.js';
 import { loadProfiles } from '../../drivers/charger/profile.js';
 import type { EventInput } from '../event-log/types.js';
 import { openEventLogStore } from '../event-log/store.js';
-import { EX_CONFIG, EX_USAGE } from './check-config.js';
 import { takeInstanceLock } from './run.js';
+import { EXIT } from './shared/exit-codes.js';
 
 const DEMO_CONFIG = fileURLToPath(new URL('../../config/demo.yaml', import.meta.url));
 
@@ -27,7 +27,6 @@ const USAGE = `usage: hcalcs-agent demo [--keep-running] [--mqtt[=URL]] [--confi
 /** Marks a log as the demo's own, in its state table: only such a log is ever removed. */
 export const DEMO_MARK_KEY = 'created-by';
 export const DEMO_MARK = 'hcalcs-agent demo';
-const EX_CANTCREAT = 73;
 
 /** true if the demo may remove the log at path (absent, or made by the demo), else why not. */
 export function demoOwnsLog(path: string): true | string {
@@ -117,19 +116,19 @@ export async function demoCommand(argv: string[], sink: { write(text: string): u
     else if (a === '--mqtt' || a?.startsWith('--mqtt=')) mqttUrl = a === '--mqtt' ? '' : a.slice('--mqtt='.length);
     else {
       process.stderr.write(`demo: unknown argument ${JSON.stringify(a)}\n${USAGE}`);
-      return EX_USAGE;
+      return EXIT.USAGE;
     }
   }
   const loaded = loadAgentConfig(configPath);
   if (!loaded.ok) {
     for (const p of loaded.problems) process.stderr.write(`${p}\n`);
-    return EX_CONFIG;
+    return EXIT.CONFIG;
   }
   const config = loaded.config;
   if (mqttUrl !== undefined) {
     if (config.mqtt === undefined) {
       process.stderr.write(`demo: --mqtt needs an mqtt section in ${configPath}\n`);
-      return EX_USAGE;
+      return EXIT.USAGE;
     }
     config.mqtt.enabled = true;
     if (mqttUrl !== '') config.mqtt.url = mqttUrl;
@@ -157,7 +156,7 @@ export async function demoCommand(argv: string[], sink: { write(text: string): u
   const owned = demoOwnsLog(config.eventLog.path);
   if (owned !== true) {
     process.stderr.write(`demo: ${owned}; the demo never touches a log it did not create: give a config whose eventLog.path is new\n`);
-    return EX_CANTCREAT;
+    return EXIT.CANTCREAT;
   }
   for (const suffix of ['', '-wal', '-shm']) rmSync(config.eventLog.path + suffix, { force: true });
 

@@ -4,17 +4,12 @@
 // of ours. Rows stream out one batch at a time: a year of events must not fill the gateway's RAM.
 import { once } from 'node:events';
 import { constants, createWriteStream, linkSync, lstatSync, openSync, renameSync, rmSync, unlinkSync } from 'node:fs';
-import {
-  EX_CANTCREAT,
-  errStream,
-  openForReading,
-  usageFail,
-  type CliContext,
-} from '../event-log/cli-support.js';
+import { errStream, openForReading, usageFail, type CliContext } from '../event-log/cli-support.js';
 import type { EventLogStore, StoredEventRow } from '../event-log/store.js';
 import type { EventQuery } from '../event-log/types.js';
 import { parseInstant } from './shared/time-text.js';
 import { parseOptions } from './shared/args.js';
+import { EXIT } from './shared/exit-codes.js';
 
 const USAGE = `usage: hcalcs-agent export [--format jsonl|csv] [--out FILE [--force]] [--since T] [--until T]
                             [--kind K] [--charger ID] [--utc] [--db FILE | --config PATH]
@@ -191,7 +186,7 @@ export async function exportCommand(argv: string[], ctx: CliContext): Promise<nu
       // lstat: a symlink at FILE counts as there, wherever it points (or if it dangles).
       if (!force && exists(target)) {
         err.write(`hcalcs-agent export: ${target} exists; choose another name or add --force to replace it\n`);
-        return EX_CANTCREAT;
+        return EXIT.CANTCREAT;
       }
       let fd: number;
       try {
@@ -203,7 +198,7 @@ export async function exportCommand(argv: string[], ctx: CliContext): Promise<nu
             ? 'it already exists (an export that did not finish, or a planted file or symlink); remove it and try again'
             : (e as Error).message;
         err.write(`hcalcs-agent export: cannot create ${partial}: ${why}\n`);
-        return EX_CANTCREAT;
+        return EXIT.CANTCREAT;
       }
       file = createWriteStream('', { fd });
       out = file;
@@ -229,12 +224,12 @@ export async function exportCommand(argv: string[], ctx: CliContext): Promise<nu
           const code = (e as NodeJS.ErrnoException).code;
           if (code === 'EEXIST') {
             err.write(`hcalcs-agent export: ${target} appeared while exporting; kept it, and the export is not written\n`);
-            return EX_CANTCREAT;
+            return EXIT.CANTCREAT;
           }
           // No hard links here (a FAT USB stick): check once more, then rename.
           if (exists(target)) {
             err.write(`hcalcs-agent export: ${target} appeared while exporting; kept it, and the export is not written\n`);
-            return EX_CANTCREAT;
+            return EXIT.CANTCREAT;
           }
           renameSync(partial, target);
         }

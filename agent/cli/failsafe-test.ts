@@ -18,11 +18,7 @@ import type { Clock } from '../../drivers/charger/clock.js';
 import type { ProfileCharger } from '../../drivers/charger/profile-driver.js';
 import type { FallbackView, Profile } from '../../drivers/charger/profile.js';
 import type { EventLog } from '../event-log/types.js';
-
-export const EX_PASS = 0;
-export const EX_FAIL = 1;
-export const EX_NOT_APPLICABLE = 2;
-export const EX_INCONCLUSIVE = 3;
+import { FAILSAFE_TEST_EXIT } from './shared/exit-codes.js';
 
 /** IEC 61851 lets a charger take up to 5 s (one PWM step) to apply a new current. */
 export const DEFAULT_STEP_S = 5;
@@ -86,7 +82,7 @@ export async function failsafeTest(ctx: FailsafeTestContext): Promise<number> {
   const fv = fallbackView(profile);
   if (fv.view === null) {
     report({ chargerId: cfg.id, ok: false, outcome: 'NOT-APPLICABLE', applicable: false, reason: fv.reason }, [`${cfg.id}: NOT APPLICABLE: ${fv.reason}`]);
-    return EX_NOT_APPLICABLE;
+    return FAILSAFE_TEST_EXIT.NOT_APPLICABLE;
   }
   const view = fv.view;
   const stepS = profile.setpoint.stepS ?? DEFAULT_STEP_S;
@@ -94,7 +90,7 @@ export async function failsafeTest(ctx: FailsafeTestContext): Promise<number> {
   const inconclusive = (reason: string, extra: Record<string, unknown> = {}): number => {
     eventLog.append({ kind: 'charger.failsafe-test', chargerId: cfg.id, data: { outcome: 'INCONCLUSIVE', pass: false, reason, view, ...extra } });
     report({ chargerId: cfg.id, ok: false, pass: false, outcome: 'INCONCLUSIVE', reason, view, ...extra }, [`${cfg.id}: INCONCLUSIVE: ${reason}`]);
-    return EX_INCONCLUSIVE;
+    return FAILSAFE_TEST_EXIT.INCONCLUSIVE;
   };
 
   progress(`${cfg.id}: failsafe-test, fallback seen by ${view}; connecting (writes the failsafe settings)`);
@@ -111,7 +107,7 @@ export async function failsafeTest(ctx: FailsafeTestContext): Promise<number> {
   if (holdA <= fallenA) {
     const reason = `hold limit ${holdA} A is too close to the failsafe current ${failsafeA} A to tell them apart (needs more than ${fallenA} A); give --limit higher`;
     report({ chargerId: cfg.id, ok: false, pass: false, outcome: 'INCONCLUSIVE', reason }, [`${cfg.id}: INCONCLUSIVE: ${reason}`]);
-    return EX_INCONCLUSIVE;
+    return FAILSAFE_TEST_EXIT.INCONCLUSIVE;
   }
   const toleranceMs = fallbackToleranceMs(timeoutS);
   const timeoutMs = timeoutS * 1000;
@@ -266,5 +262,5 @@ export async function failsafeTest(ctx: FailsafeTestContext): Promise<number> {
     `${cfg.id}: ${outcome}: ${reason}`,
     ...(pass || fallen ? ['  the charger now runs on its failsafe current until the agent writes again'] : []),
   ]);
-  return pass ? EX_PASS : outcome === 'FAIL' ? EX_FAIL : EX_INCONCLUSIVE;
+  return pass ? FAILSAFE_TEST_EXIT.PASS : outcome === 'FAIL' ? FAILSAFE_TEST_EXIT.FAIL : FAILSAFE_TEST_EXIT.INCONCLUSIVE;
 }

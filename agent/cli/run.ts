@@ -10,10 +10,8 @@ import pino, { type Logger } from 'pino';
 import { buildAgent, configForCommand, type Agent } from '../compose.js';
 import { acquireInstanceLock, LockHeldError, stateDirOf, type InstanceLock } from '../instance-lock.js';
 import { systemdNotifier } from '../systemd-notify.js';
-import { EX_USAGE } from './check-config.js';
+import { EXIT } from './shared/exit-codes.js';
 
-export const EX_SOFTWARE = 70;
-export const EX_TEMPFAIL = 75;
 /** Files the agent creates: no access for others, no write for the group (0640, dirs 0750). */
 export const AGENT_UMASK = 0o027;
 
@@ -35,7 +33,7 @@ export function takeInstanceLock(command: string, eventLogPath: string, logger: 
         `${command}: another hcalcs-agent is running on this config${err.holderPid !== null ? ` (pid ${err.holderPid})` : ''}; ` +
           `it holds ${err.lockPath}. Stop it first (systemctl stop hcalcs-agent).\n`,
       );
-      return { ok: false, code: EX_TEMPFAIL };
+      return { ok: false, code: EXIT.TEMPFAIL };
     }
     logger.error({ err }, 'cannot take the instance lock anywhere; running without it');
     return { ok: true, lock: null };
@@ -60,7 +58,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     if (a === '--dry-run') dryRun = true;
     else {
       process.stderr.write(`run: unknown argument ${JSON.stringify(a)}\n${RUN_USAGE}`);
-      return EX_USAGE;
+      return EXIT.USAGE;
     }
   }
   const config = loaded.config;
@@ -82,7 +80,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     logger.fatal({ err }, 'the agent cannot start');
     process.stderr.write(`run: the agent cannot start: ${err instanceof Error ? err.message : String(err)}\n`);
     lock?.release();
-    return EX_SOFTWARE;
+    return EXIT.SOFTWARE;
   }
   const notify = systemdNotifier(process.env, logger);
   notify.ready();

@@ -10,7 +10,7 @@ import { runScenario, type ScenarioResult } from '../scenario/run.js';
 import { junitReport, summaryLine, tapReport, textReport } from '../scenario/report.js';
 import type { Scenario } from '../scenario/types.js';
 import { parseArgs } from '../sim/args.js';
-import { EX_CONFIG, EX_USAGE } from './check-config.js';
+import { EXIT } from './shared/exit-codes.js';
 
 export const SCENARIO_USAGE = `usage: hcalcs-agent scenario run FILE|DIR... [options]
        hcalcs-agent scenario check FILE|DIR...
@@ -42,12 +42,12 @@ export async function scenarioCommand(argv: string[], out: NodeJS.WritableStream
   const [sub, ...rest] = argv;
   if (sub !== 'run' && sub !== 'check') {
     (sub === '--help' || sub === 'help' ? process.stdout : process.stderr).write(SCENARIO_USAGE);
-    return sub === '--help' || sub === 'help' ? 0 : EX_USAGE;
+    return sub === '--help' || sub === 'help' ? 0 : EXIT.USAGE;
   }
   const parsed = parseArgs(rest, { '--junit': 'value', '--tap': 'flag', '--jobs': 'value', '--keep': 'flag', '--work-dir': 'value', '--agent': 'value', '--help': 'flag' });
   if (!parsed.ok) {
     process.stderr.write(`scenario: ${parsed.error}\n${SCENARIO_USAGE}`);
-    return EX_USAGE;
+    return EXIT.USAGE;
   }
   if (parsed.flags.has('--help')) {
     out.write(SCENARIO_USAGE);
@@ -56,13 +56,13 @@ export async function scenarioCommand(argv: string[], out: NodeJS.WritableStream
   const files = expand(parsed.positional);
   if (files.length === 0) {
     process.stderr.write(`scenario ${sub}: no scenario files given\n${SCENARIO_USAGE}`);
-    return EX_USAGE;
+    return EXIT.USAGE;
   }
   const jobsText = parsed.values.get('--jobs')?.[0] ?? '1';
   const jobs = Number(jobsText);
   if (!Number.isInteger(jobs) || jobs < 1 || jobs > 64) {
     process.stderr.write(`scenario: --jobs ${jobsText}: expected a whole number from 1 to 64\n`);
-    return EX_USAGE;
+    return EXIT.USAGE;
   }
 
   const scenarios: Scenario[] = [];
@@ -75,7 +75,7 @@ export async function scenarioCommand(argv: string[], out: NodeJS.WritableStream
       for (const p of loaded.problems) process.stderr.write(`${f}: ${p}\n`);
     }
   }
-  if (bad) return EX_CONFIG;
+  if (bad) return EXIT.CONFIG;
   if (sub === 'check') {
     out.write(`${scenarios.length} scenario file${scenarios.length === 1 ? '' : 's'} valid\n`);
     return 0;

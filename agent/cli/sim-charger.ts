@@ -13,7 +13,7 @@ import { parseControlAddress, startControl, type ControlServer } from '../sim/co
 import { SERIAL_OPTIONS, serialFrom } from '../sim/serial-options.js';
 import { simProfile } from '../sim/sim-profile.js';
 import { CommandError, parseDuration } from '../sim/words.js';
-import { EX_USAGE } from './check-config.js';
+import { EXIT } from './shared/exit-codes.js';
 
 export const SIM_CHARGER_USAGE = `usage: hcalcs-agent sim charger (--profile ID | --profile generic --registers FILE | --profile-file FILE)
                                 (--listen HOST:PORT | --port DEVICE) [options]
@@ -31,7 +31,6 @@ export const SIM_CHARGER_USAGE = `usage: hcalcs-agent sim charger (--profile ID 
   --reads                print reads as well as writes
 Console commands ("help" at the prompt, Tab completes):
 `;
-
 
 /** What a write means for this profile, in words: "setpoint 16 A", "failsafe current 6 A". */
 export function describeWrite(profile: Profile, req: SimRequest): string {
@@ -65,7 +64,7 @@ export async function simChargerCommand(argv: string[]): Promise<number> {
   const usage = SIM_CHARGER_USAGE + CHARGER_COMMANDS.map((c) => `  ${c.usage}`).join('\n') + '\n';
   if (!parsed.ok) {
     process.stderr.write(`sim charger: ${parsed.error}\n${usage}`);
-    return EX_USAGE;
+    return EXIT.USAGE;
   }
   const { values, flags } = parsed;
   if (flags.has('--help')) {
@@ -75,7 +74,7 @@ export async function simChargerCommand(argv: string[]): Promise<number> {
   const one = (k: string) => values.get(k)?.[0];
   const bad = (msg: string) => {
     process.stderr.write(`sim charger: ${msg}\n`);
-    return EX_USAGE;
+    return EXIT.USAGE;
   };
   if (parsed.positional.length) return bad(`unexpected argument ${JSON.stringify(parsed.positional[0])}`);
   const profile = simProfile({ profile: one('--profile'), profileFile: one('--profile-file'), registersFile: one('--registers') });

@@ -10,7 +10,7 @@ import { driveSim, printer, stamp, type CommandDriver } from '../sim/console.js'
 import { parseControlAddress, startControl, type ControlServer } from '../sim/control.js';
 import { SERIAL_OPTIONS, serialFrom } from '../sim/serial-options.js';
 import { CommandError } from '../sim/words.js';
-import { EX_USAGE } from './check-config.js';
+import { EXIT } from './shared/exit-codes.js';
 
 export const SIM_METER_USAGE = `usage: hcalcs-agent sim meter (--port DEVICE | --listen HOST:PORT) [options]
   --port DEVICE          the meter's end of a serial line (USB serial adapter, socat pty)
@@ -26,7 +26,6 @@ export const SIM_METER_USAGE = `usage: hcalcs-agent sim meter (--port DEVICE | -
 Console commands ("help" at the prompt, Tab completes):
 `;
 
-
 export async function simMeterCommand(argv: string[]): Promise<number> {
   const parsed = parseArgs(argv, {
     '--port': 'value', '--listen': 'value', '-e': 'list', '--script': 'value', '--keep-running': 'flag', '--control': 'value',
@@ -35,7 +34,7 @@ export async function simMeterCommand(argv: string[]): Promise<number> {
   const usage = SIM_METER_USAGE + METER_COMMANDS.map((c) => `  ${c.usage}`).join('\n') + '\n';
   if (!parsed.ok) {
     process.stderr.write(`sim meter: ${parsed.error}\n${usage}`);
-    return EX_USAGE;
+    return EXIT.USAGE;
   }
   const { values, flags } = parsed;
   if (flags.has('--help')) {
@@ -44,7 +43,7 @@ export async function simMeterCommand(argv: string[]): Promise<number> {
   }
   const bad = (msg: string) => {
     process.stderr.write(`sim meter: ${msg}\n`);
-    return EX_USAGE;
+    return EXIT.USAGE;
   };
   if (parsed.positional.length) return bad(`unexpected argument ${JSON.stringify(parsed.positional[0])}`);
   const port = values.get('--port')?.[0];

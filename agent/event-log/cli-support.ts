@@ -8,13 +8,6 @@ import { openEventLogStore, type EventLogStore } from './store.js';
 import type { EventQuery } from './types.js';
 import { parseUtcInstant } from './utc.js';
 
-/** sysexits.h: the command was used incorrectly. */
-export const EX_USAGE = 64;
-/** sysexits.h: an input file did not exist or was not readable. */
-export const EX_NOINPUT = 66;
-/** sysexits.h: an output file cannot be created. */
-export const EX_CANTCREAT = 73;
-
 export interface CliContext {
   eventLogPath: string;
   out: NodeJS.WritableStream;
@@ -51,13 +44,13 @@ export function parseCommandArgs<O extends Options>(
     return parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values;
   } catch (err) {
     errStream(ctx).write(`hcalcs-agent ${command}: ${(err as Error).message}\n${usage}`);
-    return EX_USAGE;
+    return EXIT.USAGE;
   }
 }
 
 export function usageFail(command: string, message: string, usage: string, ctx: CliContext): number {
   errStream(ctx).write(`hcalcs-agent ${command}: ${message}\n${usage}`);
-  return EX_USAGE;
+  return EXIT.USAGE;
 }
 
 export function parsePositiveInt(name: string, text: string, max: number): number {
@@ -109,7 +102,7 @@ export function openForReading(command: string, ctx: CliContext): EventLogStore 
       return EXIT.NOPERM;
     }
     errStream(ctx).write(`hcalcs-agent ${command}: ${(err as Error).message}\n`);
-    return existsSync(ctx.eventLogPath) ? EXIT.DATAERR : EX_NOINPUT;
+    return existsSync(ctx.eventLogPath) ? EXIT.DATAERR : EXIT.NOINPUT;
   }
 }
 

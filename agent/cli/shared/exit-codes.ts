@@ -18,6 +18,8 @@ export const EXIT = {
   SOFTWARE: 70,
   /** An output file cannot be created. */
   CANTCREAT: 73,
+  /** Try again later: another agent holds this config's instance lock (the service retries). */
+  TEMPFAIL: 75,
   /** Input/output error (write failed, disk full). */
   IOERR: 74,
   /** Permission denied (run it as the service user). */
@@ -27,6 +29,15 @@ export const EXIT = {
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+/** `charger failsafe-test` reports its verdict in the exit status (a script's if/else). */
+export const FAILSAFE_TEST_EXIT = {
+  PASS: 0,
+  FAIL: 1,
+  /** The profile has no failsafe registers to test. */
+  NOT_APPLICABLE: 2,
+  INCONCLUSIVE: 3,
+} as const;
 
 /** For the README and `--help`: what each code means, one line each. */
 export const EXIT_TABLE = `Exit status: 0 ok; 1 a check failed; 64 bad usage; 65 not an event log;

@@ -5,9 +5,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { checkConfigCommand, EX_CONFIG, EX_USAGE } from '../../../agent/cli/check-config.js';
+import { checkConfigCommand } from '../../../agent/cli/check-config.js';
 import { configPathFrom, DEFAULT_CONFIG_PATH } from '../../../config/config-path.js';
 import { PROFILES } from './base.js';
+import { EXIT } from '../../../agent/cli/shared/exit-codes.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'hcalcs-check-config-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -57,7 +58,7 @@ t.test('a good file: exit 0, the OK line on stdout, warnings on stderr', async (
 
 t.test('a bad file: exit 78 and every problem on stderr, nothing on stdout', async (t) => {
   const r = await run(['--config', bad]);
-  t.equal(r.code, EX_CONFIG);
+  t.equal(r.code, EXIT.CONFIG);
   t.equal(r.code, 78);
   t.equal(r.out, '');
   t.same(r.err.split('\n'), [
@@ -76,17 +77,17 @@ t.test('a bad file: exit 78 and every problem on stderr, nothing on stdout', asy
 
 t.test('YAML syntax errors: exit 78 with line:col', async (t) => {
   const r = await run([`--config=${broken}`]);
-  t.equal(r.code, EX_CONFIG);
+  t.equal(r.code, EXIT.CONFIG);
   t.equal(r.err, `${broken}: 1 problem\n3:3: Map keys must be unique\n`);
 });
 
 t.test('a missing file: exit 78, naming the path', async (t) => {
   const missing = join(dir, 'nope.yaml');
   const r = await run(['--config', missing]);
-  t.equal(r.code, EX_CONFIG);
+  t.equal(r.code, EXIT.CONFIG);
   t.equal(r.err, `${missing}: 1 problem\n${missing}: cannot read the config file: no such file\n`);
   const asDir = await run(['--config', dir]);
-  t.equal(asDir.code, EX_CONFIG);
+  t.equal(asDir.code, EXIT.CONFIG);
   t.match(asDir.err, /cannot read the config file: is a directory/);
 });
 
@@ -95,7 +96,7 @@ t.test('HCALCS_CONFIG names the file when --config is absent; --config wins', as
   t.equal(viaEnv.code, 0);
   t.match(viaEnv.out, `(${good})`);
   const both = await run(['--config', bad], { HCALCS_CONFIG: good });
-  t.equal(both.code, EX_CONFIG);
+  t.equal(both.code, EXIT.CONFIG);
 });
 
 t.test('without --config or HCALCS_CONFIG the default path is read', async (t) => {
@@ -109,7 +110,7 @@ t.test('without --config or HCALCS_CONFIG the default path is read', async (t) =
 t.test('bad arguments: exit 64 with usage', async (t) => {
   for (const argv of [['--config'], ['--config='], ['--bogus'], ['extra']]) {
     const r = await run(argv);
-    t.equal(r.code, EX_USAGE, argv.join(' '));
+    t.equal(r.code, EXIT.USAGE, argv.join(' '));
     t.match(r.err, /usage: hcalcs-agent check-config/);
   }
 });

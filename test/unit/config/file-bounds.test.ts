@@ -7,8 +7,8 @@ import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, MAX_CONFIG_BYTES, readConfigText } from '../../../config/load.js';
-import { EX_CONFIG } from '../../../agent/cli/check-config.js';
 import { spawnAgent } from '../../helpers/agent-process.js';
+import { EXIT } from '../../../agent/cli/shared/exit-codes.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'config-bounds-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -44,6 +44,6 @@ t.test('at most 1 MiB', async (t) => {
 t.test('the real `run` on a FIFO config exits 78 with the message, not hanging', async (t) => {
   const agent = spawnAgent(t, ['run', '--config', fifo]);
   const { code } = await agent.exited;
-  t.equal(code, EX_CONFIG);
+  t.equal(code, EXIT.CONFIG);
   t.match(agent.stderr(), `${fifo}: cannot read the config file: is a FIFO (named pipe)`);
 });
