@@ -1,0 +1,63 @@
+// The folder rules in eslint.config.js are the boundaries of ARCHITECTURE.md: this proves they
+// fire, so a rule that stops matching (a renamed folder, an edited pattern) fails here rather
+// than silently letting the core import a driver. Each probe is a real file in the folder it
+// tests (so a type-aware config sees it as part of the project) and is removed afterwards.
+
+import t, { type Test } from 'tap';
+import { randomBytes } from 'node:crypto';
+import { rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ESLint } from 'eslint';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const eslint = new ESLint({ cwd: root });
+
+/** The no-restricted-imports / no-restricted-syntax messages for a probe placed at `dir`. */
+async function restricted(t: Test, dir: string, source: string): Promise<string[]> {
+  const file = join(root, dir, `lint-probe-${process.pid}-${randomBytes(4).toString('hex')}.ts`);
+  writeFileSync(file, source);
+  t.teardown(() => rmSync(file, { force: true }));
+  const [result] = await eslint.lintFiles([relative(root, file)]);
+  t.ok(result, 'eslint linted the probe');
+  return (result?.messages ?? [])
+    .filter((m) => m.ruleId === 'no-restricted-imports' || m.ruleId === 'no-restricted-syntax')
+    .map((m) => m.message);
+}
+
+t.test('agent/core may import nothing from drivers/', async (t) => {
+  const msgs = await restricted(t, 'agent/core', "import type { HanMessage } from '../../drivers/han/messages.js';\nexport type X = HanMessage;\n");
+  t.equal(msgs.length, 1);
+  t.match(msgs[0], /agent\/core imports only from agent\/core/);
+});
+
+t.test('agent/core may import nothing from config/, the shell, node: or a package', async (t) => {
+  const cases = [
+    "import type { Config } from '../../config/types.js';\nexport type X = Config;\n",
+    "import type { HanPort } from '../runtime.js';\nexport type X = HanPort;\n",
+    "import { readFileSync } from 'node:fs';\nexport const x = readFileSync;\n",
+    "import { parse } from 'yaml';\nexport const x = parse;\n",
+    "export * from './../../drivers/han/read.js';\n",
+  ];
+  for (const source of cases) {
+    const msgs = await restricted(t, 'agent/core', source);
+    t.equal(msgs.length, 1, source.split('\n')[0]!);
+  }
+  const dynamic = await restricted(t, 'agent/core', "export const load = () => import('./types.js');\n");
+  t.same(dynamic, ['agent/core is pure: no dynamic import.']);
+});
+
+t.test('agent/core may import its own files', async (t) => {
+  const msgs = await restricted(t, 'agent/core', "import type { Ms } from './types.js';\nexport type X = Ms;\n");
+  t.same(msgs, []);
+});
+
+t.test('drivers/ may import nothing from agent/ or config/', async (t) => {
+  const fromAgent = await restricted(t, 'drivers/charger', "import type { CoreState } from '../../agent/core/index.js';\nexport type X = CoreState;\n");
+  t.equal(fromAgent.length, 1);
+  t.match(fromAgent[0], /drivers\/ import nothing from agent\//);
+  const fromConfig = await restricted(t, 'drivers/han', "import type { Config } from '../../config/types.js';\nexport type X = Config;\n");
+  t.equal(fromConfig.length, 1);
+  const own = await restricted(t, 'drivers/han', "import type { ReadWhat } from './read.js';\nimport type { Clock } from '../clock.js';\nexport type X = [ReadWhat, Clock];\n");
+  t.same(own, [], 'a driver may import drivers/');
+});
