@@ -19,8 +19,8 @@ import type { ParseOutcome } from '../drivers/han/messages.js';
 import { FULL_STATE, type ReadWhat } from '../drivers/han/read.js';
 import { hanInput, readRequestLine } from './han-input.js';
 import { initialState, resume, step, type CoreState } from './core/index.js';
-import type { Clock } from '../drivers/charger/clock.js';
-import { TimeBase, CLOCK_STEP_MS, type MonotonicClock } from './time-base.js';
+import { monotonicOf, type Clock } from '../drivers/clock.js';
+import { TimeBase, CLOCK_STEP_MS } from './time-base.js';
 
 /** The HAN link as the shell uses it (drivers/han/link.ts satisfies it through an adapter). */
 export interface HanPort {
@@ -43,17 +43,16 @@ export interface ChargerPort {
   close(): Promise<void>;
 }
 
-// One time boundary for the whole shell: the charger layer's.
-export { systemClock, type Clock } from '../drivers/charger/clock.js';
+// The program's one Clock (drivers/clock.ts), offered here too for the shell's own users.
+export { systemClock, type Clock } from '../drivers/clock.js';
 
 export interface RuntimeOptions {
   coreConfig: CoreConfig;
   han: HanPort;
   chargers: ChargerPort[];
   eventLog: EventLog;
-  /** Wall time and timers; with monotonic() (tests' fakes) the timeline follows it, else
-   *  performance.now(). */
-  clock: Clock & Partial<MonotonicClock>;
+  /** Wall time, timers, and the monotonic time the timeline follows. */
+  clock: Clock;
   logger: Logger;
   /** Seed for the core's restore-delay generator (random per process in production). */
   seed: number;
@@ -105,8 +104,7 @@ export class Runtime {
     this.chargers = new Map(o.chargers.map((c) => [c.id, c]));
     this.log = o.logger.child({ module: 'runtime' });
     this.startedAtMs = o.clock.now();
-    const mono = o.clock.monotonic ? () => (o.clock.monotonic as () => number)() : () => performance.now();
-    this.time = new TimeBase(() => o.clock.now(), mono);
+    this.time = new TimeBase(() => o.clock.now(), monotonicOf(o.clock));
   }
 
   /** Now on the agent's timeline (what the core is given). */

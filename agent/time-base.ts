@@ -2,12 +2,8 @@
 // Durations measured on it cannot be stretched or skipped by a wall-clock step (an NTP
 // correction, a Pi without an RTC setting its clock after boot). The wall clock is still
 // read, to record rows and to notice a step: when wall minus timeline moves by more than
-// CLOCK_STEP_MS between two checks, that is a step, in either direction.
-
-export interface MonotonicClock {
-  /** Milliseconds from an arbitrary origin; never goes back, ignores wall-clock steps. */
-  monotonic(): number;
-}
+// CLOCK_STEP_MS between two checks, that is a step, in either direction. Both clocks come
+// from the program's one Clock (drivers/clock.ts: now() and monotonic()).
 
 export const CLOCK_STEP_MS = 2000;
 

@@ -9,7 +9,7 @@ import type { Config, ChargerConfig } from '../../config/types.js';
 import type { EventLog } from '../event-log/types.js';
 import type { ChargerReading } from '../../drivers/charger/charger.js';
 import { BusRegistry } from '../../drivers/charger/bus.js';
-import { systemClock, type Clock } from '../../drivers/charger/clock.js';
+import { systemClock, type Clock } from '../../drivers/clock.js';
 import { createCharger, type ProfileCharger } from '../../drivers/charger/profile-driver.js';
 import type { Profile } from '../../drivers/charger/profile.js';
 import { loadCatalogue, profileSearchPath, resolveFromCatalogue, type ProfileCatalogue } from '../../drivers/charger/profile-catalogue.js';

@@ -14,7 +14,7 @@
 
 import type { ChargerConfig } from '../../config/types.js';
 import type { ChargerReading } from '../../drivers/charger/charger.js';
-import type { Clock } from '../../drivers/charger/clock.js';
+import type { Clock } from '../../drivers/clock.js';
 import type { ProfileCharger } from '../../drivers/charger/profile-driver.js';
 import type { FallbackView, Profile } from '../../drivers/charger/profile.js';
 import type { EventLog } from '../event-log/types.js';

@@ -11,7 +11,7 @@
 //   lim the limit the charger last acknowledged, A
 //   st  IEC 61851 vehicle state; ch true while charging
 //   age how old the reading is, ms
-import type { Clock } from '../../drivers/charger/clock.js';
+import type { Clock } from '../../drivers/clock.js';
 
 /** What the sampler reads of a charger (ChargerSupervisor.state() has these fields). */
 export interface SampledCharger {

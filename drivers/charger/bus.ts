@@ -7,7 +7,8 @@
 import type { Logger } from 'pino';
 import ModbusRTU from 'modbus-serial';
 import type { Endpoint } from './options.js';
-import { systemClock, sleep, type Clock } from './clock.js';
+import { systemClock, sleep, type Clock } from '../clock.js';
+import { backoffMs, type BackoffOptions } from '../backoff.js';
 import type { RegisterTable } from './register-map.js';
 
 export type { Endpoint } from './options.js';
@@ -52,10 +53,7 @@ export class BusError extends Error {
   }
 }
 
-export interface BackoffOptions {
-  initialMs: number;
-  maxMs: number;
-}
+export type { BackoffOptions } from '../backoff.js';
 
 type Op =
   | { kind: 'read'; table: RegisterTable; address: number; length: number }
@@ -241,7 +239,7 @@ export class ModbusBus {
       const e = classify(err);
       if (e.code === 'timeout') {
         const failures = (this.deviceBackoff.get(unit)?.failures ?? 0) + 1;
-        const waitMs = Math.min(this.backoff.initialMs * 2 ** (failures - 1), this.backoff.maxMs);
+        const waitMs = backoffMs(this.backoff, failures);
         this.deviceBackoff.set(unit, { failures, untilMs: this.clock.now() + waitMs });
         this.log.warn({ unitId: unit, failures, waitMs }, 'device did not answer; backing off');
       } else if (e.code === 'disconnected') {
@@ -278,7 +276,7 @@ export class ModbusBus {
       (err: unknown) => {
         this.connecting = null;
         this.connectFailures++;
-        const waitMs = Math.min(this.backoff.initialMs * 2 ** (this.connectFailures - 1), this.backoff.maxMs);
+        const waitMs = backoffMs(this.backoff, this.connectFailures);
         this.connectRetryAtMs = this.clock.now() + waitMs;
         const e = new BusError(`cannot connect to ${describe(this.endpoint)}: ${(err as Error)?.message ?? String(err)}`, 'disconnected');
         this.log.warn({ err: e, waitMs }, 'connect failed');

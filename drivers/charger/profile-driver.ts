@@ -7,7 +7,7 @@ import type { Charger, ChargerReading, VehicleState, WriteOutcome } from './char
 import { BusError, type DeviceOptions, type ModbusBus } from './bus.js';
 import type { Profile } from './profile.js';
 import { decode, decodeNumber, encode, registerCount, type RegisterSpec } from './register-map.js';
-import { systemClock, type Clock } from './clock.js';
+import { systemClock, type Clock } from '../clock.js';
 
 /** What connect() wrote to the failsafe registers and what the charger then reported. */
 export interface FailsafeReport {

@@ -2,7 +2,7 @@
 
 import type { Logger } from 'pino';
 import type { ChargerReading, WriteOutcome } from './charger.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../clock.js';
 import type { FailsafeReport } from './profile-driver.js';
 import type { SupervisorEventKind, VerificationOptions, VerificationState } from './machine/types.js';
 

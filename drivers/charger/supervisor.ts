@@ -9,7 +9,7 @@
 import type { Logger } from 'pino';
 import type { ProfileCharger } from './profile-driver.js';
 import { BusError } from './bus.js';
-import { systemClock, type Clock } from './clock.js';
+import { systemClock, type Clock } from '../clock.js';
 import { initialState, step } from './machine/step.js';
 import type { Lane, MachineConfig, MachineEffect, MachineInput, MachineState, Request, TimerName } from './machine/types.js';
 import type { SupervisorEvent, SupervisorOptions, SupervisorState } from './supervisor-options.js';

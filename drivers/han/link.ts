@@ -8,6 +8,8 @@ import { connect as netConnect, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { SerialPort } from 'serialport';
 import type { SerialSettings } from '../serial-settings.js';
+import { systemClock, type Clock } from '../clock.js';
+import { backoffMs } from '../backoff.js';
 import type { ParseOutcome } from './messages.js';
 import { createLineReader, type LineReader } from './line-bound.js';
 import { checksumOf, MAX_LINE_BYTES, parseLine } from './parse.js';
@@ -22,21 +24,9 @@ export interface HanLinkOptions {
   sendChecksum: boolean;
   reconnect: { initialMs: number; maxMs: number };
   logger: Logger;
-  /** Time stamp for received lines (ms since the epoch); defaults to Date.now. */
-  clock?: () => number;
-  /** The reconnect timer; defaults to the global setTimeout/clearTimeout. Tests pass a fake. */
-  timers?: LinkTimers;
+  /** Stamps received lines and runs the reconnect and device-check timers; tests pass a fake. */
+  clock?: Clock;
 }
-
-export interface LinkTimers {
-  setTimeout(fn: () => void, delayMs: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-const realTimers: LinkTimers = {
-  setTimeout: (fn, delayMs) => setTimeout(fn, delayMs),
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-};
 
 /** One received line: its bytes as latin1 (no LF), what it parsed to, when it arrived. */
 export interface HanLine {
@@ -99,16 +89,16 @@ export interface HanLinkEvents {
 export class HanLink extends EventEmitter<HanLinkEvents> {
   private readonly opts: HanLinkOptions;
   private readonly log: Logger;
-  private readonly clock: () => number;
+  private readonly clock: Clock;
   private conn: Conn | null = null;
   private reader: LineReader | null = null;
   private isUp = false;
   private started = false;
   private closed = false;
   private everUp = false;
-  private nextDelayMs: number;
+  /** Failed opens and drops since the link was last up: the reconnect backoff's count. */
+  private failuresInRow = 0;
   private timer: { handle: unknown } | null = null;
-  private readonly timers: LinkTimers;
   private deviceTimer: unknown = null;
   private connGone: Promise<void> = Promise.resolve();
   private readonly counters = {
@@ -125,9 +115,7 @@ export class HanLink extends EventEmitter<HanLinkEvents> {
     super();
     this.opts = options;
     this.log = options.logger.child({ module: 'han-link' });
-    this.clock = options.clock ?? Date.now;
-    this.timers = options.timers ?? realTimers;
-    this.nextDelayMs = Math.max(1, options.reconnect.initialMs);
+    this.clock = options.clock ?? systemClock;
   }
 
   /** Opens the port and keeps it open (reconnecting) until close(). Calling it twice is a no-op. */
@@ -203,7 +191,7 @@ export class HanLink extends EventEmitter<HanLinkEvents> {
     if (this.closed) return;
     this.closed = true;
     if (this.timer !== null) {
-      this.timers.clearTimeout(this.timer.handle);
+      this.clock.clearTimeout(this.timer.handle);
       this.timer = null;
     }
     const conn = this.conn;
@@ -255,7 +243,7 @@ export class HanLink extends EventEmitter<HanLinkEvents> {
         this.safeEmit('down', lastErr);
       } else {
         this.counters.connectFailures++;
-        this.log.warn({ err: lastErr, port: target, retryMs: this.nextDelayMs }, 'HAN port open failed');
+        this.log.warn({ err: lastErr, port: target, retryMs: this.nextDelayMs() }, 'HAN port open failed');
       }
       this.scheduleReconnect();
     };
@@ -265,7 +253,7 @@ export class HanLink extends EventEmitter<HanLinkEvents> {
         return;
       }
       opened = true;
-      this.nextDelayMs = Math.max(1, this.opts.reconnect.initialMs);
+      this.failuresInRow = 0;
       if (this.everUp) this.counters.reconnects++;
       this.everUp = true;
       this.isUp = true;
@@ -329,16 +317,21 @@ export class HanLink extends EventEmitter<HanLinkEvents> {
         gone();
         return;
       }
-      this.deviceTimer = this.timers.setTimeout(check, DEVICE_CHECK_MS);
+      this.deviceTimer = this.clock.setTimeout(check, DEVICE_CHECK_MS);
     };
-    this.deviceTimer = this.timers.setTimeout(check, DEVICE_CHECK_MS);
+    this.deviceTimer = this.clock.setTimeout(check, DEVICE_CHECK_MS);
+  }
+
+  /** The wait before the next attempt (at least 1 ms: a zero wait would spin). */
+  private nextDelayMs(): number {
+    return Math.max(1, backoffMs(this.opts.reconnect, this.failuresInRow + 1));
   }
 
   private scheduleReconnect(): void {
     if (this.closed || this.timer !== null) return;
-    const delayMs = this.nextDelayMs;
-    this.nextDelayMs = Math.min(delayMs * 2, Math.max(this.opts.reconnect.maxMs, 1));
-    this.timer = { handle: this.timers.setTimeout(() => this.attempt(), delayMs) };
+    const delayMs = this.nextDelayMs();
+    this.failuresInRow++;
+    this.timer = { handle: this.clock.setTimeout(() => this.attempt(), delayMs) };
   }
 
   /** Forgets the current connection (its late events are then ignored) and its reader. */
@@ -346,7 +339,7 @@ export class HanLink extends EventEmitter<HanLinkEvents> {
     const conn = this.conn;
     this.conn = null;
     if (this.deviceTimer !== null) {
-      this.timers.clearTimeout(this.deviceTimer);
+      this.clock.clearTimeout(this.deviceTimer);
       this.deviceTimer = null;
     }
     this.isUp = false;
@@ -381,7 +374,7 @@ export class HanLink extends EventEmitter<HanLinkEvents> {
         this.log.debug({ reason: outcome.reason, raw: raw.length > 80 ? raw.slice(0, 80) + '...' : raw }, 'HAN line rejected');
         break;
     }
-    this.safeEmit('line', { raw, outcome, atMs: this.clock() });
+    this.safeEmit('line', { raw, outcome, atMs: this.clock.now() });
   }
 
   private safeEmit<K extends keyof HanLinkEvents>(event: K, ...args: HanLinkEvents[K]): void {

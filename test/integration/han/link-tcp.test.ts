@@ -4,7 +4,8 @@ import t from 'tap';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { pino } from 'pino';
-import { HanLink, parseTcpTarget, type HanLine, type HanLinkOptions, type LinkTimers } from '../../../drivers/han/link.js';
+import { HanLink, parseTcpTarget, type HanLine, type HanLinkOptions } from '../../../drivers/han/link.js';
+import type { Clock } from '../../../drivers/clock.js';
 import { MeterEmulator } from '../../../drivers/han/emulator.js';
 import { checksumOf } from '../../../drivers/han/parse.js';
 
@@ -90,7 +91,8 @@ t.test('backoff doubles from initialMs to maxMs while the bridge is away, and re
   const port = await freePort();
   const delays: number[] = [];
   const pending: Array<() => void> = [];
-  const timers: LinkTimers = {
+  const clock: Clock = {
+    now: () => Date.now(),
     setTimeout: (fn, ms) => {
       delays.push(ms);
       pending.push(fn);
@@ -98,7 +100,7 @@ t.test('backoff doubles from initialMs to maxMs while the bridge is away, and re
     },
     clearTimeout: () => undefined,
   };
-  const link = new HanLink(linkOptions(`tcp://127.0.0.1:${port}`, { timers, reconnect: { initialMs: 10, maxMs: 45 } }));
+  const link = new HanLink(linkOptions(`tcp://127.0.0.1:${port}`, { clock, reconnect: { initialMs: 10, maxMs: 45 } }));
   const events: string[] = [];
   link.on('up', () => events.push('up'));
   link.on('down', () => events.push('down'));

@@ -1,6 +1,6 @@
 // A manual clock for the charger layer's tests: timers fire only when the test moves time,
 // and after each one the test lets the async work it started finish before time moves on.
-import type { Clock } from '../../../drivers/charger/clock.js';
+import type { Clock } from '../../../drivers/clock.js';
 
 export class FakeClock implements Clock {
   private timers: Array<{ id: number; at: number; fn: () => void }> = [];
