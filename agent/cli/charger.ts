@@ -17,6 +17,7 @@ import { probeInstanceLock, stateDirOf } from '../instance-lock.js';
 import { failsafeTest } from './failsafe-test.js';
 import { listProfiles } from './charger-profiles.js';
 import { EXIT } from './shared/exit-codes.js';
+import { parseOptions, type OptionsSpec } from './shared/args.js';
 
 export interface ChargerCommandContext {
   config: Config;
@@ -47,6 +48,17 @@ const USAGE = `usage: hcalcs-agent charger probe|read|set|failsafe-test --charge
 Exit status of failsafe-test: 0 PASS, 1 FAIL, 2 not applicable, 3 INCONCLUSIVE.
 `;
 
+const NON_NEGATIVE = 'needs a non-negative number';
+
+const OPTIONS = {
+  charger: { type: 'string' },
+  limit: { type: 'decimal', min: 0, invalid: NON_NEGATIVE },
+  'poll-ms': { type: 'decimal', min: 0, invalid: NON_NEGATIVE },
+  'window-s': { type: 'decimal', min: 0, invalid: NON_NEGATIVE },
+  json: { type: 'boolean' },
+  force: { type: 'boolean' },
+} as const satisfies OptionsSpec;
+
 interface Args {
   sub: string | undefined;
   chargerId?: string;
@@ -58,29 +70,16 @@ interface Args {
   error?: string;
 }
 
-function parseArgs(argv: string[]): Args {
-  const a: Args = { sub: argv[0], json: false, force: false, pollMs: 1000, windowS: 20 };
-  for (let i = 1; i < argv.length; i++) {
-    const k = argv[i]!;
-    const [flag, inline] = k.includes('=') ? [k.slice(0, k.indexOf('=')), k.slice(k.indexOf('=') + 1)] : [k, undefined];
-    const value = (): string | undefined => inline ?? argv[++i];
-    const num = (name: string): number | undefined => {
-      const v = value();
-      const n = Number(v);
-      if (v === undefined || v === '' || !Number.isFinite(n) || n < 0) {
-        a.error = `${name} needs a non-negative number`;
-        return undefined;
-      }
-      return n;
-    };
-    if (flag === '--json') a.json = true;
-    else if (flag === '--force') a.force = true;
-    else if (flag === '--charger') a.chargerId = value();
-    else if (flag === '--limit') a.limitA = num('--limit');
-    else if (flag === '--poll-ms') a.pollMs = num('--poll-ms') ?? a.pollMs;
-    else if (flag === '--window-s') a.windowS = num('--window-s') ?? a.windowS;
-    else a.error = `unknown option ${JSON.stringify(k)}`;
-  }
+function parseChargerArgs(argv: string[]): Args | 'help' {
+  const parsed = parseOptions(argv, OPTIONS, { positionals: true });
+  if (parsed.kind === 'help') return 'help';
+  if (parsed.kind === 'error') return { sub: argv[0], json: false, force: false, pollMs: 1000, windowS: 20, error: parsed.message };
+  const v = parsed.values;
+  const [sub, extra] = parsed.positionals;
+  const a: Args = { sub, json: v.json ?? false, force: v.force ?? false, pollMs: v['poll-ms'] ?? 1000, windowS: v['window-s'] ?? 20 };
+  if (v.charger !== undefined) a.chargerId = v.charger;
+  if (v.limit !== undefined) a.limitA = v.limit;
+  if (extra !== undefined) a.error = `unknown option ${JSON.stringify(extra)}`;
   return a;
 }
 
@@ -96,7 +95,11 @@ export async function chargerCommand(argv: string[], ctx: ChargerCommandContext)
   const out = ctx.out ?? process.stdout;
   const errOut = ctx.err ?? process.stderr;
   const clock = ctx.clock ?? systemClock;
-  const args = parseArgs(argv);
+  const args = parseChargerArgs(argv);
+  if (args === 'help') {
+    out.write(USAGE);
+    return EXIT.OK;
+  }
   const catalogue = ctx.catalogue ?? loadCatalogue(profileSearchPath(ctx.config.profilesDir));
   if (args.sub === 'profiles' && !args.error) return listProfiles(catalogue, { json: args.json, out });
   const subs = ['probe', 'read', 'set', 'failsafe-test'];

@@ -11,9 +11,14 @@ import { buildAgent, configForCommand, type Agent } from '../compose.js';
 import { acquireInstanceLock, LockHeldError, stateDirOf, type InstanceLock } from '../instance-lock.js';
 import { systemdNotifier } from '../systemd-notify.js';
 import { EXIT } from './shared/exit-codes.js';
+import { parseOptions, type OptionsSpec } from './shared/args.js';
 
 /** Files the agent creates: no access for others, no write for the group (0640, dirs 0750). */
 export const AGENT_UMASK = 0o027;
+
+const RUN_OPTIONS = {
+  'dry-run': { type: 'boolean' },
+} as const satisfies OptionsSpec;
 
 export const RUN_USAGE = `usage: hcalcs-agent run [--config PATH] [--dry-run]
   --dry-run  shadow mode: decide, explain and log "would write"; write nothing to chargers
@@ -53,14 +58,16 @@ export async function runCommand(argv: string[]): Promise<number> {
   process.umask(AGENT_UMASK);
   const loaded = configForCommand('run', argv);
   if (!loaded.ok) return loaded.code;
-  let dryRun = false;
-  for (const a of loaded.rest) {
-    if (a === '--dry-run') dryRun = true;
-    else {
-      process.stderr.write(`run: unknown argument ${JSON.stringify(a)}\n${RUN_USAGE}`);
-      return EXIT.USAGE;
-    }
+  const args = parseOptions(loaded.rest, RUN_OPTIONS);
+  if (args.kind === 'help') {
+    process.stdout.write(RUN_USAGE);
+    return EXIT.OK;
   }
+  if (args.kind === 'error') {
+    process.stderr.write(`run: ${args.message}\n${RUN_USAGE}`);
+    return args.code;
+  }
+  const dryRun = args.values['dry-run'] ?? false;
   const config = loaded.config;
   const logger = pino({ level: config.log.level, base: { app: 'hcalcs-agent' } });
   refuseInspectorSignal(logger);

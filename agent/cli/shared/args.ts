@@ -16,6 +16,9 @@ export interface OptionSpec {
   max?: number;
   /** Refuse an empty string (default true for strings). */
   nonEmpty?: boolean;
+  /** For int and decimal: what a refused value is told, after `--name ` (default: the parser's
+   *  own words, with the expected form and range). */
+  invalid?: string;
 }
 
 export type OptionsSpec = Record<string, OptionSpec>;
@@ -84,7 +87,12 @@ export function parseOptions<O extends OptionsSpec>(argv: readonly string[], spe
           if (v === '' && s.nonEmpty !== false) throw new ArgError(`--${name} needs a value`);
           values[name] = v;
         } else {
-          values[name] = parseDecimal(name, v, { integer: s.type === 'int', ...(s.min !== undefined ? { min: s.min } : {}), ...(s.max !== undefined ? { max: s.max } : {}) });
+          try {
+            values[name] = parseDecimal(name, v, { integer: s.type === 'int', ...(s.min !== undefined ? { min: s.min } : {}), ...(s.max !== undefined ? { max: s.max } : {}) });
+          } catch (err) {
+            if (err instanceof ArgError && s.invalid !== undefined) throw new ArgError(`--${name} ${s.invalid}`, err.code);
+            throw err;
+          }
         }
       }
     }

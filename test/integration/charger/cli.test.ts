@@ -153,6 +153,11 @@ t.test('usage and lookup errors', async (t) => {
   t.match((await run(['read', '--charger', 'a'])).errText, /chargers\[0\]\.profile: unknown profile "nope"/);
   t.match((await run(['set', '--charger', 'a'])).errText, /set needs --limit/);
   t.match((await run(['set', '--charger', 'a', '--limit', 'x'])).errText, /--limit needs a non-negative number/);
+  t.match((await run(['read', '--charger', 'a', '--poll-ms=-5'])).errText, /--poll-ms needs a non-negative number/);
+  const unknown = await run(['read', '--charger', 'a', '--bogus']);
+  t.equal(unknown.code, 64, 'an unknown option is bad usage');
+  t.match(unknown.errText, /--bogus/);
+  t.equal((await run(['read', 'extra', '--charger', 'a'])).code, 64, 'a stray argument is bad usage');
 });
 
 t.test('an unreachable charger is a clear error, not a crash', async (t) => {

@@ -129,4 +129,8 @@ t.test('parseDecimal and parseOptions', async (t) => {
   t.match(parseOptions(['--n', '0'], { n: { type: 'int', min: 1 } }), { kind: 'error', code: 64, message: /--n must be at least 1/ });
   t.same(parseOptions(['-h'], {}), { kind: 'help' });
   t.match(parseOptions(['stray'], {}), { kind: 'error', code: 64 });
+  const told = { n: { type: 'decimal', min: 0, invalid: 'needs a non-negative number' } } as const;
+  t.match(parseOptions(['--n=-1'], told), { kind: 'error', code: 64, message: '--n needs a non-negative number' }, 'a command may word the refusal itself');
+  t.match(parseOptions(['--n', '1e3'], told), { kind: 'error', code: 64, message: '--n needs a non-negative number' });
+  t.same(parseOptions(['--n', '2.5'], told), { kind: 'ok', values: { n: 2.5 }, positionals: [] });
 });
