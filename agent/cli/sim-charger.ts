@@ -80,7 +80,7 @@ export async function simChargerCommand(argv: string[]): Promise<number> {
   const profile = simProfile({ profile: one('--profile'), profileFile: one('--profile-file'), registersFile: one('--registers') });
   if ('error' in profile) {
     process.stderr.write(`sim charger: ${profile.error}\n`);
-    return 78;
+    return EXIT.CONFIG;
   }
   const listen = one('--listen');
   const port = one('--port');

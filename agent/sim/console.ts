@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { completer, CommandError, type CommandOutcome, type CommandSpec } from './words.js';
+import { EXIT } from '../cli/shared/exit-codes.js';
 
 export interface CommandDriver {
   specs: CommandSpec[];
@@ -120,8 +121,8 @@ export function driveSim(o: { name: string; driver: CommandDriver; script: strin
     void runScript(driver, script, p).then((r) => {
       if (!r.ok) {
         process.stderr.write(`${name}: ${r.error}\n`);
-        finish(65);
-      } else if (r.quit || !flags.has('--keep-running')) finish(0);
+        finish(EXIT.DATAERR);
+      } else if (r.quit || !flags.has('--keep-running')) finish(EXIT.OK);
     });
   } else if (!flags.has('--no-console')) {
     p.print('type "help" for the commands, Tab completes');
