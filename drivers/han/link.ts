@@ -35,11 +35,9 @@ export interface HanLine {
   atMs: number;
 }
 
+/** The link's own health. Lines are counted once, by what they mean, in the core's state
+ *  (agent/core/state.ts counters, shown by `status`); the link hands each one on. */
 export interface HanLinkStats {
-  linesOk: number;
-  /** Rejected lines by reason (`bad_checksum`, `missing_field:idx`, ...). */
-  linesRejected: Record<string, number>;
-  linesIgnored: number;
   /** Connects after the first one. */
   reconnects: number;
   /** Attempts to open the port that failed. */
@@ -102,9 +100,6 @@ export class HanLink extends EventEmitter<HanLinkEvents> {
   private deviceTimer: unknown = null;
   private connGone: Promise<void> = Promise.resolve();
   private readonly counters = {
-    linesOk: 0,
-    linesRejected: Object.create(null) as Record<string, number>,
-    linesIgnored: 0,
     reconnects: 0,
     connectFailures: 0,
     sendsDropped: 0,
@@ -170,9 +165,6 @@ export class HanLink extends EventEmitter<HanLinkEvents> {
 
   stats(): HanLinkStats {
     return {
-      linesOk: this.counters.linesOk,
-      linesRejected: { ...this.counters.linesRejected },
-      linesIgnored: this.counters.linesIgnored,
       reconnects: this.counters.reconnects,
       connectFailures: this.counters.connectFailures,
       sendsDropped: this.counters.sendsDropped,
@@ -360,20 +352,8 @@ export class HanLink extends EventEmitter<HanLinkEvents> {
       this.log.error({ err, raw }, 'HAN parser failed');
       return;
     }
-    switch (outcome.kind) {
-      case 'empty':
-        return;
-      case 'message':
-        this.counters.linesOk++;
-        break;
-      case 'ignored':
-        this.counters.linesIgnored++;
-        break;
-      case 'rejected':
-        this.counters.linesRejected[outcome.reason] = (this.counters.linesRejected[outcome.reason] ?? 0) + 1;
-        this.log.debug({ reason: outcome.reason, raw: raw.length > 80 ? raw.slice(0, 80) + '...' : raw }, 'HAN line rejected');
-        break;
-    }
+    if (outcome.kind === 'empty') return;
+    if (outcome.kind === 'rejected') this.log.debug({ reason: outcome.reason, raw: raw.length > 80 ? raw.slice(0, 80) + '...' : raw }, 'HAN line rejected');
     this.safeEmit('line', { raw, outcome, atMs: this.clock.now() });
   }
 

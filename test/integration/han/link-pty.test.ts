@@ -12,6 +12,7 @@ import { HanLink, type HanLine } from '../../../drivers/han/link.js';
 import { MeterEmulator } from '../../../drivers/han/emulator.js';
 import { checksumOf } from '../../../drivers/han/parse.js';
 import { needs, openPtyPair } from '../../helpers/peers.js';
+import { tally } from './tally.js';
 
 const logger = pino({ level: 'silent' });
 const serial = { baudRate: 115200, dataBits: 8 as const, parity: 'none' as const, stopBits: 1 as const };
@@ -61,8 +62,8 @@ t.test('over a pty: READ on connect, SWITCH parsed, bad checksum rejected, link 
   });
   t.same(second, { kind: 'rejected', reason: 'bad_checksum' });
   t.same(third?.kind === 'message' ? third.message : third, { verb: 'SWITCH', idx: 2, type: 'HCALCS', state: 'closed', cause: 'reset', seq: 42 });
-  t.same(link.stats().linesRejected, { bad_checksum: 1 });
-  t.equal(link.stats().linesOk, 2);
+  t.same(tally(lines).rejected, { bad_checksum: 1 });
+  t.equal(tally(lines).ok, 2);
   t.same(events, ['up']);
 
   // The far end disappears (socat exits, as when the adapter is unplugged): down, then retries.
@@ -96,7 +97,7 @@ t.test('over a pty against the meter emulator: the full state arrives after conn
   await until(() => lines.filter((l) => l.outcome.kind === 'message' && l.outcome.message.verb === 'END').length === 2, 'both ENDs');
   const verbs = lines.map((l) => (l.outcome.kind === 'message' ? l.outcome.message.verb : l.outcome.kind));
   t.same(verbs.slice(-7), ['SWITCH', 'LABEL', 'SWITCH', 'LABEL', 'END', 'BOOSTCFG', 'END']);
-  t.same(link.stats().linesRejected, {}, 'every checksum valid');
+  t.same(tally(lines).rejected, {}, 'every checksum valid');
   t.same(emu.received.map((r) => r.outcome.kind), ['ignored', 'ignored']);
 });
 
