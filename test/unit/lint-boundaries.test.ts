@@ -6,11 +6,9 @@
 import t, { type Test } from 'tap';
 import { randomBytes } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, relative } from 'node:path';
 import { ESLint } from 'eslint';
-
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+import { ROOT as root } from '../helpers/paths.js';
 const eslint = new ESLint({ cwd: root });
 
 /** The no-restricted-imports / no-restricted-syntax messages for a probe placed at `dir`. */

@@ -2,10 +2,10 @@
 // is opened (no lock, no port, no event log), and --help prints the usage. In process: the
 // config loads, the arguments are refused, and runCommand returns before building an agent.
 import t from 'tap';
-import { fileURLToPath } from 'node:url';
 import { runCommand } from '../../../agent/cli/run.js';
+import { source } from '../../helpers/paths.js';
 
-const DEMO_CONFIG = fileURLToPath(new URL('../../../config/demo.yaml', import.meta.url));
+const DEMO_CONFIG = source('config/demo.yaml');
 
 t.test('an unknown option or a stray argument is bad usage (64), named on stderr', async (t) => {
   for (const bad of [['--bogus'], ['now'], ['--dry-run=yes']]) {
