@@ -2,6 +2,7 @@
 // then the limit. A charger that is not there is retried with capped backoff; it never stops
 // the agent or the other chargers. A lost connection starts the same sequence again.
 
+import { backoffMs } from '../../backoff.js';
 import { clearTimer, emit, periodMs, request, setTimer, type Ctx } from './ctx.js';
 import type { ChargerFacts, Failure, MachineState } from './types.js';
 import { stopVerification } from './verify-start.js';
@@ -16,15 +17,11 @@ export function beginConnect(s: MachineState, ctx: Ctx): void {
   request(ctx, 'cycle', { op: 'connect' });
 }
 
-export function retryDelayMs(initialMs: number, maxMs: number, failures: number): number {
-  return Math.min(initialMs * 2 ** (failures - 1), maxMs);
-}
-
 export function onConnectFailed(s: MachineState, ctx: Ctx, f: Failure): void {
   s.cycle = { at: 'idle' };
   s.connectFailures += 1;
   const r = ctx.config.reconnect;
-  const retryInMs = retryDelayMs(r.initialMs, r.maxMs, s.connectFailures);
+  const retryInMs = backoffMs(r, s.connectFailures);
   s.lastError = f.error;
   emit(ctx, 'charger.connect-failed', { error: f.error, attempt: s.connectFailures, retryInMs });
   if (!s.closed) setTimer(s, ctx, 'connect', retryInMs);
