@@ -17,6 +17,7 @@ import { catalogueFor, limitsOf, profileViewFactory } from './profile-view.js';
 import { knownIds } from '../drivers/charger/profile-catalogue.js';
 import { createCharger } from '../drivers/charger/profile-driver.js';
 import { ChargerSupervisor } from '../drivers/charger/supervisor.js';
+import type { ChargerEventKind, ChargerEventSink } from '../drivers/charger/events.js';
 import { openResilientEventLog, type ResilientEventLog } from './event-log/resilient.js';
 import { removeHealthFiles, writeHealthFiles } from './event-log/health-file.js';
 import type { EventInput } from './event-log/types.js';
@@ -74,7 +75,7 @@ export function withDnoSafeFailsafe(charger: ChargerConfig, config: Config): Cha
 }
 
 /** A charger the agent cannot drive: raises the alarm once at start and writes nothing. */
-function disabledPort(id: string, problems: string[], record: (kind: string, chargerId: string, data: Record<string, unknown>) => void): ChargerPort {
+function disabledPort(id: string, problems: string[], record: ChargerEventSink): ChargerPort {
   const reason = 'profile invalid: charger disabled';
   return {
     id,
@@ -151,7 +152,7 @@ export function buildAgent(config: Config, o: BuildOptions): Agent {
 
   // The runtime records the supervisors' events; it is made after them, so they report
   // through this indirection.
-  let record: (kind: string, chargerId: string, data: Record<string, unknown>) => void = () => undefined;
+  let record: ChargerEventSink = () => undefined;
   const registry = new BusRegistry(log);
   const catalogue = catalogueFor(config.profilesDir);
   const supervisors: ChargerSupervisor[] = [];
@@ -202,7 +203,7 @@ export function buildAgent(config: Config, o: BuildOptions): Agent {
         }
       : {}),
   });
-  record = (kind, id, data) => runtime.recordChargerEvent(kind, id, data);
+  record = (kind, id, data) => runtime.recordChargerEvent<ChargerEventKind>(kind, id, data);
 
   const readJob = cron.schedule(config.han.readSchedule, () => runtime.requestFullState(), { name: 'han-read' });
   // History rows go through the runtime's recorder, in order with everything else.

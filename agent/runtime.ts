@@ -15,6 +15,7 @@
 import type { Logger } from 'pino';
 import type { CoreConfig, Effect, Input } from './core/types.js';
 import type { EventInput, EventLog } from './event-log/types.js';
+import { eventRow, type EventData, type EventKind } from './events.js';
 import type { ParseOutcome } from '../drivers/han/messages.js';
 import { FULL_STATE, type ReadWhat } from '../drivers/han/read.js';
 import { hanInput, readRequestLine } from './han-input.js';
@@ -229,12 +230,7 @@ export class Runtime {
     const rows: EventInput[] = [];
     for (const e of effects) {
       if (e.type !== 'event') continue;
-      rows.push({
-        kind: e.kind,
-        switchIdx: e.switchIdx ?? null,
-        chargerId: e.chargerId ?? null,
-        data: e.data,
-      });
+      rows.push(eventRow(e.kind, e.data, { switchIdx: e.switchIdx ?? null, chargerId: e.chargerId ?? null }));
     }
     // The charger requests above leave through promise jobs, which run only after this
     // synchronous code: SQLite work done here would delay a DNO's reduction. So a step that
@@ -361,7 +357,7 @@ export class Runtime {
   }
 
   /** For the charger ports' own events (writes, verification, alarms). */
-  recordChargerEvent(kind: string, chargerId: string, data: Record<string, unknown>): void {
-    this.record({ kind, chargerId, data });
+  recordChargerEvent<K extends EventKind>(kind: K, chargerId: string, data: EventData[K]): void {
+    this.record(eventRow(kind, data, { chargerId }));
   }
 }

@@ -48,51 +48,65 @@ export function demoOwnsLog(path: string): true | string {
 
 /** A one-line reading of an event for the timeline, or null to leave it out. */
 export function describeEvent(e: EventInput): string | null {
-  const d = (e.data ?? {}) as Record<string, unknown>;
   const who = e.chargerId ?? '';
   switch (e.kind) {
     case 'agent.start':
-      return `agent: started${d.resumed ? ' (resumed saved state)' : ''}`;
+      return `agent: started${e.data.resumed ? ' (resumed saved state)' : ''}`;
     case 'link.up':
       return 'agent: HAN link up; asked the meter side for the full state (READ)';
     case 'link.down':
       return 'agent: HAN link down';
     case 'link.stale':
       return 'agent: HAN link stale (no valid line)';
-    case 'switch.state':
+    case 'switch.state': {
+      const d = e.data;
       return `agent: heard switch ${d.idx} ${d.state} (cause ${d.cause}${d.durMin ? `, for ${d.durMin} min` : ''})`;
-    case 'label.alarm':
-      return `agent: ALARM label of switch ${e.switchIdx}: ${JSON.stringify(d.reason ?? d)}`;
+    }
+    case 'label.alarm': {
+      const d = e.data;
+      const what = d.problem === 'missing' ? 'missing' : `${JSON.stringify(d.text)} does not match ${d.pattern}`;
+      return `agent: ALARM label of switch ${d.idx}: ${what}`;
+    }
     case 'boost.denied':
-      return `agent: boost denied for switch ${d.idx}: ${d.reason}`;
+      return `agent: boost denied for switch ${e.data.idx}: ${e.data.reason}`;
     case 'boost.granted':
-      return `agent: boost granted for switch ${d.idx ?? e.switchIdx}`;
-    case 'limit.changed':
-      return `agent: ${who} limit ${d.fromA === null || d.fromA === undefined ? 'at start' : `${d.fromA} A`} -> ${d.toA} A   [${d.explanation}]`;
-    case 'restore.scheduled':
-      return `agent: ${who} restore to ${d.toA} A delayed ${(Number(d.delayMs) / 1000).toFixed(1)} s (random 0-${Number(d.maxDelayMs) / 1000} s, Reg 11)`;
+      return `agent: boost granted for switch ${e.data.idx}`;
+    case 'limit.changed': {
+      const d = e.data;
+      return `agent: ${who} limit ${d.fromA === null ? 'at start' : `${d.fromA} A`} -> ${d.toA} A   [${d.explanation}]`;
+    }
+    case 'restore.scheduled': {
+      const d = e.data;
+      return `agent: ${who} restore to ${d.toA} A delayed ${(d.delayMs / 1000).toFixed(1)} s (random 0-${d.maxDelayMs / 1000} s, Reg 11)`;
+    }
     case 'restore.done':
       return `agent: ${who} restore delay over`;
     case 'restore.exempt':
-      return `agent: ${who} restore without delay: ${d.reason ?? d.exemption}`;
+      return `agent: ${who} restore without delay: ${e.data.reason}`;
     case 'han.rejected':
-      return `agent: REJECTED line (${d.reason}): ${d.line}`;
+      return `agent: REJECTED line (${e.data.reason}): ${e.data.line}`;
     case 'seq.gap':
-      return `agent: sequence gap (${JSON.stringify(d)}); asked for the full state`;
+      return `agent: sequence gap (${JSON.stringify(e.data)}); asked for the full state`;
     case 'charger.connected':
       return `charger ${who}: connected`;
     case 'charger.connect-failed':
-      return `charger ${who}: connect failed: ${d.error}`;
+      return `charger ${who}: connect failed: ${e.data.error}`;
     case 'charger.failsafe':
-      return `charger ${who}: failsafe settings written and read back`;
-    case 'charger.write':
+      return e.data.ok ? `charger ${who}: failsafe settings written and read back` : `charger ${who}: failsafe settings NOT confirmed`;
+    case 'charger.write': {
+      const d = e.data;
       return d.ok
-        ? `charger ${who}: wrote ${d.limitA} A${d.readBackA !== undefined ? `, read back ${d.readBackA} A` : ''} (${d.durationMs} ms)`
+        ? `charger ${who}: wrote ${d.limitA} A${d.readBackA !== null ? `, read back ${d.readBackA} A` : ''} (${d.durationMs} ms)`
         : `charger ${who}: write of ${d.limitA} A FAILED: ${d.error}`;
-    case 'charger.verified':
-      return `charger ${who}: measured ${Number(d.measuredA).toFixed(1)} A, within the ${d.limitA} A limit ${d.confirmMs} ms after the write`;
+    }
+    case 'charger.verified': {
+      const d = e.data;
+      return 'measuredA' in d
+        ? `charger ${who}: measured ${d.measuredA.toFixed(1)} A, within the ${d.limitA} A limit ${d.confirmMs} ms after the write`
+        : `charger ${who}: ${d.limitA} A read back (the charger measures no current)`;
+    }
     case 'charger.alarm':
-      return `charger ${who}: ALARM ${d.reason ?? JSON.stringify(d)}`;
+      return `charger ${who}: ALARM ${e.data.reason}`;
     case 'agent.stop':
       return 'agent: stopped';
     default:

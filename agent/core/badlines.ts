@@ -52,14 +52,20 @@ export function onIgnored(state: CoreState, verb: string, ctx: Ctx): void {
 
 /** Closes windows that have run their time: a summary if more lines came, else quietly. */
 export function advanceBadLines(state: CoreState, ctx: Ctx): void {
-  close(state.badLines.rejected, 'han.rejected-summary', 'byReason', ctx);
-  close(state.badLines.ignored, 'han.ignored-summary', 'byVerb', ctx);
+  const rejected = state.badLines.rejected;
+  close(rejected, ctx, (fromMs) =>
+    emitEvent(ctx, 'han.rejected-summary', { fromMs, toMs: ctx.nowMs, count: rejected.count, byReason: rejected.by, samples: rejected.samples }),
+  );
+  const ignored = state.badLines.ignored;
+  close(ignored, ctx, (fromMs) =>
+    emitEvent(ctx, 'han.ignored-summary', { fromMs, toMs: ctx.nowMs, count: ignored.count, byVerb: ignored.by, samples: ignored.samples }),
+  );
 }
 
-function close(w: BadLineWindow, kind: string, byName: string, ctx: Ctx): void {
+function close(w: BadLineWindow, ctx: Ctx, summarise: (fromMs: Ms) => void): void {
   if (w.sinceMs === null || ctx.nowMs < w.sinceMs + WINDOW_MS) return;
   if (w.count > 0) {
-    emitEvent(ctx, kind, { fromMs: w.sinceMs, toMs: ctx.nowMs, count: w.count, [byName]: w.by, samples: w.samples });
+    summarise(w.sinceMs);
     // A stream that goes on keeps one window open after another: only summaries, no more firsts.
     w.sinceMs = ctx.nowMs;
   } else {

@@ -2,8 +2,9 @@
 // them out: charger limits first (the point of the agent), then read requests to the meter side, then
 // event-log rows, then the one wake-at.
 
-import type { Amps, Effect, EventKind, Ms } from './types.js';
+import type { Amps, Effect, Ms } from './types.js';
 import type { ReadWhat } from './inputs.js';
+import type { CoreEventKind, CoreEvents, EventEffect } from './events.js';
 
 export type ExemptReason = 'boost' | 'boost-switch' | 'calendar-randomised' | 'owner-manual-limit' | 'owner-restore-now';
 
@@ -11,7 +12,7 @@ export interface Ctx {
   nowMs: Ms;
   applies: Effect[];
   sends: ReadWhat[];
-  events: Effect[];
+  events: EventEffect[];
   /** Chargers whose increase in this step is exempt from the restore delay, and why. */
   exempt: Map<string, { reason: ExemptReason; detail: string }>;
   /** resume(): emit every charger's limit even when unchanged. */
@@ -23,16 +24,18 @@ export function newCtx(nowMs: Ms): Ctx {
   return { nowMs, applies: [], sends: [], events: [], exempt: new Map(), forceEmit: false, resuming: false };
 }
 
-export function emitEvent(
+export function emitEvent<K extends CoreEventKind>(
   ctx: Ctx,
-  kind: EventKind,
-  data: Record<string, unknown>,
+  kind: K,
+  data: CoreEvents[K],
   ref: { switchIdx?: number; chargerId?: string } = {},
 ): void {
-  const e: Effect = { type: 'event', kind, data };
+  const e: EventEffect<K> = { type: 'event', kind, data };
   if (ref.switchIdx !== undefined) e.switchIdx = ref.switchIdx;
   if (ref.chargerId !== undefined) e.chargerId = ref.chargerId;
-  ctx.events.push(e);
+  // EventEffect<K> is one member of the union, but TypeScript cannot see it for a generic K
+  // (correlated unions, microsoft/TypeScript#30581): the signature above is what checks.
+  ctx.events.push(e as EventEffect);
 }
 
 export function requestRead(ctx: Ctx, what: ReadWhat): void {

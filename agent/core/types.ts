@@ -5,6 +5,7 @@
 // order: charger limits first, then event-log rows.
 
 import type { MeterReport, ReadWhat } from './inputs.js';
+import type { EventEffect } from './events.js';
 
 export type Ms = number; // milliseconds since the Unix epoch, UTC
 export type Amps = number;
@@ -87,16 +88,16 @@ export type Input =
   /** The owner sets (or, with null, clears) a manual limit for one charger. */
   | { type: 'owner-manual-limit'; chargerId: string; limitA: Amps | null };
 
-/** A kind of event-log row. The shell adds its own (charger writes, start/stop). */
-export type EventKind = string;
+/** A kind of event-log row the core records (events.ts); the shell adds its own. */
+export type { CoreEventKind as EventKind, CoreEvents } from './events.js';
 
 export type Effect =
   /** Set a charger's current limit. Emitted only when the applied limit changes (write on change). */
   | { type: 'apply-limit'; chargerId: string; limitA: Amps; explanation: string }
   /** Ask the meter side to report again (the HAN layer spells and sends the request). */
   | { type: 'request-read'; what: ReadWhat }
-  /** Record an event. */
-  | { type: 'event'; kind: EventKind; switchIdx?: number; chargerId?: string; data: Record<string, unknown> }
+  /** Record an event: one of the kinds in events.ts, with its data. */
+  | EventEffect
   /** Call step with { type: 'tick' } at this time. A step emits at most one wake-at, the earliest
    *  time it next needs a tick; it replaces any earlier request. */
   | { type: 'wake-at'; atMs: Ms };

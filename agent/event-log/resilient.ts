@@ -25,7 +25,7 @@ import { existsSync, renameSync, rmSync, statSync } from 'node:fs';
 import type { Logger } from 'pino';
 import Database from 'better-sqlite3';
 import { openEventLogStore, type EventLogStore } from './store.js';
-import type { EventInput, EventLog, EventQuery, EventRow, VerifyResult } from './types.js';
+import type { EventInput, EventLog, RowInput, EventQuery, EventRow, VerifyResult } from './types.js';
 
 export interface EventLogHealth {
   status: 'ok' | 'degraded';
@@ -143,7 +143,7 @@ interface Outage {
 export class ResilientEventLog implements EventLog {
   private store: EventLogStore | null = null;
   private inodes: { db: string | null; wal: string | null; shm: string | null } = { db: null, wal: null, shm: null };
-  private buffer: EventInput[] = [];
+  private buffer: RowInput[] = [];
   /** Notes to write first once a file takes rows again (recovered/reopened). */
   private notes: EventInput[] = [];
   private readonly stateMem = new Map<string, unknown>();
@@ -194,11 +194,11 @@ export class ResilientEventLog implements EventLog {
 
   // ---- EventLog ----
 
-  append(event: EventInput): EventRow {
+  append(event: RowInput): EventRow {
     return this.appendMany([event])[0] as EventRow;
   }
 
-  appendMany(events: EventInput[]): EventRow[] {
+  appendMany(events: RowInput[]): EventRow[] {
     if (!Array.isArray(events) || events.length === 0) return [];
     const now = this.clock();
     const rows = events.map((e) => (e !== null && typeof e === 'object' && e.atMs === undefined ? { ...e, atMs: now } : e));
@@ -317,7 +317,7 @@ export class ResilientEventLog implements EventLog {
 
   // ---- internals ----
 
-  private unwritten(r: EventInput): EventRow {
+  private unwritten(r: RowInput): EventRow {
     const atMs = Math.floor(r.atMs ?? this.clock());
     return {
       id: 0,
@@ -331,7 +331,7 @@ export class ResilientEventLog implements EventLog {
     };
   }
 
-  private enqueue(rows: EventInput[]): void {
+  private enqueue(rows: RowInput[]): void {
     this.buffer.push(...rows);
     const over = this.buffer.length - this.bufferMax;
     if (over <= 0) return;
@@ -349,7 +349,7 @@ export class ResilientEventLog implements EventLog {
   }
 
   /** Writes rows straight to the store; on a disk fault they go to the buffer instead. */
-  private write(rows: EventInput[]): EventRow[] {
+  private write(rows: RowInput[]): EventRow[] {
     const store = this.store as EventLogStore;
     try {
       return store.appendMany(rows);
@@ -362,10 +362,10 @@ export class ResilientEventLog implements EventLog {
   }
 
   /** A batch with a malformed row: write the good ones, a note in place of each bad one. */
-  private writeOneByOne(rows: EventInput[]): EventRow[] {
+  private writeOneByOne(rows: RowInput[]): EventRow[] {
     const out: EventRow[] = [];
     for (let i = 0; i < rows.length; i++) {
-      const r = rows[i] as EventInput;
+      const r = rows[i] as RowInput;
       if (this.store === null || this.buffer.length > 0) {
         this.enqueue([r]);
         out.push(this.unwritten(r));
@@ -392,7 +392,7 @@ export class ResilientEventLog implements EventLog {
   private flushSome(): boolean {
     const store = this.store;
     if (store === null) return false;
-    const head: EventInput[] = [...this.notes];
+    const head: RowInput[] = [...this.notes];
     const o = this.outage;
     if (o !== null) {
       const nowMs = this.clock();

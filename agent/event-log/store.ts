@@ -3,7 +3,7 @@
 // migrations.ts for the schema; sqlite/ holds the store's parts, one concern each, and this
 // file puts them together behind the one public API.
 import type { ChainRow } from './chain.js';
-import type { Checkpoint, EventInput, EventLog, EventQuery, EventRow, OpenEventLog, VerifyResult } from './types.js';
+import type { Checkpoint, RowInput, EventLog, EventQuery, EventRow, OpenEventLog, VerifyResult } from './types.js';
 import { appender } from './sqlite/append.js';
 import { openConn, type OpenOptions } from './sqlite/connection.js';
 import { pruner } from './sqlite/prune-batch.js';
@@ -19,6 +19,9 @@ export type StoredEventRow = ChainRow;
 
 /** What the store offers beyond the shared contract, for the CLI (export, verify-log). */
 export interface EventLogStore extends EventLog {
+  /** The storage takes any kind its format allows (RowInput); the agent writes through EventLog. */
+  append(event: RowInput): EventRow;
+  appendMany(events: RowInput[]): EventRow[];
   /** All rows matching q (limit ignored), oldest first, streamed rather than loaded at once. */
   scan(q?: Omit<EventQuery, 'limit'>): IterableIterator<StoredEventRow>;
   /** The newest row's id and hash (to quote as an anchor for the evidence), or null if empty. */
@@ -66,7 +69,7 @@ export function openEventLogStore(path: string, options: OpenOptions = {}): Even
     chargersOfSwitch: q.chargersOfSwitch,
     pruneBatch: pruner(c),
     verifyParallel: v.verifyParallel,
-    append(event: EventInput): EventRow {
+    append(event: RowInput): EventRow {
       const [row] = appendMany([event]);
       return row as EventRow;
     },

@@ -2,14 +2,19 @@
 // synchronous (better-sqlite3) and each row is chained to the one before by a hash, so a
 // changed, removed or reordered row is found by verify().
 
-export interface EventInput {
-  kind: string;
-  switchIdx?: number | null;
-  chargerId?: string | null;
-  data?: Record<string, unknown>;
-  /** When it happened; the log's clock if absent. */
-  atMs?: number;
-}
+import type { EventData, EventKind } from '../events.js';
+
+/** A row to append: one of the agent's kinds (agent/events.ts) with its data. */
+export type EventInput<K extends EventKind = EventKind> = {
+  [P in K]: {
+    kind: P;
+    switchIdx?: number | null;
+    chargerId?: string | null;
+    data: EventData[P];
+    /** When it happened; the log's clock if absent. */
+    atMs?: number;
+  };
+}[K];
 
 export interface EventRow {
   id: number;
@@ -60,6 +65,19 @@ export interface Checkpoint {
 export type VerifyResult =
   | { ok: true; count: number; checkpoint?: Checkpoint }
   | { ok: false; count: number; firstBadId: number; reason: string; checkpoint?: Checkpoint };
+
+/**
+ * A row as the storage takes it: any kind its format allows, since a log also holds rows of
+ * kinds this version does not write (a newer agent's, or an older one's). The agent writes
+ * through EventLog, whose EventInput names the kinds.
+ */
+export interface RowInput {
+  kind: string;
+  switchIdx?: number | null;
+  chargerId?: string | null;
+  data?: Record<string, unknown>;
+  atMs?: number;
+}
 
 export interface EventLog {
   append(event: EventInput): EventRow;

@@ -28,7 +28,7 @@ export const SAMPLE_KIND = 'charger.sample';
 /** Phase voltage for a power estimate when the charger reports currents but no power (GB). */
 export const NOMINAL_PHASE_V = 230;
 
-export interface SampleData {
+export type SampleData = {
   a?: number[];
   w?: number;
   e?: true;
@@ -37,7 +37,7 @@ export interface SampleData {
   st: string;
   ch?: boolean;
   age: number;
-}
+};
 
 const round = (x: number, places: number) => Math.round(x * 10 ** places) / 10 ** places;
 

@@ -4,11 +4,12 @@ import type { Logger } from 'pino';
 import type { ChargerReading, WriteOutcome } from './charger.js';
 import type { Clock } from '../clock.js';
 import type { FailsafeReport } from './profile-driver.js';
-import type { SupervisorEventKind, VerificationOptions, VerificationState } from './machine/types.js';
+import type { VerificationOptions, VerificationState } from './machine/types.js';
+import type { ChargerEventSink } from './events.js';
 
 export type { SupervisorEventKind, VerificationOptions, VerificationState } from './machine/types.js';
 
-export type SupervisorEvent = (kind: SupervisorEventKind, chargerId: string, data: Record<string, unknown>) => void;
+export type SupervisorEvent = ChargerEventSink;
 
 export interface SupervisorOptions {
   logger: Logger;

@@ -2,12 +2,12 @@
 // (the agent and a CLI) can never chain onto the same previous row.
 import type Database from 'better-sqlite3';
 import { GENESIS_HASH, chainHash } from '../chain.js';
-import type { EventInput, EventRow } from '../types.js';
+import type { RowInput, EventRow } from '../types.js';
 import type { Conn } from './connection.js';
 import { prepareInput, type Prepared } from './input.js';
 import { parseData } from './rows.js';
 
-export function appender(c: Conn): (events: EventInput[]) => EventRow[] {
+export function appender(c: Conn): (events: RowInput[]) => EventRow[] {
   // Prepared on the first append: a reader never needs the INSERT.
   let appendTx: Database.Transaction<(rows: Prepared[]) => EventRow[]> | undefined;
   function tx(): Database.Transaction<(rows: Prepared[]) => EventRow[]> {
@@ -47,7 +47,7 @@ export function appender(c: Conn): (events: EventInput[]) => EventRow[] {
     return appendTx;
   }
 
-  return function appendMany(events: EventInput[]): EventRow[] {
+  return function appendMany(events: RowInput[]): EventRow[] {
     if (!Array.isArray(events)) throw new TypeError('appendMany takes an array of events');
     const run = tx();
     // Validate the whole batch first: a bad event refuses the batch before anything is written.

@@ -1,6 +1,6 @@
 // What an appended event must be before it touches the file: every append passes here, so a
 // bad event refuses its whole batch and nothing half-valid reaches the chain.
-import type { EventInput } from '../types.js';
+import type { RowInput } from '../types.js';
 import { MAX_UTC_MS, toUtcIso } from '../utc.js';
 
 // Kinds are dotted identifiers ("switch.open", "charger.write"); printable ASCII without
@@ -19,7 +19,7 @@ export interface Prepared {
   dataJson: string;
 }
 
-export function prepareInput(e: EventInput, index: number, clock: () => number): Prepared {
+export function prepareInput(e: RowInput, index: number, clock: () => number): Prepared {
   // Built only on the error path: this runs for every event appended.
   const where = { toString: () => `event ${index}${typeof e?.kind === 'string' ? ` (${e.kind})` : ''}` };
   if (e === null || typeof e !== 'object') throw new TypeError(`${where}: not an object`);

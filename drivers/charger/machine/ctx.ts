@@ -2,7 +2,8 @@
 // the bus reports a reconnect. Handlers append effects here instead of doing anything.
 
 import type { WriteOutcome } from '../charger.js';
-import type { Lane, MachineConfig, MachineEffect, MachineState, Request, SupervisorEventKind, TimerName } from './types.js';
+import type { Lane, MachineConfig, MachineEffect, MachineState, Request, TimerName } from './types.js';
+import type { ChargerEventEffect, ChargerEventKind, ChargerEvents } from '../events.js';
 
 export interface Ctx {
   config: MachineConfig;
@@ -13,8 +14,11 @@ export interface Ctx {
   writeDone: { outcome: WriteOutcome | null } | null;
 }
 
-export function emit(ctx: Ctx, kind: SupervisorEventKind, data: Record<string, unknown>): void {
-  ctx.effects.push({ type: 'emit', kind, data });
+export function emit<K extends ChargerEventKind>(ctx: Ctx, kind: K, data: ChargerEvents[K]): void {
+  const e: ChargerEventEffect<K> = { type: 'emit', kind, data };
+  // ChargerEventEffect<K> is one member of the union, but TypeScript cannot see it for a
+  // generic K (correlated unions, microsoft/TypeScript#30581): the signature above is what checks.
+  ctx.effects.push(e as ChargerEventEffect);
 }
 
 export function request(ctx: Ctx, lane: Lane, req: Request): void {

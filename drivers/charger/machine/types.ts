@@ -2,6 +2,7 @@
 // (effects), what it remembers (state) and the settings it runs under (config). The machine
 // decides; the shell (../supervisor.ts) owns the port, the timers and the clock.
 
+import type { ChargerEventEffect, ChargerEventKind, WriteReason } from '../events.js';
 import type { ChargerReading, WriteOutcome } from '../charger.js';
 import type { FailsafeReport } from '../profile-driver.js';
 import type { KeepAliveKind } from '../profile.js';
@@ -58,7 +59,7 @@ export type TimerName = 'tick' | 'verify' | 'connect';
 /** Who a request belongs to. Each lane has at most one request in flight. */
 export type Lane = 'cycle' | 'write' | 'verify';
 
-export type WriteReason = 'change' | 'heal' | 'retry' | 'connect' | 'verify-retry' | 'refresh';
+export type { WriteReason };
 
 export type Request =
   | { op: 'connect' }
@@ -72,23 +73,11 @@ export type MachineEffect =
   | { type: 'request'; lane: Lane; request: Request }
   | { type: 'set-timer'; timer: TimerName; atMs: number }
   | { type: 'clear-timer'; timer: TimerName }
-  | { type: 'emit'; kind: SupervisorEventKind; data: Record<string, unknown> }
+  /** Report an event: one of the charger layer's kinds (../events.ts), with its data. */
+  | ChargerEventEffect
   | { type: 'log-warn'; data: Record<string, unknown>; msg: string };
 
-export type SupervisorEventKind =
-  | 'charger.connected'
-  | 'charger.connect-failed'
-  | 'charger.disconnected'
-  | 'charger.failsafe'
-  | 'charger.write'
-  | 'charger.would-write'
-  | 'charger.verified'
-  | 'charger.alarm'
-  | 'charger.keepalive.error'
-  | 'charger.read.error'
-  | 'charger.healed'
-  | 'charger.reconnected'
-  | 'charger.reenabled';
+export type SupervisorEventKind = ChargerEventKind;
 
 /** A request that failed: its message, and whether the connection is gone (not a timeout). */
 export interface Failure {

@@ -48,7 +48,7 @@ export function onVerifyReading(s: MachineState, ctx: Ctx, reading: ChargerReadi
   if (lane.at !== 'reading') return;
   s.verifyLane = { at: 'idle' };
   if (reading !== null) noteReading(s, ctx, reading);
-  else emit(ctx, 'charger.read.error', { error, during: 'verification' });
+  else if (error !== null) emit(ctx, 'charger.read.error', { error, during: 'verification' });
   if (s.verifyGen !== lane.gen) {
     // A newer write replaced this verification; its own timer may have fired meanwhile.
     if (lane.again) onVerifyTimer(s, ctx);

@@ -3,7 +3,7 @@ import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { openEventLog, openEventLogStore } from '../../../agent/event-log/store.js';
-import type { EventInput } from '../../../agent/event-log/types.js';
+import type { RowInput } from '../../../agent/event-log/types.js';
 import { T0, tempLog } from './fixtures/helpers.js';
 
 t.test('append round trip: fields, UTC time, the injected clock', async (t) => {
@@ -31,7 +31,7 @@ t.test('appendMany writes in order in one transaction and chains across calls', 
   t.same(log.verify(), { ok: true, count: 4 });
 });
 
-const FIXTURE: EventInput[] = [
+const FIXTURE: RowInput[] = [
   { kind: 'han.message', switchIdx: 1, data: { seq: 1 } },
   { kind: 'switch.open', switchIdx: 2, data: { reason: 'dno' } },
   { kind: 'charger.write', chargerId: 'wb-a', switchIdx: 2, data: { limitA: 6 } },
@@ -82,7 +82,7 @@ t.test('bad events get a clear error and the whole batch is refused', async (t) 
   log.append({ kind: 'ok.first' });
   const cyclic: Record<string, unknown> = {};
   cyclic.self = cyclic;
-  const bad: Array<[string, EventInput, RegExp]> = [
+  const bad: Array<[string, RowInput, RegExp]> = [
     ['empty kind', { kind: '' }, /kind must be/],
     ['kind with a space', { kind: 'switch open' }, /kind must be/],
     ['kind with a newline', { kind: 'a\nb' }, /kind must be/],
