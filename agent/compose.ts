@@ -177,7 +177,7 @@ export function buildAgent(config: Config, o: BuildOptions): Agent {
       setLimit: (limitA, explanation) => {
         s.setLimit(limitA, explanation).catch((err: unknown) => log.error({ err, chargerId: s.id }, 'setLimit failed'));
       },
-      state: () => s.state() as unknown as Record<string, unknown>,
+      state: () => s.state(),
       close: () => s.close(),
     };
   });

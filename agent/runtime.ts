@@ -16,6 +16,7 @@ import type { Logger } from 'pino';
 import type { CoreConfig, Effect, Input } from './core/types.js';
 import type { EventInput, EventLog } from './event-log/types.js';
 import { eventRow, type EventData, type EventKind } from './events.js';
+import { STATE_KEY_RUNTIME, type ChargerStatus, type RuntimeSnapshot, type SaveHealth } from './status-snapshot.js';
 import type { ParseOutcome } from '../drivers/han/messages.js';
 import { FULL_STATE, type ReadWhat } from '../drivers/han/read.js';
 import { hanInput, readRequestLine } from './han-input.js';
@@ -40,7 +41,7 @@ export interface ChargerPort {
   /** Asks for a limit; the port writes on change, verifies and reports through its events. */
   setLimit(limitA: number, explanation: string): void;
   /** What `status` shows of the charger (plain JSON). */
-  state(): Record<string, unknown>;
+  state(): ChargerStatus;
   close(): Promise<void>;
 }
 
@@ -72,15 +73,7 @@ export interface RuntimeOptions {
 
 /** Keys under which the running agent leaves its state for `status` (agent/event-log state table). */
 export const STATE_KEY_CORE = 'core';
-export const STATE_KEY_RUNTIME = 'runtime';
-
-/** The save of the core state, as `status` shows it. */
-export interface SaveHealth {
-  ok: boolean;
-  failingSinceMs: number | null;
-  attempts: number;
-  error: string | null;
-}
+export { STATE_KEY_RUNTIME, type SaveHealth } from './status-snapshot.js';
 
 export class Runtime {
   private state: CoreState | undefined;
@@ -305,22 +298,23 @@ export class Runtime {
 
   /** stoppedAtMs: set by a clean stop, so `status` never shows a stopped agent as running. */
   private saveSnapshot(stoppedAtMs: number | null = null): void {
-    const chargers: Record<string, unknown> = {};
+    const chargers: Record<string, ChargerStatus> = {};
     for (const c of this.chargers.values()) chargers[c.id] = c.state();
+    const snapshot: RuntimeSnapshot = {
+      pid: process.pid,
+      dryRun: this.o.dryRun,
+      startedAtMs: this.startedAtMs,
+      updatedAtMs: this.o.clock.now(),
+      stoppedAtMs,
+      linkUp: this.linkUp,
+      lastLineAtMs: this.lastLineAtMs,
+      chargers,
+      // wall - timeline: status reads the core's times against this.
+      coreOffsetMs: this.o.clock.now() - this.time.now(),
+      stateSave: this.save,
+    };
     try {
-      this.o.eventLog.saveState(STATE_KEY_RUNTIME, {
-        pid: process.pid,
-        dryRun: this.o.dryRun,
-        startedAtMs: this.startedAtMs,
-        updatedAtMs: this.o.clock.now(),
-        stoppedAtMs,
-        linkUp: this.linkUp,
-        lastLineAtMs: this.lastLineAtMs,
-        chargers,
-        // wall - timeline: status reads the core's times against this.
-        coreOffsetMs: this.o.clock.now() - this.time.now(),
-        stateSave: this.save,
-      });
+      this.o.eventLog.saveState(STATE_KEY_RUNTIME, snapshot);
     } catch (err) {
       this.log.warn({ err }, 'could not write the status snapshot');
     }

@@ -8,7 +8,8 @@ import type { Config } from '../../config/types.js';
 import { describe, type CoreState, type StatusView } from '../core/index.js';
 import { openEventLogStore } from '../event-log/store.js';
 import { describeHealth, readHealth, writerAlive } from '../event-log/health-file.js';
-import { STATE_KEY_CORE, STATE_KEY_RUNTIME } from '../runtime.js';
+import { STATE_KEY_CORE } from '../runtime.js';
+import { STATE_KEY_RUNTIME, type ChargerStatus, type RuntimeSnapshot } from '../status-snapshot.js';
 import { loadAgentConfig, profileFacts } from '../compose.js';
 import { configPathFrom } from '../../config/config-path.js';
 import { parseOptions } from './shared/args.js';
@@ -31,19 +32,6 @@ const OPTIONS = {
   db: { type: 'string' },
   config: { type: 'string', short: 'c' },
 } as const;
-
-export interface RuntimeSnapshot {
-  pid: number;
-  dryRun: boolean;
-  startedAtMs: number;
-  updatedAtMs: number;
-  stoppedAtMs?: number | null;
-  linkUp: boolean;
-  lastLineAtMs: number | null;
-  chargers: Record<string, Record<string, unknown>>;
-  /** Wall clock minus the agent's timeline (the core's times): non-zero after a clock step. */
-  coreOffsetMs?: number;
-}
 
 const WIDTH = 80;
 
@@ -131,21 +119,24 @@ export function formatStatus(
   } else if (snap !== undefined) {
     push('(no config given: switches and reasons need it; showing the chargers as saved)');
     for (const [id, live] of Object.entries(snap.chargers)) {
-      push(`${id.padEnd(9)} ${typeof live.appliedLimitA === 'number' ? `${live.appliedLimitA} A` : '-'} <- ${String(live.explanation ?? '').replace(/^[\d.]+ A <- /, '')}`);
+      const applied = 'disabled' in live ? null : live.appliedLimitA;
+      const explanation = 'disabled' in live ? '' : (live.explanation ?? '');
+      push(`${id.padEnd(9)} ${applied !== null ? `${applied} A` : '-'} <- ${explanation.replace(/^[\d.]+ A <- /, '')}`);
       push(`          ${chargerLine(live, verbose)}`);
     }
   }
   return lines.join('\n') + '\n';
 }
 
-function chargerLine(live: Record<string, unknown>, verbose: boolean): string {
-  const lw = live.lastWrite as { limitA?: number; ok?: boolean; durationMs?: number; readBackA?: number; error?: string } | null;
-  const v = live.verification as { status?: string; measuredA?: number } | undefined;
-  const parts = [live.connected ? 'connected' : `NOT CONNECTED${live.lastError ? ` (${String(live.lastError)})` : ''}`];
+function chargerLine(live: ChargerStatus, verbose: boolean): string {
+  const parts = [live.connected ? 'connected' : `NOT CONNECTED${live.lastError ? ` (${live.lastError})` : ''}`];
+  if ('disabled' in live) return parts.join('; ');
+  const lw = live.lastWrite;
+  const v = live.verification;
   if (lw) parts.push(`wrote ${lw.limitA} A ${lw.ok ? 'ok' : `FAILED ${lw.error ?? ''}`}${verbose ? ` in ${lw.durationMs} ms` : ''}`);
-  if (v?.measuredA !== undefined) parts.push(`measured ${v.measuredA.toFixed(1)} A`);
-  if (verbose && v?.status) parts.push(`verification ${v.status}`);
-  if (live.wouldWriteA !== null && live.wouldWriteA !== undefined) parts.push(`would write ${String(live.wouldWriteA)} A`);
+  if (v.measuredA !== undefined) parts.push(`measured ${v.measuredA.toFixed(1)} A`);
+  if (verbose && v.status) parts.push(`verification ${v.status}`);
+  if (live.wouldWriteA !== null) parts.push(`would write ${live.wouldWriteA} A`);
   return parts.join('; ');
 }
 

@@ -4,12 +4,11 @@
 // payload that did not change is not sent again.
 
 import type { StatusView } from '../core/index.js';
+import type { RuntimeSnapshot } from '../status-snapshot.js';
 
-/** The part of the runtime's status snapshot (agent/runtime.ts) the state topics use. */
-export interface RuntimeSnapshotView {
-  linkUp?: boolean;
-  chargers?: Record<string, Record<string, unknown> | undefined>;
-}
+/** The part of the runtime's status snapshot (agent/status-snapshot.ts) the state topics use;
+ *  a snapshot saved by another version may lack it. */
+export type RuntimeSnapshotView = Partial<Pick<RuntimeSnapshot, 'linkUp' | 'chargers'>>;
 
 export type TopicPayloads = Array<[topic: string, payload: string]>;
 
@@ -73,7 +72,7 @@ export function stateTopics(prefix: string, view: StatusView, snapshot: RuntimeS
   }
   for (const c of view.chargers) {
     const live = snapshot?.chargers?.[c.id];
-    const m = measured(live?.lastReading);
+    const m = measured(live === undefined || 'disabled' in live ? null : live.lastReading);
     out.push([
       `${prefix}/charger/${c.id}`,
       JSON.stringify({

@@ -20,10 +20,10 @@ import { identityOf, type GatewaySources, type UplinkIdentity } from './gateway-
 import { LogReader } from './log-reader.js';
 import { UPLINK_STATE_KEY, type UplinkSnapshot } from './snapshot.js';
 import { discoveryTopics, stateTopics, type RuntimeSnapshotView } from './topics.js';
+import { STATE_KEY_RUNTIME } from '../status-snapshot.js';
 
 /** The runtime's state-table keys (agent/runtime.ts), read here to build the state topics. */
 const CORE_KEY = 'core';
-const RUNTIME_KEY = 'runtime';
 
 const TICK_MS = 100;
 const SAVE_EVERY_MS = 1000;
@@ -343,7 +343,7 @@ export class Uplink {
     if (reader === undefined) return { view: undefined, runtime: undefined };
     try {
       const core = reader.loadState<CoreState>(CORE_KEY);
-      const runtime = reader.loadState<RuntimeSnapshotView>(RUNTIME_KEY);
+      const runtime = reader.loadState<RuntimeSnapshotView>(STATE_KEY_RUNTIME);
       return { view: core === undefined ? undefined : describe(this.o.coreConfig, core, this.now()), runtime };
     } catch (err) {
       this.noteError(err);

@@ -4,6 +4,7 @@
 import type { ChargerPort, Clock, HanPort } from '../../agent/runtime.js';
 import type { EventInput, EventLog, EventQuery, EventRow } from '../../agent/event-log/types.js';
 import type { ParseOutcome } from '../../drivers/han/messages.js';
+import type { SupervisorState } from '../../drivers/charger/supervisor.js';
 
 export type JournalEntry =
   | { at: number; what: 'set-limit'; chargerId: string; limitA: number; explanation: string }
@@ -90,6 +91,27 @@ export class FakeHan implements HanPort {
   }
 }
 
+/** A charger's status as a supervisor reports it before it has connected: what a fake starts from. */
+export function chargerStatus(id: string): SupervisorState {
+  return {
+    id,
+    profileId: 'fake',
+    connected: false,
+    dryRun: false,
+    lastError: null,
+    appliedLimitA: null,
+    desiredLimitA: null,
+    explanation: null,
+    wouldWriteA: null,
+    lastReading: null,
+    lastReadingAtMs: null,
+    lastWrite: null,
+    verification: { status: 'idle' },
+    failsafe: null,
+    keepAlivePeriodMs: null,
+  };
+}
+
 export class FakeCharger implements ChargerPort {
   started = false;
   closed = false;
@@ -100,8 +122,8 @@ export class FakeCharger implements ChargerPort {
   setLimit(limitA: number, explanation: string): void {
     this.journal.push({ at: this.clock.now(), what: 'set-limit', chargerId: this.id, limitA, explanation });
   }
-  state(): Record<string, unknown> {
-    return { id: this.id };
+  state(): SupervisorState {
+    return chargerStatus(this.id);
   }
   async close(): Promise<void> {
     this.closed = true;

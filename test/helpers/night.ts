@@ -16,7 +16,8 @@ import { openEventLogStore } from '../../agent/event-log/store.js';
 import { HistorySampler, SAMPLE_KIND, type SampledCharger } from '../../agent/history/sampler.js';
 import { parseLine } from '../../drivers/han/parse.js';
 import { garageConfig } from './garage.js';
-import { FakeHan, ManualClock, type JournalEntry } from './fakes.js';
+import { chargerStatus, FakeHan, ManualClock, type JournalEntry } from './fakes.js';
+import type { SupervisorState } from '../../drivers/charger/supervisor.js';
 
 export const NIGHT_T0 = Date.parse('2026-07-14T20:30:00Z');
 export const at = (hhmm: string, nextDay = false) => Date.parse(`2026-07-${nextDay ? 15 : 14}T${hhmm}:00Z`);
@@ -37,10 +38,10 @@ export class MeasuredCharger implements ChargerPort, SampledCharger {
   setLimit(limitA: number): void {
     this.limitA = limitA;
   }
-  state() {
+  state(): SupervisorState {
     const a = this.plugged && this.limitA !== null ? Math.min(this.limitA, this.carA) : 0;
     return {
-      id: this.id,
+      ...chargerStatus(this.id),
       connected: true,
       appliedLimitA: this.limitA,
       lastReading: { vehicleState: this.plugged ? (a > 0 ? 'C' : 'B') : 'A', charging: a > 0, currentsA: [a] },

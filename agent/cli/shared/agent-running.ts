@@ -3,13 +3,10 @@
 // not take the lock (an older build) is recognised by a fresh status snapshot instead, and
 // said so.
 import { probeInstanceLock, stateDirOf } from '../../instance-lock.js';
+import type { RuntimeSnapshot } from '../../status-snapshot.js';
 
-export interface RunningSnapshot {
-  pid?: number;
-  startedAtMs?: number;
-  updatedAtMs?: number;
-  stoppedAtMs?: number | null;
-}
+/** What this needs of the runtime's snapshot; one saved by an older build may lack any of it. */
+export type RunningSnapshot = Partial<Pick<RuntimeSnapshot, 'pid' | 'startedAtMs' | 'updatedAtMs' | 'stoppedAtMs'>>;
 
 export type AgentRunning =
   | { running: true; pid: number | null; by: 'lock' | 'snapshot' }

@@ -5,7 +5,7 @@ import { configPathFrom } from '../../../config/config-path.js';
 import type { Config } from '../../../config/types.js';
 import { loadAgentConfig } from '../../compose.js';
 import { openEventLogStore } from '../../event-log/store.js';
-import { STATE_KEY_RUNTIME } from '../../runtime.js';
+import { STATE_KEY_RUNTIME } from '../../status-snapshot.js';
 import { agentRunning, type RunningSnapshot } from './agent-running.js';
 import { EXIT, isPermissionError, permissionHint, reportConfigProblems } from './exit-codes.js';
 

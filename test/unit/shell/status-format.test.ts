@@ -14,7 +14,17 @@ function viewAfterOpen() {
   return describe(config, s, T0 + 2000);
 }
 
-const snapshot = { pid: 42, dryRun: false, startedAtMs: T0, updatedAtMs: T0 + 1500, linkUp: true, lastLineAtMs: T0 + 1000, chargers: {} };
+const snapshot = {
+  pid: 42,
+  dryRun: false,
+  startedAtMs: T0,
+  updatedAtMs: T0 + 1500,
+  linkUp: true,
+  lastLineAtMs: T0 + 1000,
+  chargers: {},
+  coreOffsetMs: 0,
+  stateSave: { ok: true, failingSinceMs: null, attempts: 0, error: null },
+};
 const o = (verbose = false) => ({ now: T0 + 2000, tt: timeText(true), verbose });
 
 t.test('a running agent, a DNO reduction and its reason, in 80 columns', async (t) => {

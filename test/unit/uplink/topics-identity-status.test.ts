@@ -7,6 +7,7 @@ import { formatUplinkStatus } from '../../../agent/uplink/status-line.js';
 import type { UplinkSnapshot } from '../../../agent/uplink/snapshot.js';
 import { describe, initialState, step } from '../../../agent/core/index.js';
 import { T0, garageConfig as garage } from '../../helpers/garage.js';
+import { chargerStatus } from '../../helpers/fakes.js';
 
 // The charger with no switch bound and no restore delay: a start holds a bound charger at its
 // reduced current until the meter speaks, and these tests are about the owner's cap alone.
@@ -32,7 +33,7 @@ t.test('state topics from the core view and the runtime snapshot', async (t) => 
   let s = step(garageConfig, initialState(garageConfig, 1), { type: 'tick' }, T0).state;
   s = step(garageConfig, s, { type: 'owner-manual-limit', chargerId: 'garage', limitA: 16 }, T0 + 1).state;
   const view = describe(garageConfig, s, T0 + 2);
-  const snap = { linkUp: true, chargers: { garage: { connected: true, lastError: null, lastReading: { vehicleState: 'C', currentsA: [15.94, 16.04, 0.01] } } } };
+  const snap = { linkUp: true, chargers: { garage: { ...chargerStatus('garage'), connected: true, lastError: null, lastReading: { vehicleState: 'C' as const, currentsA: [15.94, 16.04, 0.01] } } } };
   const topics = new Map(stateTopics('p', view, snap));
   t.same([...topics.keys()].sort(), ['p/alarms', 'p/charger/garage', 'p/link'], 'no switch topic before a switch is heard of');
   t.same(JSON.parse(topics.get('p/charger/garage')!), {
