@@ -9,6 +9,20 @@ export default tseslint.config(
     },
   },
   {
+    // Type-aware rules, a chosen few: a promise nobody awaits or catches, a promise where a
+    // callback's result is ignored, an await on a non-promise, and a switch over a union that
+    // misses a member (an event kind, a message verb) are bugs here, not style.
+    files: ['**/*.ts'],
+    languageOptions: { parserOptions: { project: './tsconfig.json', tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      // tap collects the subtests a file starts; their promises are its to await.
+      '@typescript-eslint/no-floating-promises': ['error', { allowForKnownSafePromises: [{ from: 'package', name: 'PromiseWithSubtest', package: '@tapjs/core' }] }],
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/await-thenable': 'error',
+      '@typescript-eslint/switch-exhaustiveness-check': ['error', { considerDefaultExhaustiveForUnions: true }],
+    },
+  },
+  {
     // The decision core must stay pure (no I/O, no clock, no timers, no environment) and owns
     // its vocabulary: it imports only its own files, so neither a driver, the config, the
     // shell nor a package can leak in. ARCHITECTURE.md gives the rules; a test

@@ -298,6 +298,16 @@ export async function checkProfile(t: T, profile: Profile, opts: { peer?: Peer; 
         t.ok(reqs.some((q) => q.fc === readFc(reg) && q.address === reg.address), `polls FC0${readFc(reg)} ${reg.address}`);
         break;
       }
+      case 'toggle':
+      case 'counter':
+        // The value moves with every beat (which beat this is depends on the connect): what is
+        // checked is that a beat is one write to its register.
+        t.same(
+          kaWrites.map(([u, fc, address]) => [u, fc, address]),
+          [[unit, expectedWriteFc(profile, 1), ka.register!.address]],
+          `${ka.kind}: one write to ${ka.register!.address}`,
+        );
+        break;
       case 'none':
         t.same(reqs, [], 'no keep-alive: nothing on the wire');
         break;
