@@ -21,7 +21,7 @@ export interface LoadOptions {
   /** Directory relative paths (eventLog.path) are resolved against; default process.cwd(). */
   cwd?: string;
   /** The charger layer's profiles (search path, merged-profile validation); see CrossCheckOptions. */
-  profiles?: CrossCheckOptions['profiles'];
+  profiles?: NonNullable<CrossCheckOptions['profiles']>;
   /** Settings migrations; default the agent's own (config/migrate.ts). For tests. */
   migrations?: readonly Migration[];
 }

@@ -61,8 +61,8 @@ const OPTIONS = {
 
 interface Args {
   sub: string | undefined;
-  chargerId?: string;
-  limitA?: number;
+  chargerId?: string | undefined;
+  limitA?: number | undefined;
   json: boolean;
   force: boolean;
   pollMs: number;

@@ -72,7 +72,7 @@ export function parseScenario(text: string, file: string): LoadedScenario {
       mode: (c.mode as ChargerRig['mode'] | undefined) ?? 'simulated',
       car: { connected: car.connected !== false, drawFraction: (car.drawFraction as number | undefined) ?? 0.95, phases: (car.phases as 1 | 3 | undefined) ?? 3, delayMs: ms(car.delay, 1000) },
       init: list(c.init),
-      ...(c.rtu ? { rtu: c.rtu as ChargerRig['rtu'] } : {}),
+      ...(c.rtu ? { rtu: c.rtu as NonNullable<ChargerRig['rtu']> } : {}),
       ...(c.timeoutS !== undefined ? { timeoutS: c.timeoutS as number } : {}),
       ...(c.safeCurrentA !== undefined ? { safeCurrentA: c.safeCurrentA as number } : {}),
     };

@@ -23,7 +23,7 @@ export interface StepResult {
   atMs: number;
   durationMs: number;
   /** How it went, e.g. "reached after 0.214 s". */
-  detail?: string;
+  detail?: string | undefined;
   /** Why it failed: the step, the expected and the observed value, and the time. */
   message?: string;
 }

@@ -6,7 +6,7 @@ import { parse as parseYaml } from 'yaml';
 import { loadProfiles, ProfileError, resolveProfile, validateProfile, type Profile } from '../../drivers/charger/profile.js';
 import type { ChargerConfig } from '../../config/types.js';
 
-export function simProfile(opts: { profile?: string; profileFile?: string; registersFile?: string }): Profile | { error: string } {
+export function simProfile(opts: { profile?: string | undefined; profileFile?: string | undefined; registersFile?: string | undefined }): Profile | { error: string } {
   try {
     if (opts.profileFile !== undefined) {
       if (opts.profile !== undefined) return { error: 'give --profile or --profile-file, not both' };

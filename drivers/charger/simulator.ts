@@ -108,7 +108,8 @@ export class SimulatedCharger {
 
   private store(spec: RegisterSpec, value: number | string): void {
     const map = spec.table === 'holding' ? this.holding : this.input;
-    const regs = typeof value === 'string' ? encodeString(value, spec.length ?? 1) : encodeExact({ ...spec, shift: undefined, mask: undefined }, value);
+    const { shift: _shift, mask: _mask, ...whole } = spec;
+    const regs = typeof value === 'string' ? encodeString(value, spec.length ?? 1) : encodeExact(whole, value);
     regs.forEach((r, i) => map.set(spec.address + i, r));
   }
 

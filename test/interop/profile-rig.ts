@@ -138,7 +138,7 @@ export function sleepMs(ms: number): Promise<void> {
 }
 
 /** The fields of a BusError (or any error) the tests compare. */
-export function busError(err: unknown): { code?: string; modbusCode?: number; message: string } {
+export function busError(err: unknown): { code?: string | undefined; modbusCode?: number | undefined; message: string } {
   const e = err as { code?: string; modbusCode?: number; message: string };
   return { code: e.code, modbusCode: e.modbusCode, message: e.message };
 }
