@@ -109,3 +109,15 @@ export function eventRow<K extends EventKind>(
   const row: EventInput<K> = { ...ref, kind, data };
   return row as EventInput;
 }
+
+/**
+ * A row read back from the log, when its kind is one this version writes. Its data is typed
+ * Partial: a row written by another version may lack a field, so readers still check each.
+ */
+export type LoggedEvent = { [K in EventKind]: { kind: K; data: Partial<EventData[K]> } }[EventKind];
+
+export function loggedEvent(kind: string, data: Record<string, unknown>): LoggedEvent | null {
+  // The log is written through EventInput, so a known kind's data has that kind's shape (or
+  // an older one's, which Partial allows for): the one place stored JSON is given a type.
+  return isEventKind(kind) ? ({ kind, data } as LoggedEvent) : null;
+}

@@ -93,11 +93,15 @@ function causeOf(c: Claim | null): { cause: string; switchIdx: number | null } {
 function lifter(r: IncidentRow): { text: string; switchIdx: number | null; chargerId: string | null } | null {
   const d = r.data;
   switch (r.kind) {
-    case 'switch.state':
-      if (d.state === 'closed' || (typeof d.percent === 'number' && d.percent >= 100)) {
+    case 'switch.state': {
+      // switch.state carries its signal as text (agent/core/events.ts): `closed`, `open`, or a
+      // level `at N %`; there is no `percent` field, so a full level is read from the text.
+      const level = typeof d.state === 'string' ? /^at (\d+(?:\.\d+)?) %$/.exec(d.state) : null;
+      if (d.state === 'closed' || (level !== null && Number(level[1]) >= 100)) {
         return { text: d.cause === 'reset' ? 'reset' : `close (${String(d.cause)})`, switchIdx: r.switchIdx, chargerId: null };
       }
       return null;
+    }
     case 'boost.granted':
       return { text: 'boost', switchIdx: r.switchIdx, chargerId: null };
     case 'link.fallback':

@@ -3,6 +3,7 @@
 // so a line cut at 80 columns still answers "what happened".
 import { oneLine } from '../../event-log/cli-support.js';
 import type { TimeText } from './time-text.js';
+import { loggedEvent } from '../../events.js';
 
 type Data = Record<string, unknown>;
 
@@ -67,11 +68,13 @@ export function localiseClockTexts(text: string, atMs: number, tt: TimeText): st
   });
 }
 
-function summarizeRaw(kind: string, d: Data, tt: TimeText): string {
-  switch (kind) {
+function summarizeRaw(kind: string, raw: Data, tt: TimeText): string {
+  const e = loggedEvent(kind, raw);
+  if (e === null) return genericText(raw, tt);
+  switch (e.kind) {
     case 'switch.state': {
-      const state = typeof d.percent === 'number' ? `at ${d.percent} %` : String(d.state);
-      const parts = [`${state} cause ${String(d.cause)}`];
+      const d = e.data;
+      const parts = [`${String(d.state)} cause ${String(d.cause)}`];
       if (typeof d.durMin === 'number') parts.push(`for ${d.durMin} min`);
       if (isInstant('leaseEndMs', d.leaseEndMs)) parts.push(`until ${tt.time(d.leaseEndMs)}`);
       if (d.changed === false) parts.push('(unchanged)');
@@ -79,39 +82,58 @@ function summarizeRaw(kind: string, d: Data, tt: TimeText): string {
       if (typeof d.seq === 'number') parts.push(`seq ${d.seq}`);
       return parts.join(' ');
     }
-    case 'limit.changed':
+    case 'limit.changed': {
+      const d = e.data;
       return `${d.fromA === null || d.fromA === undefined ? '' : `${amps(d.fromA)}->`}${amps(d.toA)} A ${String(d.reason)}: ${because(d.explanation)}`;
-    case 'limit.reapplied':
+    }
+    case 'limit.reapplied': {
+      const d = e.data;
       return `${amps(d.limitA)} A ${String(d.reason)}: ${because(d.explanation)}`;
-    case 'restore.scheduled':
+    }
+    case 'restore.scheduled': {
+      const d = e.data;
       return `${amps(d.fromA)}->${amps(d.toA)} A at ${isInstant('dueMs', d.dueMs) ? tt.time(d.dueMs) : '?'} (random delay ${typeof d.delayMs === 'number' ? secs(d.delayMs) : '?'} of max ${typeof d.maxDelayMs === 'number' ? secs(d.maxDelayMs) : '?'})`;
+    }
     case 'restore.done':
-      return `${amps(d.fromA)}->${amps(d.toA)} A: delay over`;
-    case 'restore.exempt':
-      return `${amps(d.fromA)}->${amps(d.toA)} A now, no delay: ${String(d.reason)}${d.detail ? ` (${String(d.detail)})` : ''}`;
-    case 'restore.ramp':
+      return `${amps(e.data.fromA)}->${amps(e.data.toA)} A: delay over`;
+    case 'restore.exempt': {
+      const d = e.data;
+      return `${amps(d.fromA)}->${amps(d.toA)} A now, no delay: ${String(d.reason)}${d.detail ? ` (${d.detail})` : ''}`;
+    }
+    case 'restore.ramp': {
+      const d = e.data;
       return `${amps(d.fromA)}->${amps(d.toA)} A ramp step to ${amps(d.targetA)} A`;
-    case 'charger.write':
+    }
+    case 'charger.write': {
+      const d = e.data;
       return d.ok
         ? `${amps(d.limitA)} A ok${d.readBackA !== undefined && d.readBackA !== null ? `, read back ${amps(d.readBackA)} A` : ''}, ${String(d.durationMs)} ms (${String(d.reason)})`
         : `${amps(d.limitA)} A FAILED: ${String(d.error)} (${String(d.reason)})`;
-    case 'charger.verified':
-      return `measured ${amps(d.measuredA)} A within ${amps(d.limitA)} A after ${typeof d.confirmMs === 'number' ? secs(d.confirmMs) : '?'}`;
+    }
+    case 'charger.verified': {
+      const d = e.data;
+      return `measured ${amps('measuredA' in d ? d.measuredA : undefined)} A within ${amps(d.limitA)} A after ${typeof d.confirmMs === 'number' ? secs(d.confirmMs) : '?'}`;
+    }
     case 'charger.sample': {
-      const a = Array.isArray(d.a) ? (d.a as number[]).map((x) => x.toFixed(1)).join('/') + ' A' : 'no current';
+      const d = e.data;
+      const a = Array.isArray(d.a) ? d.a.map((x) => x.toFixed(1)).join('/') + ' A' : 'no current';
       const w = typeof d.w === 'number' ? ` ${(d.w / 1000).toFixed(2)} kW${d.e ? ' (est)' : ''}` : '';
       const wh = typeof d.wh === 'number' ? ` +${(d.wh / 1000).toFixed(3)} kWh` : '';
       return `${a}${w}${wh} state ${String(d.st)} limit ${amps(d.lim)} A`;
     }
-    case 'boost.granted':
+    case 'boost.granted': {
+      const d = e.data;
       return `switch ${String(d.idx)} until ${isInstant('untilMs', d.untilMs) ? tt.time(d.untilMs) : '?'} (${String(d.periodMin)} min), ${String(d.rule)}`;
+    }
     case 'boost.denied':
-      return `switch ${String(d.idx)}: ${String(d.reason)}`;
-    case 'log.pruned':
+      return `switch ${String(e.data.idx)}: ${String(e.data.reason)}`;
+    case 'log.pruned': {
+      const d = e.data;
       return `${String(d.rows)} rows before ${isInstant('cutoffMs', d.cutoffMs) ? `${tt.day(d.cutoffMs)} ${tt.time(d.cutoffMs)}` : '?'} pruned; chain continues from id ${String(d.throughId)} hash ${String(d.throughHash).slice(0, 12)}...`;
+    }
     case 'owner.command':
-      return `${String(d.name)} ${JSON.stringify(d.args)}`;
+      return `${String(e.data.name)} ${JSON.stringify(e.data.args)}`;
     default:
-      return genericText(d, tt);
+      return genericText(raw, tt);
   }
 }
