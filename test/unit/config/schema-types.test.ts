@@ -4,12 +4,12 @@
 // schema, so a key added, renamed or dropped on one side alone fails here.
 import t, { type Test } from 'tap';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { source } from '../../helpers/paths.js';
 import type { Config } from '../../../config/types.js';
 import { profileSchema, type Profile } from '../../../drivers/charger/profile.js';
 import { keyPaths, schemaKeys, type KeyTree } from '../../helpers/schema-keys.js';
 
-const CONFIG_SCHEMA = fileURLToPath(new URL('../../../config/schema.json', import.meta.url));
+const CONFIG_SCHEMA = source('config/schema.json');
 
 const CONFIG_KEYS: KeyTree<Config> = {
   version: true,

@@ -3,12 +3,12 @@
 // and a line in the doc for a kind no code writes any more must go.
 import t from 'tap';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { source } from '../../helpers/paths.js';
 import { EVENT_KINDS } from '../../../agent/events.js';
 import { CORE_EVENT_KINDS } from '../../../agent/core/events.js';
 import { CHARGER_EVENT_KINDS } from '../../../drivers/charger/events.js';
 
-const DOC = fileURLToPath(new URL('../../../agent/core/EVENTS.md', import.meta.url));
+const DOC = source('agent/core/EVENTS.md');
 
 /** The kinds in the first column of the doc's tables (a cell may name two: `a` / `b`). */
 function documentedKinds(markdown: string): string[] {
