@@ -4,26 +4,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { configPathFrom } from '../config/config-path.js';
-import { checkConfigCommand } from './cli/check-config.js';
-import { logCommand } from './cli/log.js';
-import { verifyLogCommand } from './cli/verify-log.js';
-import { exportCommand } from './cli/export.js';
-import { runCommand } from './cli/run.js';
-import { demoCommand } from './cli/demo.js';
-import { statusCommand } from './cli/status.js';
-import { restoreNowCommand } from './cli/restore-now.js';
-import { manualLimitCommand } from './cli/manual-limit.js';
-import { chargerCliCommand } from './cli/charger-entry.js';
-import { simCommand } from './cli/sim.js';
-import { scenarioCommand } from './cli/scenario.js';
-import { configForCommand } from './compose.js';
-import { profileViewFactory } from './profile-view.js';
-import { incidentsCommand } from './cli/incidents.js';
-import { historyCommand } from './cli/history.js';
 import { isHelp } from './cli/shared/args.js';
-import { evidenceCommand } from './cli/evidence.js';
-import { doctorCommand } from './cli/doctor.js';
 import { EXIT } from './cli/shared/exit-codes.js';
+
+// Each command is imported when it runs: `run` is a long-lived service on a small gateway,
+// and every module loaded stays resident for its life (the CLI's readers, the simulators,
+// the scenario runner, tar and the evidence bundle cost `run` megabytes it never uses).
+// The three modules above import nothing heavy.
 
 const USAGE = `usage: hcalcs-agent <command> [options]      (COMMAND --help for each)
 
@@ -65,7 +52,7 @@ function version(): string {
 }
 
 /** The event log a reading command opens: --db PATH, else the config's eventLog.path. */
-function eventLogPathFrom(argv: string[]): { ok: true; path: string; rest: string[] } | { ok: false; code: number } {
+async function eventLogPathFrom(argv: string[]): Promise<{ ok: true; path: string; rest: string[] } | { ok: false; code: number }> {
   const i = argv.findIndex((a) => a === '--db' || a.startsWith('--db='));
   if (i >= 0) {
     const a = argv[i] as string;
@@ -77,6 +64,7 @@ function eventLogPathFrom(argv: string[]): { ok: true; path: string; rest: strin
     const rest = [...argv.slice(0, i), ...argv.slice(i + (a === '--db' ? 2 : 1))];
     return { ok: true, path, rest: stripConfig(rest) };
   }
+  const { configForCommand } = await import('./compose.js');
   const loaded = configForCommand('log', argv);
   if (!loaded.ok) return loaded;
   return { ok: true, path: loaded.config.eventLog.path, rest: loaded.rest };
@@ -92,47 +80,50 @@ export async function main(argv: string[]): Promise<number> {
   const io = { out: process.stdout, err: process.stderr };
   switch (command) {
     case 'run':
-      return runCommand(rest);
+      return (await import('./cli/run.js')).runCommand(rest);
     case 'demo':
-      return demoCommand(rest);
+      return (await import('./cli/demo.js')).demoCommand(rest);
     case 'status':
-      return statusCommand(rest);
+      return (await import('./cli/status.js')).statusCommand(rest);
     case 'restore-now':
-      return restoreNowCommand(rest);
+      return (await import('./cli/restore-now.js')).restoreNowCommand(rest);
     case 'manual-limit':
-      return manualLimitCommand(rest);
+      return (await import('./cli/manual-limit.js')).manualLimitCommand(rest);
     case 'charger':
-      return chargerCliCommand(rest);
+      return (await import('./cli/charger-entry.js')).chargerCliCommand(rest);
     case 'sim':
-      return simCommand(rest);
+      return (await import('./cli/sim.js')).simCommand(rest);
     case 'scenario':
-      return scenarioCommand(rest);
-    case 'check-config':
+      return (await import('./cli/scenario.js')).scenarioCommand(rest);
+    case 'check-config': {
+      const [{ checkConfigCommand }, { profileViewFactory }] = await Promise.all([import('./cli/check-config.js'), import('./profile-view.js')]);
       return checkConfigCommand(rest, {
         ...io,
         profiles: profileViewFactory({ brokenFiles: 'error' }),
         profilesAsRun: profileViewFactory({ brokenFiles: 'warning' }),
       });
+    }
     case 'log':
     case 'incidents':
     case 'history':
     case 'verify-log':
     case 'export': {
       // --help needs no config and no event log.
-      const where = isHelp(rest) ? { ok: true as const, path: '', rest } : eventLogPathFrom(rest);
+      const where = isHelp(rest) ? { ok: true as const, path: '', rest } : await eventLogPathFrom(rest);
       if (!where.ok) return where.code;
       const ctx = { eventLogPath: where.path, out: process.stdout };
-      if (command === 'log') return logCommand(where.rest, ctx);
-      if (command === 'incidents') return incidentsCommand(where.rest, ctx);
-      if (command === 'history') return historyCommand(where.rest, ctx);
-      if (command === 'verify-log') return verifyLogCommand(where.rest, ctx);
-      return exportCommand(where.rest, ctx);
+      if (command === 'log') return (await import('./cli/log.js')).logCommand(where.rest, ctx);
+      if (command === 'incidents') return (await import('./cli/incidents.js')).incidentsCommand(where.rest, ctx);
+      if (command === 'history') return (await import('./cli/history.js')).historyCommand(where.rest, ctx);
+      if (command === 'verify-log') return (await import('./cli/verify-log.js')).verifyLogCommand(where.rest, ctx);
+      return (await import('./cli/export.js')).exportCommand(where.rest, ctx);
     }
     case 'doctor':
-      return doctorCommand(rest);
+      return (await import('./cli/doctor.js')).doctorCommand(rest);
     case 'evidence': {
+      const { evidenceCommand } = await import('./cli/evidence.js');
       if (isHelp(rest)) return evidenceCommand(rest, { eventLogPath: '', out: process.stdout });
-      const where = eventLogPathFrom(rest);
+      const where = await eventLogPathFrom(rest);
       if (!where.ok) return where.code;
       const named = rest.some((a) => a === '--config' || a === '-c' || a.startsWith('--config='));
       const hasDb = rest.some((a) => a === '--db' || a.startsWith('--db='));

@@ -9,7 +9,7 @@
 // the event log is the queue.
 
 import { readFileSync } from 'node:fs';
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { IClientOptions, MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import type { MqttConfig } from '../../config/types.js';
 import { describe, type CoreConfig, type CoreState, type StatusView } from '../core/index.js';
@@ -48,8 +48,11 @@ export interface UplinkOptions {
   /** Where the gateway id comes from when the config has none (tests). */
   gatewaySources?: GatewaySources;
   /** Opens one connection (tests may wrap mqtt.connect). */
-  connect?: (url: string, options: IClientOptions) => MqttClient;
+  connect?: MqttConnect;
 }
+
+type MqttConnect = (url: string, options: IClientOptions) => MqttClient;
+let mqttConnect: MqttConnect | undefined;
 
 /** The broker URL without anything secret, for logs and status. */
 function shownUrl(url: string): string {
@@ -223,7 +226,22 @@ export class Uplink {
 
   private connectOnce(): void {
     if (this.stopping) return;
-    const connect = this.o.connect ?? ((url: string, options: IClientOptions) => mqtt.connect(url, options));
+    // mqtt is loaded at the first attempt, never when the uplink is off: it is the largest of
+    // the agent's dependencies (~10 MB resident), and `run` keeps whatever it loads.
+    if (this.o.connect === undefined && mqttConnect === undefined) {
+      import('mqtt').then(
+        (m) => {
+          mqttConnect = m.connect;
+          this.connectOnce();
+        },
+        (err: unknown) => {
+          this.noteError(err);
+          this.scheduleReconnect();
+        },
+      );
+      return;
+    }
+    const connect = this.o.connect ?? (mqttConnect as MqttConnect);
     let client: MqttClient;
     try {
       client = connect(this.c.url, this.connectOptions as IClientOptions);
