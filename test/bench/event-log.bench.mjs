@@ -19,6 +19,7 @@
 // Earlier runs the same day under heavier load: verify 16.9-18.0 s wall (8.2-8.4 s CPU),
 // appendMany 18,350/s wall. One commit per append cannot reach 20,000/s here: the bare-SQLite
 // baseline, which hashes nothing, is itself far below it. Bursts go through appendMany.
+import { reportRow } from './lib/report.mjs';
 import { createRequire } from 'node:module';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
@@ -88,6 +89,8 @@ function time(fn) {
 const rate = (n, x) => `${fmt((n / x.ms) * 1000)}/s wall, ${fmt((n / x.cpuMs) * 1000)}/s per CPU-second`;
 const fmt = (n) => Math.round(n).toLocaleString('en-GB');
 const t0 = Date.UTC(2026, 10, 28);
+const figures = {};
+const load1 = () => loadavg()[0].toFixed(1);
 
 console.log(
   `event-log bench: ${fmt(TOTAL)} events in ${dir} (node ${process.version}, load average ${loadavg()
@@ -126,6 +129,7 @@ console.log(
     }
   });
   console.log(`append (one per transaction): ${fmt(n)} in ${x.ms.toFixed(0)} ms = ${rate(n, x)}`);
+  figures.single = (n / x.ms) * 1000;
   // The tail shows the WAL checkpoints (page copy + fsync) that run inside some commits: time
   // the agent's event loop is held.
   latUs.sort();
@@ -147,6 +151,7 @@ const bigPath = join(dir, 'big.db');
     }
   });
   console.log(`appendMany (batches of ${batch}): ${fmt(TOTAL)} in ${x.ms.toFixed(0)} ms = ${rate(TOTAL, x)}`);
+  figures.batch = (TOTAL / x.ms) * 1000;
   const small = Math.min(100_000, TOTAL);
   const log2 = openEventLogStore(join(dir, 'batch10.db'));
   const r = time(() => {
@@ -166,6 +171,7 @@ const bigPath = join(dir, 'big.db');
 {
   const log = openEventLogStore(bigPath, { readonly: true });
   const { ms, cpuMs, r } = time(() => log.verify());
+  figures.verify = { ms, cpuMs, n: r.count };
   console.log(`verify ${fmt(r.count)} events: ${ms.toFixed(0)} ms wall, ${cpuMs.toFixed(0)} ms CPU (${r.ok ? 'OK' : `BAD at ${r.firstBadId}`})`);
   const threads = availableParallelism();
   const t1 = process.hrtime.bigint();
@@ -197,6 +203,7 @@ const bigPath = join(dir, 'big.db');
     runs.sort((a, b) => a - b);
     const p50 = runs[15];
     const max = runs[runs.length - 1];
+    if (q.kind === 'boost.press' && q.sinceMs === undefined) figures.query = { cold: cold.ms, p50 };
     console.log(
       `${name}: ${cold.r.length} rows, cold ${cold.ms.toFixed(2)} ms, warm p50 ${p50.toFixed(2)} ms, max ${max.toFixed(2)} ms`,
     );
@@ -210,5 +217,21 @@ const bigPath = join(dir, 'big.db');
   });
   console.log(`open readonly + last 100 boost.press + close: ${open.ms.toFixed(2)} ms`);
 }
+
+reportRow(
+  'event log >= 20,000 appends/s',
+  `batches of 1000: ${fmt(figures.batch)}/s; one commit per append: ${fmt(figures.single)}/s (wall, load ${load1()})`,
+  figures.batch >= 20_000 && figures.single >= 20_000 ? 'met' : 'missed',
+);
+reportRow(
+  `hash-chain verify of 1e6 events <= 10 s (${fmt(figures.verify.n)}: <= ${((10 * figures.verify.n) / 1e6).toFixed(1)} s)`,
+  `${(figures.verify.ms / 1000).toFixed(1)} s wall, ${(figures.verify.cpuMs / 1000).toFixed(1)} s CPU (load ${load1()})`,
+  figures.verify.ms <= 10_000 * (figures.verify.n / 1e6) ? 'met' : 'missed',
+);
+reportRow(
+  `last 100 events of one kind among ${fmt(TOTAL)} <= 10 ms`,
+  `warm p50 ${figures.query.p50.toFixed(2)} ms, cold ${figures.query.cold.toFixed(2)} ms (load ${load1()})`,
+  figures.query.p50 <= 10 ? 'met' : 'missed',
+);
 
 if (values.keep === undefined) rmSync(dir, { recursive: true, force: true });

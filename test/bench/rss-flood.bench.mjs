@@ -6,6 +6,7 @@
 // the limit, lines with a wrong checksum, junk bytes and lines with ever new unknown verbs
 // (the pattern that grew counters without bound). The charger is the built-in simulator.
 // VmHWM (peak RSS) and VmRSS are read from /proc/PID/status every second.
+import { reportRow } from './lib/report.mjs';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -78,6 +79,11 @@ while (Date.now() - t0 < SECONDS * 1000) {
 clearInterval(flood);
 console.log(`flood: ${sent} lines in ${SECONDS} s (${Math.round(sent / SECONDS)}/s asked), ${verb} distinct unknown verbs`);
 console.log(`peak RSS (VmHWM) ${peak.hwm.toFixed(1)} MB, RSS at end ${peak.rss.toFixed(1)} MB, idle ${idle.rss.toFixed(1)} MB`);
+reportRow(
+  'RSS under a flood of bad lines within MemoryMax=200M',
+  `peak ${peak.hwm.toFixed(1)} MB over ${SECONDS} s and ${sent} lines, idle ${idle.rss.toFixed(1)} MB (load ${(await import('node:os')).loadavg()[0].toFixed(1)})`,
+  peak.hwm < 200 ? 'met' : 'missed',
+);
 agent.kill('SIGTERM');
 await new Promise((r) => agent.once('exit', r));
 await meter.close();
