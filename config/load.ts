@@ -29,7 +29,9 @@ export interface LoadOptions {
 export type LoadResult = { ok: true; config: Config; warnings: string[] } | { ok: false; problems: string[] };
 
 const schemaUrl = new URL('./schema.json', import.meta.url);
-let compiled: { schema: unknown; validate: ValidateFunction } | undefined;
+// Held weakly (see drivers/charger/profile.ts): `run` loads its config once, and the compiled
+// schema would otherwise stay resident for the life of the service.
+let compiled: WeakRef<{ schema: unknown; validate: ValidateFunction }> | undefined;
 
 /** The config JSON Schema, as shipped next to this module. */
 export function configSchema(): unknown {
@@ -37,15 +39,17 @@ export function configSchema(): unknown {
 }
 
 function compiledSchema(): { schema: unknown; validate: ValidateFunction } {
-  if (compiled === undefined) {
+  let c = compiled?.deref();
+  if (c === undefined) {
     const schema: unknown = JSON.parse(readFileSync(schemaUrl, 'utf8'));
     // verbose: errors carry their schema node, to name allowed keys and values.
     // discriminator: errors of a transport come from its own branch only, and defaults
     // inside that branch are filled (ajv skips defaults under a plain oneOf).
     const ajv = new Ajv({ allErrors: true, useDefaults: true, discriminator: true, strictTypes: false, verbose: true });
-    compiled = { schema, validate: ajv.compile(schema as object) };
+    c = { schema, validate: ajv.compile(schema as object) };
+    compiled = new WeakRef(c);
   }
-  return compiled;
+  return c;
 }
 
 const line = (p: Problem): string => `${p.path}: ${p.message}`;

@@ -5,7 +5,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Ajv, type ErrorObject } from 'ajv';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { ChargerOptions } from './options.js';
 import type { VehicleState } from './charger.js';
 import { isWritableType, registerCount, type RegisterSpec } from './register-map.js';
@@ -280,8 +280,20 @@ export class ProfileError extends Error {
   }
 }
 
-const ajv = new Ajv({ allErrors: true, strict: false });
-const validateSchema = ajv.compile(profileSchema);
+// Compiled when first needed and held weakly: `run` validates its profiles once at start, and a
+// compiled schema (generated code, plus the Ajv instance behind it) would otherwise stay
+// resident for the life of the service. A command that checks many profiles in one go reuses
+// it, since a WeakRef's target lives at least until the current job ends.
+let compiledProfileSchema: WeakRef<ValidateFunction> | undefined;
+
+function profileValidator(): ValidateFunction {
+  let validate = compiledProfileSchema?.deref();
+  if (validate === undefined) {
+    validate = new Ajv({ allErrors: true, strict: false }).compile(profileSchema);
+    compiledProfileSchema = new WeakRef(validate);
+  }
+  return validate;
+}
 
 function ajvPath(prefix: string, e: ErrorObject, data: unknown): string {
   const parts = e.instancePath.split('/').filter((p) => p !== '').map((p) => p.replace(/~1/gu, '/').replace(/~0/gu, '~'));
@@ -380,6 +392,7 @@ function semanticErrors(p: Profile, prefix: string): string[] {
  * `path: message` (prefix, e.g. "registers", goes in front of every path).
  */
 export function validateProfile(data: unknown, prefix = ''): Profile {
+  const validateSchema = profileValidator();
   if (!validateSchema(data)) {
     const errors = (validateSchema.errors ?? []).map((e) => `${ajvPath(prefix, e, data)}: ${ajvMessage(e)}`);
     throw new ProfileError([...new Set(errors)]);

@@ -64,6 +64,7 @@ async function subject(name, start) {
     pty,
     child,
     times: [],
+    missing: 0,
     /** Sends one line and resolves with its latency in ms, or null after 1 s without the write. */
     async measure(line, word) {
       const done = new Promise((resolve) => (waiting = { resolve, word }));
@@ -96,14 +97,13 @@ await sleep(500);
 
 const loads = [load()];
 const counts = { agent: 0, 'stand-in': 0 };
-let missing = 0;
 for (let i = 0; i < (N + WARMUP) * 2; i++) {
   const s = Math.floor(i / BLOCK) % 2 === 0 ? agent : standIn;
   const k = counts[s.name]++;
   if (k >= N + WARMUP) continue;
   const state = k % 2 === 0 ? 'open' : 'closed';
   const ms = await s.measure(`SWITCH idx=2 state=${state} cause=dno`, firstWord(state));
-  if (ms === null) missing++;
+  if (ms === null) s.missing++;
   else if (k >= WARMUP) s.times.push(ms); // the first lines warm the JIT
   if (i % 500 === 0) loads.push(load());
   await sleep(GAP_MS);
@@ -119,7 +119,7 @@ const f = (x) => x.toFixed(3);
 console.log(`pty line -> Modbus write at the responder (lines ${GAP_MS} ms apart, blocks of ${BLOCK}, load average ${loads.join(' ')}):`);
 console.log(`  agent     n=${a.n} p50 ${f(a.p50)} ms  p99 ${f(a.p99)} ms  max ${f(a.max)} ms`);
 console.log(`  stand-in  n=${b.n} p50 ${f(b.p50)} ms  p99 ${f(b.p99)} ms  max ${f(b.max)} ms`);
-console.log(`  ratio agent/stand-in: p50 ${(a.p50 / b.p50).toFixed(2)}  p99 ${(a.p99 / b.p99).toFixed(2)}${missing ? `  (${missing} lines without a write within 1 s)` : ''}`);
+console.log(`  ratio agent/stand-in: p50 ${(a.p50 / b.p50).toFixed(2)}  p99 ${(a.p99 / b.p99).toFixed(2)}${agent.missing + standIn.missing ? `  (lines without a write within 1 s: agent ${agent.missing}, stand-in ${standIn.missing})` : ''}`);
 await standIn.stop();
 const ratio = a.p50 / b.p50;
 reportRow(
