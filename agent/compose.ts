@@ -4,7 +4,6 @@
 
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import cron from 'node-cron';
 import type { Logger } from 'pino';
 import { loadConfig, type LoadResult } from '../config/load.js';
 import { configPathFrom } from '../config/config-path.js';
@@ -25,6 +24,7 @@ import { Runtime, systemClock, type ChargerPort, type Clock, type HanPort } from
 import { startUplink, type Uplink } from './uplink/start.js';
 import { HistorySampler, SAMPLE_KIND } from './history/sampler.js';
 import { schedulePruning } from './event-log/prune.js';
+import { scheduleCron } from './cron-schedule.js';
 import { EXIT, reportConfigProblems } from './cli/shared/exit-codes.js';
 
 /** Profile ids and the current range each can signal, for a config with this profilesDir. */
@@ -205,7 +205,7 @@ export function buildAgent(config: Config, o: BuildOptions): Agent {
   });
   record = (kind, id, data) => runtime.recordChargerEvent<ChargerEventKind>(kind, id, data);
 
-  const readJob = cron.schedule(config.han.readSchedule, () => runtime.requestFullState(), { name: 'han-read' });
+  const readJob = scheduleCron(config.han.readSchedule, () => runtime.requestFullState());
   // History rows go through the runtime's recorder, in order with everything else.
   const sampler = new HistorySampler({
     chargers: supervisors,
@@ -231,7 +231,7 @@ export function buildAgent(config: Config, o: BuildOptions): Agent {
     async stop(reason) {
       if (stopped) return;
       stopped = true;
-      await readJob.destroy();
+      readJob.stop();
       sampler.stop();
       await stopPruning();
       await runtime.stop(reason);
