@@ -3,14 +3,11 @@
 // imported from its bundle since the package does not export it).
 import t from 'tap';
 import fc from 'fast-check';
-import { pathToFileURL } from 'node:url';
-import { validate } from 'node-cron';
 import { nextCronMatch, scheduleCron } from '../../../agent/cron-schedule.js';
-import { source } from '../../helpers/paths.js';
+// @ts-expect-error: node-cron's internal bundle has no type declarations.
+import { T as TimeMatcher } from '../../../node_modules/node-cron/dist/_shared.js';
 
-type Matcher = new (expr: string) => { getNextMatch(d: Date): Date };
-const { T: TimeMatcher } = (await import(pathToFileURL(source('node_modules/node-cron/dist/_shared.js')).href)) as { T: Matcher };
-const oracle = (expr: string, atMs: number): number => new TimeMatcher(expr).getNextMatch(new Date(atMs)).getTime();
+const oracle = (expr: string, atMs: number): number => (new TimeMatcher(expr) as { getNextMatch(d: Date): Date }).getNextMatch(new Date(atMs)).getTime();
 
 t.test('the schedules the config uses, and node-cron tokens, at fixed instants', async (t) => {
   const at = Date.UTC(2026, 10, 30, 7, 44, 12, 345);
@@ -52,9 +49,6 @@ t.test('matches node-cron for random expressions and instants', async (t) => {
   const instant = fc.integer({ min: Date.UTC(2024, 0, 1), max: Date.UTC(2030, 0, 1) });
   fc.assert(
     fc.property(expr, instant, (e, at) => {
-      // Only expressions config validation accepts reach the scheduler (node-cron's validate
-      // refuses e.g. day 31 in February only; its TimeMatcher alone would search 100 years).
-      fc.pre(validate(e));
       let want: number | string;
       try {
         want = oracle(e, at);
