@@ -4,6 +4,7 @@
 
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import cron from 'node-cron';
 import type { Logger } from 'pino';
 import { loadConfig, type LoadResult } from '../config/load.js';
 import { configPathFrom } from '../config/config-path.js';
@@ -24,7 +25,6 @@ import { Runtime, systemClock, type ChargerPort, type Clock, type HanPort } from
 import { startUplink, type Uplink } from './uplink/start.js';
 import { HistorySampler, SAMPLE_KIND } from './history/sampler.js';
 import { schedulePruning } from './event-log/prune.js';
-import { scheduleCron } from './cron-schedule.js';
 import { EXIT, reportConfigProblems } from './cli/shared/exit-codes.js';
 
 /** Profile ids and the current range each can signal, for a config with this profilesDir. */
@@ -205,7 +205,7 @@ export function buildAgent(config: Config, o: BuildOptions): Agent {
   });
   record = (kind, id, data) => runtime.recordChargerEvent<ChargerEventKind>(kind, id, data);
 
-  const readJob = scheduleCron(config.han.readSchedule, () => runtime.requestFullState());
+  const readJob = cron.schedule(config.han.readSchedule, () => runtime.requestFullState(), { name: 'han-read' });
   // History rows go through the runtime's recorder, in order with everything else.
   const sampler = new HistorySampler({
     chargers: supervisors,
@@ -231,7 +231,7 @@ export function buildAgent(config: Config, o: BuildOptions): Agent {
     async stop(reason) {
       if (stopped) return;
       stopped = true;
-      readJob.stop();
+      await readJob.destroy();
       sampler.stop();
       await stopPruning();
       await runtime.stop(reason);

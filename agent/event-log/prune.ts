@@ -1,10 +1,10 @@
 // Retention (Smart Charge Points Regulations Reg 9 asks for 12 months): rows older than
-// eventLog.retentionDays are removed by a daily cron job (agent/cron-schedule.ts). It runs on
-// its own connection and removes a few hundred rows per transaction, yielding to the event
-// loop between batches, so the agent's appends wait at most one short batch for the lock.
-// The chain stays verifiable from the checkpoint (the newest pruned row's id and hash), and
-// the pruning is itself recorded as a log.pruned event naming that checkpoint.
-import { scheduleCron } from '../cron-schedule.js';
+// eventLog.retentionDays are removed by a daily node-cron job. It runs on its own connection
+// and removes a few hundred rows per transaction, yielding to the event loop between
+// batches, so the agent's appends wait at most one short batch for the lock. The chain stays
+// verifiable from the checkpoint (the newest pruned row's id and hash), and the pruning is
+// itself recorded as a log.pruned event naming that checkpoint.
+import cron from 'node-cron';
 import type { Logger } from 'pino';
 import { openEventLogStore, type EventLogStore } from './store.js';
 import type { Checkpoint } from './types.js';
@@ -67,24 +67,28 @@ export async function pruneOnce(
 /** The daily job `run` and `demo` start; returns its stop. */
 export function schedulePruning(o: { path: string; retentionDays: number; schedule: string; logger: Logger }): () => Promise<void> {
   let running: Promise<unknown> | null = null;
-  const job = scheduleCron(o.schedule, () => {
-    if (running !== null) return;
-    running = (async () => {
-      let log: EventLogStore | undefined;
-      try {
-        log = openEventLogStore(o.path);
-        const r = await pruneOnce(log, { retentionDays: o.retentionDays, nowMs: Date.now() });
-        if (r.pruned > 0) o.logger.info({ pruned: r.pruned, batches: r.batches, tookMs: r.tookMs }, 'event log pruned');
-      } catch (err) {
-        o.logger.error({ err }, 'event log pruning failed; it is tried again at the next scheduled time');
-      } finally {
-        log?.close();
-        running = null;
-      }
-    })();
-  });
+  const job = cron.schedule(
+    o.schedule,
+    () => {
+      if (running !== null) return;
+      running = (async () => {
+        let log: EventLogStore | undefined;
+        try {
+          log = openEventLogStore(o.path);
+          const r = await pruneOnce(log, { retentionDays: o.retentionDays, nowMs: Date.now() });
+          if (r.pruned > 0) o.logger.info({ pruned: r.pruned, batches: r.batches, tookMs: r.tookMs }, 'event log pruned');
+        } catch (err) {
+          o.logger.error({ err }, 'event log pruning failed; it is tried again at the next scheduled time');
+        } finally {
+          log?.close();
+          running = null;
+        }
+      })();
+    },
+    { name: 'event-log-prune' },
+  );
   return async () => {
-    job.stop();
+    await job.destroy();
     if (running !== null) await running;
   };
 }
