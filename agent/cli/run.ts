@@ -6,7 +6,6 @@
 // config's state directory (EX_TEMPFAIL: the service retries later), 70 the agent could not
 // be built or started (EX_SOFTWARE; the journal says why), 1 an unclean stop.
 
-import { setFlagsFromString } from 'node:v8';
 import pino, { type Logger } from 'pino';
 import { buildAgent, configForCommand, type Agent } from '../compose.js';
 import { acquireInstanceLock, LockHeldError, stateDirOf, type InstanceLock } from '../instance-lock.js';
@@ -55,12 +54,6 @@ export function refuseInspectorSignal(logger: Logger): void {
 }
 
 export async function runCommand(argv: string[]): Promise<number> {
-  // The service idles for months on a small gateway with a MemoryMax: V8's default young
-  // generation grows to 16 MB during start-up (config, schemas, profiles) and keeps those
-  // pages for good. Favouring size keeps it small and collects more eagerly: idle VmRSS
-  // ~93 -> ~79 MB here. Set before the config is read, while little is allocated; the flag
-  // is read as V8 sizes and collects, so setting it now takes effect for what follows.
-  setFlagsFromString('--optimize-for-size');
   // Before anything creates a file: the event log, its WAL, the lock, the health files.
   process.umask(AGENT_UMASK);
   const loaded = configForCommand('run', argv);

@@ -85,7 +85,7 @@ async function subject(name, start) {
 
 const agent = await subject('agent', (sub, han, port) => {
   const config = writeAgentConfig(sub, { hanPort: han, modbusPort: port });
-  return spawn(process.execPath, ['dist/agent/main.js', 'run', '--config', config], { stdio: ['ignore', 'ignore', 'inherit'] });
+  return spawn(process.execPath, ['--optimize-for-size', 'dist/agent/main.js', 'run', '--config', config], { stdio: ['ignore', 'ignore', 'inherit'] });
 });
 const standIn = await subject('stand-in', (_sub, han, port) =>
   spawn(process.execPath, ['test/bench/stand-in.mjs', han, String(port)], { stdio: ['ignore', 'ignore', 'inherit'] }),

@@ -43,7 +43,7 @@ t.test('release bundle and .deb install into a scratch root and run', { skip: pr
   const lib = join(fsroot, 'usr/lib/hcalcs-agent');
   t.match(readFileSync(join(fsroot, 'usr/bin/hcalcs-agent'), 'utf8'), /exec node "\/usr\/lib\/hcalcs-agent\/dist\/agent\/main\.js" "\$@"/, 'hcalcs-agent on the PATH');
   const unit = readFileSync(join(fsroot, 'lib/systemd/system/hcalcs-agent.service'), 'utf8');
-  t.match(unit, /ExecStart=\/usr\/bin\/env node \/usr\/lib\/hcalcs-agent\/dist\/agent\/main\.js run/);
+  t.match(unit, /ExecStart=\/usr\/bin\/env node --optimize-for-size \/usr\/lib\/hcalcs-agent\/dist\/agent\/main\.js run/);
   t.notMatch(unit, /\/opt\/hcalcs-agent/, 'the unit is generated for the install prefix');
   t.ok(existsSync(join(lib, 'LICENSE')) && existsSync(join(fsroot, 'usr/share/doc/hcalcs-agent/copyright')), 'LICENSE shipped');
   t.notOk(existsSync(join(lib, 'node_modules/tap')) || existsSync(join(lib, 'node_modules/typescript')), 'no dev dependencies');
