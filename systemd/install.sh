@@ -50,7 +50,7 @@ esac
 if [ "$src" != "$DESTDIR$PREFIX" ]; then
   rm -rf "$DESTDIR$PREFIX"
   install -d "$DESTDIR$PREFIX"
-  for part in dist node_modules config systemd drivers agent package.json README.md LICENSE; do
+  for part in dist node_modules config systemd drivers agent package.json README.md ARCHITECTURE.md LICENSE; do
     [ -e "$src/$part" ] || continue
     case "$part" in
       # Only the shipped data and docs of these, never sources.

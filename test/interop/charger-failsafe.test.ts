@@ -14,14 +14,16 @@ import { ask, rigFor, silentLogger, sleepMs, startPeerFor, timeoutWithin, transp
 
 const SAFE_A = 6;
 const LIMIT_A = 16;
-const TIMEOUT_S = 1;
+// 2 s, not the 1 s most chargers allow: the heidelberg RTU keep-alive once missed a 1 s
+// watchdog when four test files shared two busy cores (the real gaps are what is asserted).
+const TIMEOUT_S = 2;
 
 /** Why a profile cannot take part, or null. */
 function ineligible(p: Profile): string | null {
   if (p.keepAlive.kind === 'none') return 'no watchdog on this charger';
   const fs = p.failsafe;
   if (!fs?.current?.write && !fs?.current?.read) return 'no safe current (the charger stops or errors on timeout)';
-  if (timeoutWithin(p, TIMEOUT_S) > 2) return `shortest failsafe timeout ${timeoutWithin(p, TIMEOUT_S)} s is too long for this test`;
+  if (timeoutWithin(p, TIMEOUT_S) > TIMEOUT_S) return `shortest failsafe timeout ${timeoutWithin(p, TIMEOUT_S)} s is too long for this test`;
   return null;
 }
 
@@ -84,7 +86,7 @@ async function runGroup(t: Tap, peer: Peer, group: Profile[], unitOf: (i: number
     await peer.watchdog(w);
   }
   const armedAt = peer.events().length;
-  await sleepMs(2500);
+  await sleepMs(2500 * TIMEOUT_S);
   await peer.sync();
   const early = peer.events().slice(armedAt).filter((e) => e.event === 'failsafe');
   for (const [i, p] of group.entries()) {
@@ -98,7 +100,7 @@ async function runGroup(t: Tap, peer: Peer, group: Profile[], unitOf: (i: number
   await waitUntil(() => {
     const fired = new Set(peer.events().slice(closedAt).filter((e) => e.event === 'failsafe').map((e) => e.unit));
     return group.every((_, i) => fired.has(unitOf(i))) ? true : undefined;
-  }, 4000);
+  }, 4000 * TIMEOUT_S);
   const fired = peer.events().slice(closedAt).filter((e) => e.event === 'failsafe');
   for (const [i, p] of group.entries()) {
     t.ok(fired.some((e) => e.unit === unitOf(i)), `${p.id}: the watchdog fired once the driver stopped`);
