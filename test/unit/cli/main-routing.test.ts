@@ -1,4 +1,4 @@
-// The command line's front door, as the installed binary: which command runs, where a reading
+// The command line's front door, main() in process: which command runs, where a reading
 // command finds its event log (--db, --db=, or the config's eventLog.path), the usage and the
 // exit codes a script sees.
 import t from 'tap';
