@@ -15,7 +15,7 @@ import { Sink } from '../event-log/fixtures/helpers.js';
 const NOW = Date.UTC(2026, 10, 28, 21, 0, 0);
 
 function site(t: Test, opts: { withLog: boolean }): { config: Config; dir: string; db: string; hanPort: string; rs485: string } {
-  const dir = t.testdir({ 'ttyHAN': '' });
+  const dir = t.testdir({ ttyHAN: '' });
   const hanPort = join(dir, 'ttyHAN');
   const rs485 = join(dir, 'ttyRS485-absent');
   const db = join(dir, 'events.db');
@@ -79,14 +79,30 @@ t.test('an agent reporting a silent HAN line, a failed failsafe read-back, an un
   const s = site(t, { withLog: true });
   const log = openEventLogStore(s.db, { clock: () => NOW - 60_000 });
   log.append({ kind: 'charger.failsafe', chargerId: 'drive', data: { ok: false } });
-  log.saveState(STATE_KEY_RUNTIME, { pid: 4242, startedAtMs: NOW - 60_000, updatedAtMs: NOW - 1000, stoppedAtMs: null, linkUp: false, lastLineAtMs: null, chargers: { drive: { connected: false, lastError: 'no answer from unit 1' } } });
+  log.saveState(STATE_KEY_RUNTIME, {
+    pid: 4242,
+    startedAtMs: NOW - 60_000,
+    updatedAtMs: NOW - 1000,
+    stoppedAtMs: null,
+    linkUp: false,
+    lastLineAtMs: null,
+    chargers: { drive: { connected: false, lastError: 'no answer from unit 1' } },
+  });
   log.close();
   const c = byName(await runChecks(s.config, null, io(false), 'root'));
   t.match(c.get('event log chain'), { verdict: 'ok', detail: /^2 events intact, head [0-9a-f]{16}\.\.\.$/ });
   t.match(c.get('agent running'), { verdict: 'ok', detail: 'pid 4242 (no instance lock)' });
-  t.match(c.get('HAN port'), { verdict: 'fail', detail: `${s.hanPort}: the agent's link is down`, fix: `check the HAN cable and that ${s.hanPort} exists (ls -l ${s.hanPort})` });
+  t.match(c.get('HAN port'), {
+    verdict: 'fail',
+    detail: `${s.hanPort}: the agent's link is down`,
+    fix: `check the HAN cable and that ${s.hanPort} exists (ls -l ${s.hanPort})`,
+  });
   t.match(c.get('HAN lines'), { verdict: 'fail', detail: 'no line heard since the agent started' });
-  t.match(c.get('charger drive'), { verdict: 'fail', detail: 'not connected: no answer from unit 1', fix: `check the RS-485 wiring on ${s.rs485} and unit id 1` });
+  t.match(c.get('charger drive'), {
+    verdict: 'fail',
+    detail: 'not connected: no answer from unit 1',
+    fix: `check the RS-485 wiring on ${s.rs485} and unit id 1`,
+  });
   t.match(c.get('failsafe drive'), { verdict: 'fail', detail: 'the last write did not read back', fix: /--charger drive/ });
   t.match(c.get('clock'), { verdict: 'fail', fix: /timedatectl set-ntp true/ });
 });
@@ -95,7 +111,15 @@ t.test('an agent whose last HAN line is older than staleAfterS, and one that is 
   const s = site(t, { withLog: true });
   const snap = (lastLineAtMs: number) => {
     const log = openEventLogStore(s.db, { clock: () => NOW - 30_000 });
-    log.saveState(STATE_KEY_RUNTIME, { pid: 7, startedAtMs: NOW - 600_000, updatedAtMs: NOW - 500, stoppedAtMs: null, linkUp: true, lastLineAtMs, chargers: { drive: { connected: true } } });
+    log.saveState(STATE_KEY_RUNTIME, {
+      pid: 7,
+      startedAtMs: NOW - 600_000,
+      updatedAtMs: NOW - 500,
+      stoppedAtMs: null,
+      linkUp: true,
+      lastLineAtMs,
+      chargers: { drive: { connected: true } },
+    });
     log.close();
   };
   snap(NOW - 90_000);
@@ -113,7 +137,15 @@ t.test('an agent that stopped: not running since then', async (t) => {
   const s = site(t, { withLog: true });
   const log = openEventLogStore(s.db, { clock: () => NOW - 30_000 });
   log.append({ kind: 'charger.failsafe', chargerId: 'drive', data: { ok: true } });
-  log.saveState(STATE_KEY_RUNTIME, { pid: 7, startedAtMs: NOW - 600_000, updatedAtMs: NOW - 30_000, stoppedAtMs: NOW - 30_000, linkUp: true, lastLineAtMs: NOW - 31_000, chargers: {} });
+  log.saveState(STATE_KEY_RUNTIME, {
+    pid: 7,
+    startedAtMs: NOW - 600_000,
+    updatedAtMs: NOW - 30_000,
+    stoppedAtMs: NOW - 30_000,
+    linkUp: true,
+    lastLineAtMs: NOW - 31_000,
+    chargers: {},
+  });
   log.close();
   const c = byName(await runChecks(s.config, null, io(true), 'root'));
   t.match(c.get('agent running'), { verdict: 'fail', detail: `not running since ${new Date(NOW - 30_000).toISOString()}` });
@@ -140,7 +172,16 @@ t.test('the report: marks, long details cut at 80 columns, fixes wrapped (never 
   t.notMatch(text, /not shown for a skip/);
   t.match(text, /\[WARN\] disk: 400 MB free\n {7}fix: free some space soon\n/);
   t.equal(lines.at(-1), '1 check failed');
-  t.equal(formatChecks([{ name: 'a', verdict: 'fail', detail: 'x' }, { name: 'b', verdict: 'fail', detail: 'y' }]).trimEnd().split('\n').at(-1), '2 checks failed');
+  t.equal(
+    formatChecks([
+      { name: 'a', verdict: 'fail', detail: 'x' },
+      { name: 'b', verdict: 'fail', detail: 'y' },
+    ])
+      .trimEnd()
+      .split('\n')
+      .at(-1),
+    '2 checks failed',
+  );
   t.equal(formatChecks([{ name: 'a', verdict: 'ok', detail: 'x' }]), '[ OK ] a: x\nall checks passed\n');
 });
 

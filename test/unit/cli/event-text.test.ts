@@ -9,12 +9,24 @@ const AT = Date.UTC(2026, 10, 28, 21, 3, 0);
 
 t.test('each known kind, what matters first', async (t) => {
   const cases: [string, Record<string, unknown>, string][] = [
-    ['switch.state', { state: 'open', cause: 'dno', durMin: 30, leaseEndMs: AT + 1_800_000, changed: false, label: 'Boost', seq: 7 }, 'open cause dno for 30 min until 21:33:00 (unchanged) label "Boost" seq 7'],
+    [
+      'switch.state',
+      { state: 'open', cause: 'dno', durMin: 30, leaseEndMs: AT + 1_800_000, changed: false, label: 'Boost', seq: 7 },
+      'open cause dno for 30 min until 21:33:00 (unchanged) label "Boost" seq 7',
+    ],
     ['switch.state', { state: 'closed', cause: 'none' }, 'closed cause none'],
-    ['limit.changed', { fromA: 32, toA: 6, reason: 'switch', explanation: '6 A <- switch 2 open since 21:03:00Z' }, '32->6 A switch: switch 2 open since 21:03:00Z'],
+    [
+      'limit.changed',
+      { fromA: 32, toA: 6, reason: 'switch', explanation: '6 A <- switch 2 open since 21:03:00Z' },
+      '32->6 A switch: switch 2 open since 21:03:00Z',
+    ],
     ['limit.changed', { fromA: null, toA: 16.25, reason: 'start', explanation: 'no claim' }, '16.3 A start: no claim'],
     ['limit.reapplied', { limitA: 6, reason: 'reconnect', explanation: '6 A <- switch 1 open' }, '6 A reconnect: switch 1 open'],
-    ['restore.scheduled', { fromA: 6, toA: 32, dueMs: AT + 123_000, delayMs: 123_000, maxDelayMs: 1_800_000 }, '6->32 A at 21:05:03 (random delay 123 s of max 1800 s)'],
+    [
+      'restore.scheduled',
+      { fromA: 6, toA: 32, dueMs: AT + 123_000, delayMs: 123_000, maxDelayMs: 1_800_000 },
+      '6->32 A at 21:05:03 (random delay 123 s of max 1800 s)',
+    ],
     ['restore.scheduled', { fromA: 6, toA: 32, delayMs: 2_500 }, '6->32 A at ? (random delay 2.5 s of max ?)'],
     ['restore.done', { fromA: 6, toA: 32 }, '6->32 A: delay over'],
     ['restore.exempt', { fromA: 6, toA: 32, reason: 'boost', detail: 'switch 2' }, '6->32 A now, no delay: boost (switch 2)'],
@@ -29,7 +41,11 @@ t.test('each known kind, what matters first', async (t) => {
     ['charger.sample', { st: 'A', lim: 32 }, 'no current state A limit 32 A'],
     ['boost.granted', { idx: 2, untilMs: AT + 3_600_000, periodMin: 60, rule: 'button' }, 'switch 2 until 22:03:00 (60 min), button'],
     ['boost.denied', { idx: 3, reason: 'not a boost switch' }, 'switch 3: not a boost switch'],
-    ['log.pruned', { rows: 1200, cutoffMs: AT, throughId: 1200, throughHash: 'abcdef0123456789abcdef' }, '1200 rows before 2026-11-28 21:03:00 pruned; chain continues from id 1200 hash abcdef012345...'],
+    [
+      'log.pruned',
+      { rows: 1200, cutoffMs: AT, throughId: 1200, throughHash: 'abcdef0123456789abcdef' },
+      '1200 rows before 2026-11-28 21:03:00 pruned; chain continues from id 1200 hash abcdef012345...',
+    ],
     ['owner.command', { name: 'restore-now', args: { charger: 'wb1' } }, 'restore-now {"charger":"wb1"}'],
   ];
   for (const [kind, data, text] of cases) t.equal(summarize(kind, data, utc), text, `${kind} ${JSON.stringify(data)}`);
@@ -60,5 +76,9 @@ t.test('UTC clock texts in an explanation become the local time of the nearest i
     '32->6 A switch: open since 22:03:00',
     'summarize localises when given the event time',
   );
-  t.equal(summarize('limit.changed', { fromA: 32, toA: 6, reason: 'switch', explanation: 'open since 21:03:00Z' }, utc, AT), '32->6 A switch: open since 21:03:00Z', 'left as it is under --utc');
+  t.equal(
+    summarize('limit.changed', { fromA: 32, toA: 6, reason: 'switch', explanation: 'open since 21:03:00Z' }, utc, AT),
+    '32->6 A switch: open since 21:03:00Z',
+    'left as it is under --utc',
+  );
 });

@@ -6,12 +6,18 @@ import { EXIT, isPermissionError, permissionHint, reportConfigProblems } from '.
 
 t.test('config problems: one a line, 78; a permission problem adds the hint and gives 77', async (t) => {
   const lines: string[] = [];
-  t.equal(reportConfigProblems(['chargers[0].maxCurrentA: must be >= 6', 'han.port: is required'], (l) => lines.push(l)), EXIT.CONFIG);
+  t.equal(
+    reportConfigProblems(['chargers[0].maxCurrentA: must be >= 6', 'han.port: is required'], (l) => lines.push(l)),
+    EXIT.CONFIG,
+  );
   t.equal(EXIT.CONFIG, 78);
   t.same(lines, ['chargers[0].maxCurrentA: must be >= 6\n', 'han.port: is required\n']);
 
   const denied: string[] = [];
-  t.equal(reportConfigProblems(['/etc/hcalcs/agent.yaml: permission denied'], (l) => denied.push(l)), EXIT.NOPERM);
+  t.equal(
+    reportConfigProblems(['/etc/hcalcs/agent.yaml: permission denied'], (l) => denied.push(l)),
+    EXIT.NOPERM,
+  );
   t.equal(EXIT.NOPERM, 77);
   t.same(denied, ['/etc/hcalcs/agent.yaml: permission denied\n', 'hint: the config belongs to the service user: run it as sudo -u hcalcs hcalcs-agent ...\n']);
 });

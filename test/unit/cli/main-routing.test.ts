@@ -108,7 +108,7 @@ t.test('the front door', async (t) => {
   t.ok(existsSync(bundle), 'the evidence bundle is written');
 });
 
-t.test("every command is reached: its own usage for --help, or its config refusal", async (t) => {
+t.test('every command is reached: its own usage for --help, or its config refusal', async (t) => {
   const dir = t.testdir({});
   process.env.HCALCS_CONFIG = join(dir, 'absent.yaml');
   t.teardown(() => delete process.env.HCALCS_CONFIG);
@@ -124,4 +124,3 @@ t.test("every command is reached: its own usage for --help, or its config refusa
     t.match(r.err, /absent\.yaml: cannot read the config file/, `${args.join(' ')} names the config it looked for`);
   }
 });
-

@@ -88,7 +88,9 @@ t.test('a scripted session: the charger starts, the script runs, the simulator e
   const dir = t.testdir({});
   const script = join(dir, 'car.txt');
   writeFileSync(script, '# the car leaves and comes back\nunplug\n\nplug\nshow\n');
-  const r = await captured(() => simChargerCommand(['--profile', 'keba-p30', '--listen', '127.0.0.1:0', '--unit', '7', '--car', 'unplugged', '-e', 'draw 0.5', '--script', script]));
+  const r = await captured(() =>
+    simChargerCommand(['--profile', 'keba-p30', '--listen', '127.0.0.1:0', '--unit', '7', '--car', 'unplugged', '-e', 'draw 0.5', '--script', script]),
+  );
   t.equal(r.code, 0, r.err);
   t.match(r.out, /sim charger: keba-p30 on Modbus TCP 127\.0\.0\.1:\d+ unit 7\n/, 'where it listens, with the unit given');
   t.match(r.out, new RegExp(`${script.replace(/[.]/g, '\\.')}:2: `), 'script lines are numbered');
@@ -118,7 +120,9 @@ t.test('with the control API on loopback: it says where, and closes with the sim
   const dir = t.testdir({});
   const script = join(dir, 'quit.txt');
   writeFileSync(script, 'show\nquit\n');
-  const r = await captured(() => simChargerCommand(['--profile', 'keba-p30', '--listen', '127.0.0.1:0', '--control', '127.0.0.1:0', '--script', script, '--keep-running']));
+  const r = await captured(() =>
+    simChargerCommand(['--profile', 'keba-p30', '--listen', '127.0.0.1:0', '--control', '127.0.0.1:0', '--script', script, '--keep-running']),
+  );
   t.equal(r.code, 0, r.err);
   t.match(r.out, /sim charger: control API on 127\.0\.0\.1:\d+\n/);
   t.match(r.out, /quit\.txt:2: /, 'quit in a script ends the run even with --keep-running');

@@ -35,9 +35,19 @@ t.test('in memory: queries filter by kind and prefix and keep the newest for a l
   const log = memoryOnly(t);
   t.equal(log.health().storage, 'memory');
   log.appendMany([{ kind: 'switch.state' }, { kind: 'limit.changed' }, { kind: 'switch.open' }, { kind: 'switch.state' }]);
-  t.same(log.query({ kind: 'switch.state' }).map((r) => r.kind), ['switch.state', 'switch.state']);
-  t.same(log.query({ kindPrefix: 'switch.' }).map((r) => r.kind), ['switch.state', 'switch.open', 'switch.state']);
-  t.same(log.query({ limit: 2 }).map((r) => r.kind), ['switch.open', 'switch.state'], 'the last two');
+  t.same(
+    log.query({ kind: 'switch.state' }).map((r) => r.kind),
+    ['switch.state', 'switch.state'],
+  );
+  t.same(
+    log.query({ kindPrefix: 'switch.' }).map((r) => r.kind),
+    ['switch.state', 'switch.open', 'switch.state'],
+  );
+  t.same(
+    log.query({ limit: 2 }).map((r) => r.kind),
+    ['switch.open', 'switch.state'],
+    'the last two',
+  );
   t.equal(log.query({}).length, 4);
   t.equal(log.health().buffered, 4, 'all four waiting for a file');
 });
@@ -105,9 +115,16 @@ t.test('taking owner commands fails: none taken, the log degrades and recovers',
   fault.on = false;
   log.maintain();
   t.equal(log.health().status, 'ok');
-  t.same(log.takeCommands().map((c) => c.name), ['restore-now'], 'the queued command was kept');
+  t.same(
+    log.takeCommands().map((c) => c.name),
+    ['restore-now'],
+    'the queued command was kept',
+  );
   log.close();
-  t.ok(health.some((h) => h.status === 'degraded'), 'the listener heard of it');
+  t.ok(
+    health.some((h) => h.status === 'degraded'),
+    'the listener heard of it',
+  );
   t.ok(kinds(path).includes('eventlog.outage'), 'the outage is written down');
 });
 
@@ -125,7 +142,10 @@ t.test('a store that will not close and a listener that throws do not reach the 
   };
   let heard = 0;
   const log = new ResilientEventLog(path, {
-    logger, checkMs: 0, openStore: () => store, onHealth: () => {
+    logger,
+    checkMs: 0,
+    openStore: () => store,
+    onHealth: () => {
       heard++;
       throw new Error('listener bug');
     },
@@ -160,7 +180,10 @@ t.test('a query the file refuses answers nothing rather than throwing', async (t
   fault.on = true;
   t.same(log.query({}), []);
   fault.on = false;
-  t.same(log.query({}).map((r) => r.kind), ['agent.start']);
+  t.same(
+    log.query({}).map((r) => r.kind),
+    ['agent.start'],
+  );
   log.close();
 });
 
@@ -176,7 +199,10 @@ t.test('a malformed row in the backlog is replaced by a note when the disk comes
   log.maintain();
   log.close();
   const got = kinds(path);
-  t.same(got.filter((k) => k.startsWith('a.') || k === 'eventlog.rejected-row'), ['a.first', 'eventlog.rejected-row', 'a.last']);
+  t.same(
+    got.filter((k) => k.startsWith('a.') || k === 'eventlog.rejected-row'),
+    ['a.first', 'eventlog.rejected-row', 'a.last'],
+  );
   t.ok(got.includes('eventlog.outage'), 'the outage is written down too');
   t.notOk(got.includes('has space'));
 });

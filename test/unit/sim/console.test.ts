@@ -61,7 +61,11 @@ t.test('on a terminal: the prompt is shown, and a report while waiting redraws i
   t.match(term.text, /sim> /, 'the prompt');
   const before = term.text.length;
   p.print('12:00:00.000 write unit 1 FC06 261 [160] -> setpoint 16 A');
-  t.match(term.text.slice(before), /^\r\x1b\[K12:00:00\.000 write unit 1 FC06 261 \[160\] -> setpoint 16 A\n[^]*sim> /, 'the report clears the line, then the prompt comes back');
+  t.match(
+    term.text.slice(before),
+    /^\r\x1b\[K12:00:00\.000 write unit 1 FC06 261 \[160\] -> setpoint 16 A\n[^]*sim> /,
+    'the report clears the line, then the prompt comes back',
+  );
   input.end('plug\rquit\r');
   t.equal(await done, true);
   t.match(term.text, /car plugged in/);

@@ -74,7 +74,7 @@ t.test('a profile file: valid, invalid (each problem prefixed by the file), not 
   const shipped = simProfile({ profile: 'keba-p30' });
   if ('error' in shipped) return t.fail(shipped.error);
   const dir = t.testdir({
-    'ok.json': JSON.stringify({ ...shipped, id: 'new-charger', name: 'A maker\'s new charger' }),
+    'ok.json': JSON.stringify({ ...shipped, id: 'new-charger', name: "A maker's new charger" }),
     'bad.json': JSON.stringify({ id: 'x' }),
     'broken.json': '{ not json',
   });
@@ -94,7 +94,10 @@ const flags = (o: Record<string, string>) => new Map(Object.entries(o).map(([k, 
 t.test('serial flags: absent keeps the defaults, given ones replace them', async (t) => {
   t.same(serialFrom(new Map(), DEFAULTS), DEFAULTS);
   t.same(serialFrom(flags({ '--baud': '115200', '--parity': 'even', '--data-bits': '7', '--stop-bits': '2' }), DEFAULTS), {
-    baudRate: 115200, dataBits: 7, parity: 'even', stopBits: 2,
+    baudRate: 115200,
+    dataBits: 7,
+    parity: 'even',
+    stopBits: 2,
   });
   t.same(DEFAULTS, { baudRate: 9600, dataBits: 8, parity: 'none', stopBits: 1 }, 'the defaults are not changed');
 });
