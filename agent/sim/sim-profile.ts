@@ -24,7 +24,13 @@ export function simProfile(opts: { profile?: string | undefined; profileFile?: s
       if (typeof data !== 'object' || data === null || Array.isArray(data)) return { error: `${opts.registersFile}: expected a register map (an object)` };
       registers = data as Record<string, unknown>;
     }
-    const config = { id: 'sim', profile: opts.profile, ...(registers ? { registers } : {}) } as ChargerConfig;
+    // generic builds its base from the charger's config (transport, unit, current range), which a
+    // simulator has none of: a Modbus TCP charger with the IEC 61851 floor and a 32 A ceiling,
+    // which the register file's setpoint minA/maxA override.
+    const config = {
+      id: 'sim', profile: opts.profile, transport: { type: 'tcp', host: '127.0.0.1', port: 502 }, minCurrentA: 6, maxCurrentA: 32,
+      ...(registers ? { registers } : {}),
+    } as ChargerConfig;
     return resolveProfile(config, loadProfiles());
   } catch (err) {
     if (err instanceof ProfileError) return { error: err.errors.join('\n') };

@@ -1,0 +1,46 @@
+// The exit codes a field engineer's scripts test: which failures count as "permission denied"
+// (77, with the sudo hint) and how config problems are reported (78 unless unreadable).
+import t from 'tap';
+import { join } from 'node:path';
+import { EXIT, isPermissionError, permissionHint, reportConfigProblems } from '../../../agent/cli/shared/exit-codes.js';
+
+t.test('config problems: one a line, 78; a permission problem adds the hint and gives 77', async (t) => {
+  const lines: string[] = [];
+  t.equal(
+    reportConfigProblems(['chargers[0].maxCurrentA: must be >= 6', 'han.port: is required'], (l) => lines.push(l)),
+    EXIT.CONFIG,
+  );
+  t.equal(EXIT.CONFIG, 78);
+  t.same(lines, ['chargers[0].maxCurrentA: must be >= 6\n', 'han.port: is required\n']);
+
+  const denied: string[] = [];
+  t.equal(
+    reportConfigProblems(['/etc/hcalcs/agent.yaml: permission denied'], (l) => denied.push(l)),
+    EXIT.NOPERM,
+  );
+  t.equal(EXIT.NOPERM, 77);
+  t.same(denied, ['/etc/hcalcs/agent.yaml: permission denied\n', 'hint: the config belongs to the service user: run it as sudo -u hcalcs hcalcs-agent ...\n']);
+});
+
+t.test('the permission hint names the file and the service user', async (t) => {
+  t.equal(
+    permissionHint('/var/lib/hcalcs/events.db'),
+    'permission denied on /var/lib/hcalcs/events.db; the event log and config belong to the service user: run it as sudo -u hcalcs hcalcs-agent ...',
+  );
+});
+
+t.test('which errors are permission problems', async (t) => {
+  const withCode = (code: string, message = 'x') => Object.assign(new Error(message), { code });
+  t.ok(isPermissionError(withCode('EACCES')), 'EACCES');
+  t.ok(isPermissionError(withCode('EPERM')), 'EPERM');
+  t.ok(isPermissionError(new Error("EACCES: permission denied, open '/etc/hcalcs/agent.yaml'")), 'by its message');
+  t.ok(isPermissionError(new Error('attempt to write a readonly database')), "SQLite's readonly refusal");
+  t.ok(isPermissionError('Permission denied'), 'a plain string');
+  t.notOk(isPermissionError(withCode('ENOENT', 'no such file or directory')), 'a missing file is not one');
+  t.notOk(isPermissionError(new Error('file is not a database')), 'a broken file is not one');
+  t.notOk(isPermissionError(null), 'nothing');
+  // better-sqlite3's bare "unable to open database file": decided by whether the file is readable.
+  const dir = t.testdir({ 'events.db': '' });
+  t.notOk(isPermissionError(withCode('SQLITE_CANTOPEN', 'unable to open database file'), join(dir, 'events.db')), 'readable file: not a permission problem');
+  t.notOk(isPermissionError(withCode('SQLITE_CANTOPEN', 'unable to open database file')), 'no path to look at: not claimed');
+});
