@@ -16,7 +16,10 @@ export default tseslint.config(
     languageOptions: { parserOptions: { project: './tsconfig.json', tsconfigRootDir: import.meta.dirname } },
     rules: {
       // tap collects the subtests a file starts; their promises are its to await.
-      '@typescript-eslint/no-floating-promises': ['error', { allowForKnownSafePromises: [{ from: 'package', name: 'PromiseWithSubtest', package: '@tapjs/core' }] }],
+      '@typescript-eslint/no-floating-promises': [
+        'error',
+        { allowForKnownSafePromises: [{ from: 'package', name: 'PromiseWithSubtest', package: '@tapjs/core' }] },
+      ],
       '@typescript-eslint/no-misused-promises': 'error',
       '@typescript-eslint/await-thenable': 'error',
       '@typescript-eslint/switch-exhaustiveness-check': ['error', { considerDefaultExhaustiveForUnions: true }],
@@ -29,7 +32,17 @@ export default tseslint.config(
     // (test/unit/lint-boundaries.test.ts) proves they fire.
     files: ['agent/core/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ regex: '^(?!\\./)|(^|/)\\.\\.(/|$)', message: 'agent/core imports only from agent/core (./): the shell maps the world onto the core (ARCHITECTURE.md).' }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(?!\\./)|(^|/)\\.\\.(/|$)',
+              message: 'agent/core imports only from agent/core (./): the shell maps the world onto the core (ARCHITECTURE.md).',
+            },
+          ],
+        },
+      ],
       'no-restricted-syntax': ['error', { selector: 'ImportExpression', message: 'agent/core is pure: no dynamic import.' }],
       'no-restricted-globals': ['error', 'setTimeout', 'setInterval', 'process'],
       'no-restricted-properties': ['error', { object: 'Date', property: 'now' }, { object: 'Math', property: 'random' }],
@@ -40,7 +53,17 @@ export default tseslint.config(
     // option types, and the composition root (agent/compose.ts) maps the config onto them.
     files: ['drivers/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ regex: '^\\.\\.?/(.*/)?(agent|config)(/|$)', message: 'drivers/ import nothing from agent/ or config/: agent/compose.ts maps the config onto driver options (ARCHITECTURE.md).' }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^\\.\\.?/(.*/)?(agent|config)(/|$)',
+              message: 'drivers/ import nothing from agent/ or config/: agent/compose.ts maps the config onto driver options (ARCHITECTURE.md).',
+            },
+          ],
+        },
+      ],
     },
   },
   {
@@ -48,7 +71,14 @@ export default tseslint.config(
     // would make a cycle (exit codes live in agent/cli/shared/exit-codes.ts for both).
     files: ['agent/compose.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ regex: '^\\./cli/(?!shared/)', message: 'agent/compose.ts imports no command (agent/cli/*): commands import compose, not the other way round.' }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { regex: '^\\./cli/(?!shared/)', message: 'agent/compose.ts imports no command (agent/cli/*): commands import compose, not the other way round.' },
+          ],
+        },
+      ],
     },
   },
 );

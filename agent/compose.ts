@@ -42,9 +42,7 @@ export function loadAgentConfig(path: string, brokenFiles: 'error' | 'warning' =
   return loadConfig(path, { profiles: profileViewFactory({ brokenFiles }) });
 }
 
-export type CommandConfig =
-  | { ok: true; config: Config; path: string; rest: string[]; warnings: string[] }
-  | { ok: false; code: number };
+export type CommandConfig = { ok: true; config: Config; path: string; rest: string[]; warnings: string[] } | { ok: false; code: number };
 
 /**
  * What every command that needs the config does first: take --config out of argv, load and

@@ -101,11 +101,7 @@ export type KnownEvent<K extends EventKind = EventKind> = { [P in K]: { kind: P;
  * to the union of all kinds, which TypeScript cannot do by itself for a generic K
  * (microsoft/TypeScript#30581).
  */
-export function eventRow<K extends EventKind>(
-  kind: K,
-  data: EventData[K],
-  ref: { switchIdx?: number | null; chargerId?: string | null } = {},
-): EventInput {
+export function eventRow<K extends EventKind>(kind: K, data: EventData[K], ref: { switchIdx?: number | null; chargerId?: string | null } = {}): EventInput {
   const row: EventInput<K> = { ...ref, kind, data };
   return row as EventInput;
 }

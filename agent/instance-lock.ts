@@ -79,7 +79,9 @@ function tryAcquire(path: string, busyTimeoutMs: number): InstanceLock {
     // Exclusive locking mode keeps the lock after the write transaction until the connection
     // closes (or the process dies).
     db.pragma('locking_mode = EXCLUSIVE');
-    db.exec('BEGIN EXCLUSIVE; CREATE TABLE IF NOT EXISTS holder (pid INTEGER); DELETE FROM holder; INSERT INTO holder VALUES (' + String(process.pid) + '); COMMIT;');
+    db.exec(
+      'BEGIN EXCLUSIVE; CREATE TABLE IF NOT EXISTS holder (pid INTEGER); DELETE FROM holder; INSERT INTO holder VALUES (' + String(process.pid) + '); COMMIT;',
+    );
   } catch (err) {
     db.close();
     if (isBusy(err)) throw new LockHeldError(path, readPid(path));

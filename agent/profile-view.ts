@@ -20,7 +20,9 @@ function toProblem(line: string): Problem {
 }
 
 export function catalogueFor(profilesDir: string | undefined, o: ProfileViewOptions = {}): ProfileCatalogue {
-  return loadCatalogue(profileSearchPath(profilesDir, { ...(o.siteDir !== undefined ? { siteDir: o.siteDir } : {}), ...(o.cwd !== undefined ? { cwd: o.cwd } : {}) }));
+  return loadCatalogue(
+    profileSearchPath(profilesDir, { ...(o.siteDir !== undefined ? { siteDir: o.siteDir } : {}), ...(o.cwd !== undefined ? { cwd: o.cwd } : {}) }),
+  );
 }
 
 export function limitsOf(cat: ProfileCatalogue): ProfileLimits {
@@ -34,13 +36,16 @@ export function limitsOf(cat: ProfileCatalogue): ProfileLimits {
  *   (check-config); "warning": it is reported and the charger is left for the runtime to
  *   disable (run keeps the other chargers working).
  */
-export function profileViewFactory(o: ProfileViewOptions & { brokenFiles: 'error' | 'warning'; onCatalogue?: (cat: ProfileCatalogue) => void }): (profilesDir: string | undefined) => ProfileView {
+export function profileViewFactory(
+  o: ProfileViewOptions & { brokenFiles: 'error' | 'warning'; onCatalogue?: (cat: ProfileCatalogue) => void },
+): (profilesDir: string | undefined) => ProfileView {
   return (profilesDir) => {
     const cat = catalogueFor(profilesDir, o);
     o.onCatalogue?.(cat);
     const notices: Problem[] = cat.notices.map((message) => ({ path: 'profiles', message }));
     // A broken file no charger uses yet is named too: the next charger to use it would be disabled.
-    for (const b of cat.broken.values()) notices.push({ path: 'profiles', message: `${b.file} is invalid: ${b.errors.map((e) => e.slice(b.file.length + 2)).join('; ')}` });
+    for (const b of cat.broken.values())
+      notices.push({ path: 'profiles', message: `${b.file} is invalid: ${b.errors.map((e) => e.slice(b.file.length + 2)).join('; ')}` });
     return {
       knownProfiles: knownIds(cat),
       profileLimits: limitsOf(cat),
@@ -49,7 +54,10 @@ export function profileViewFactory(o: ProfileViewOptions & { brokenFiles: 'error
         const res = resolveFromCatalogue(charger, cat, at);
         if (res.ok) return [];
         if (o.brokenFiles === 'warning' && cat.broken.has(charger.profile) && charger.profile !== 'generic') {
-          notices.push({ path: at, message: `disabled: its profile file ${cat.broken.get(charger.profile)!.file} is invalid (check-config names the problems); the other chargers run` });
+          notices.push({
+            path: at,
+            message: `disabled: its profile file ${cat.broken.get(charger.profile)!.file} is invalid (check-config names the problems); the other chargers run`,
+          });
           return [];
         }
         return res.problems.map(toProblem);

@@ -4,9 +4,7 @@
 export const DEFAULT_CONFIG_PATH = '/etc/hcalcs-agent/config.yaml';
 export const CONFIG_ENV = 'HCALCS_CONFIG';
 
-export type ConfigPathResult =
-  | { ok: true; path: string; rest: string[] }
-  | { ok: false; error: string };
+export type ConfigPathResult = { ok: true; path: string; rest: string[] } | { ok: false; error: string };
 
 /** Takes `--config` out of argv; `rest` is what is left for the command. */
 export function configPathFrom(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): ConfigPathResult {

@@ -16,10 +16,7 @@ export interface CurrentRange {
 }
 
 /** The configured min..max intersected with the profile's; min > max means they do not overlap. */
-export function effectiveRange(
-  charger: Pick<ChargerConfig, 'profile' | 'minCurrentA' | 'maxCurrentA'>,
-  profileLimits?: ProfileLimits,
-): CurrentRange {
+export function effectiveRange(charger: Pick<ChargerConfig, 'profile' | 'minCurrentA' | 'maxCurrentA'>, profileLimits?: ProfileLimits): CurrentRange {
   const p = profileLimits?.[charger.profile];
   const minCurrentA = Math.max(charger.minCurrentA, p?.minCurrentA ?? -Infinity);
   const maxCurrentA = Math.min(charger.maxCurrentA, p?.maxCurrentA ?? Infinity);
@@ -37,9 +34,7 @@ export function toCoreConfig(config: Config, profileLimits?: ProfileLimits): Cor
   const chargers: ChargerSpec[] = config.chargers.map((c) => {
     const r = effectiveRange(c, profileLimits);
     if (r.minCurrentA > r.maxCurrentA) {
-      throw new Error(
-        `charger ${c.id}: configured ${c.minCurrentA}..${c.maxCurrentA} A and profile ${c.profile}'s range do not overlap`,
-      );
+      throw new Error(`charger ${c.id}: configured ${c.minCurrentA}..${c.maxCurrentA} A and profile ${c.profile}'s range do not overlap`);
     }
     return { id: c.id, minCurrentA: r.minCurrentA, maxCurrentA: r.maxCurrentA, allowPause: c.allowPause };
   });

@@ -133,12 +133,16 @@ export function crossCheck(doc: unknown, badPaths: ReadonlySet<string>, options:
   }
   const schedule = r.str(['han', 'readSchedule']);
   if (schedule !== undefined && schedule !== '' && !cronValid(schedule)) {
-    const why = cronDetails(schedule).errors.map((e) => e.message).join('; ');
+    const why = cronDetails(schedule)
+      .errors.map((e) => e.message)
+      .join('; ');
     err(['han', 'readSchedule'], `${JSON.stringify(schedule)} is not a valid cron expression${why ? `: ${why}` : ''}`);
   }
   const prune = r.str(['eventLog', 'pruneSchedule']);
   if (prune !== undefined && prune !== '' && !cronValid(prune)) {
-    const why = cronDetails(prune).errors.map((e) => e.message).join('; ');
+    const why = cronDetails(prune)
+      .errors.map((e) => e.message)
+      .join('; ');
     err(['eventLog', 'pruneSchedule'], `${JSON.stringify(prune)} is not a valid cron expression${why ? `: ${why}` : ''}`);
   }
   const initialMs = r.num(['han', 'reconnect', 'initialMs']);
@@ -192,7 +196,10 @@ export function crossCheck(doc: unknown, badPaths: ReadonlySet<string>, options:
     if (c.profile !== undefined && c.profile !== '') {
       if (known && !known.has(c.profile)) {
         const guess = closest(c.profile, [...known]);
-        err([...at, 'profile'], `unknown profile ${JSON.stringify(c.profile)}${guess ? ` (did you mean ${guess}?)` : ''}; known: ${[...known].sort().join(', ')}`);
+        err(
+          [...at, 'profile'],
+          `unknown profile ${JSON.stringify(c.profile)}${guess ? ` (did you mean ${guess}?)` : ''}; known: ${[...known].sort().join(', ')}`,
+        );
       }
       if (c.profile === 'generic' && !r.present([...at, 'registers'])) {
         err([...at, 'registers'], 'is required with profile generic (the whole register map)');
@@ -206,7 +213,10 @@ export function crossCheck(doc: unknown, badPaths: ReadonlySet<string>, options:
         if (eff.minCurrentA > eff.maxCurrentA) {
           err([...at, 'maxCurrentA'], `${c.min}..${c.max} A does not overlap what profile ${c.profile} can signal`);
         } else if (eff.narrowed) {
-          warn(at, `profile ${c.profile} signals ${eff.minCurrentA}..${eff.maxCurrentA} A, so the agent uses that instead of the configured ${c.min}..${c.max} A`);
+          warn(
+            at,
+            `profile ${c.profile} signals ${eff.minCurrentA}..${eff.maxCurrentA} A, so the agent uses that instead of the configured ${c.min}..${c.max} A`,
+          );
           c.min = eff.minCurrentA;
           c.max = eff.maxCurrentA;
         }
@@ -251,7 +261,8 @@ export function crossCheck(doc: unknown, badPaths: ReadonlySet<string>, options:
       } else {
         const firstSerial = r.get(['chargers', firstIdx, 'transport', 'serial']);
         if (serial && firstSerial && typeof serial === 'object' && typeof firstSerial === 'object') {
-          const a = serialText(firstSerial), b = serialText(serial);
+          const a = serialText(firstSerial),
+            b = serialText(serial);
           if (a !== b) {
             err([...at, 'transport', 'serial'], `${b} differs from ${a} of chargers[${firstIdx}] on the same line ${path}; one RS-485 line has one setting`);
           }
@@ -260,9 +271,12 @@ export function crossCheck(doc: unknown, badPaths: ReadonlySet<string>, options:
       const key = `rtu ${path} unit ${unitKey}`;
       const other = endpoints.get(key);
       if (other !== undefined) {
-        err([...at, 'unitId'], unit === undefined
-          ? `must be given: chargers[${other}] on the same line ${path} also uses the profile's default unit id; each device on a line needs its own address`
-          : `${unit} is already used by chargers[${other}] on the same line ${path}; each device on a line needs its own address`);
+        err(
+          [...at, 'unitId'],
+          unit === undefined
+            ? `must be given: chargers[${other}] on the same line ${path} also uses the profile's default unit id; each device on a line needs its own address`
+            : `${unit} is already used by chargers[${other}] on the same line ${path}; each device on a line needs its own address`,
+        );
       } else endpoints.set(key, c.index);
     } else if (type === 'tcp') {
       const host = r.str([...at, 'transport', 'host']);
@@ -296,16 +310,25 @@ export function crossCheck(doc: unknown, badPaths: ReadonlySet<string>, options:
         if (rejectedIds.has(id)) continue;
         const ids = [...byId.keys()];
         const guess = closest(id, ids);
-        err([...at, 'chargers', k], `no charger has the id ${JSON.stringify(id)}${guess ? ` (did you mean ${guess}?)` : ''}; chargers: ${ids.join(', ') || 'none'}`);
+        err(
+          [...at, 'chargers', k],
+          `no charger has the id ${JSON.stringify(id)}${guess ? ` (did you mean ${guess}?)` : ''}; chargers: ${ids.join(', ') || 'none'}`,
+        );
         continue;
       }
       bound.add(id);
-      for (const [kind, value] of [['switch', sw], ['dev', dev]] as const) {
+      for (const [kind, value] of [
+        ['switch', sw],
+        ['dev', dev],
+      ] as const) {
         if (value === undefined) continue;
         const key = `${kind} ${value} -> ${id}`;
         const first = switchUse.get(key);
         if (first !== undefined) {
-          err([...at, kind], `${kind} ${value} already drives charger ${JSON.stringify(id)} through bindings[${first}]; one switch drives a charger through one binding`);
+          err(
+            [...at, kind],
+            `${kind} ${value} already drives charger ${JSON.stringify(id)} through bindings[${first}]; one switch drives a charger through one binding`,
+          );
         } else switchUse.set(key, i);
       }
       if (reduced !== undefined) {
@@ -328,9 +351,15 @@ export function crossCheck(doc: unknown, badPaths: ReadonlySet<string>, options:
     const firmSum = firm.reduce((s, c) => s + (c.min ?? 0), 0);
     const terms = chargers.map((c) => `${c.id ?? `chargers[${c.index}]`} ${c.min} A`).join(' + ');
     if (cap < firmSum) {
-      err(['rules', 'siteCapA'], `${cap} A cannot give every charger its minimum at once (${terms} = ${all} A, and ${firm.length === chargers.length ? 'none' : 'not enough'} may pause); raise siteCapA to at least ${firmSum} A or set allowPause: true on enough chargers`);
+      err(
+        ['rules', 'siteCapA'],
+        `${cap} A cannot give every charger its minimum at once (${terms} = ${all} A, and ${firm.length === chargers.length ? 'none' : 'not enough'} may pause); raise siteCapA to at least ${firmSum} A or set allowPause: true on enough chargers`,
+      );
     } else if (cap < all) {
-      warn(['rules', 'siteCapA'], `${cap} A is below the chargers' minimums together (${terms} = ${all} A): when all charge, one that allows pausing is paused`);
+      warn(
+        ['rules', 'siteCapA'],
+        `${cap} A is below the chargers' minimums together (${terms} = ${all} A): when all charge, one that allows pausing is paused`,
+      );
     }
   }
 
@@ -342,7 +371,9 @@ export function crossCheck(doc: unknown, badPaths: ReadonlySet<string>, options:
 function outsideRange(limitA: number, c: ChargerView): string | undefined {
   const name = c.id !== undefined ? `charger ${JSON.stringify(c.id)}` : `chargers[${c.index}]`;
   if (limitA === 0) {
-    return c.allowPause !== false ? undefined : `0 A would pause ${name}, which does not allow pausing (set allowPause: true on it, or use at least its minimum)`;
+    return c.allowPause !== false
+      ? undefined
+      : `0 A would pause ${name}, which does not allow pausing (set allowPause: true on it, or use at least its minimum)`;
   }
   // Either bound may be unknown (the schema rejected it): check the one that is known.
   if (c.min === undefined && c.max === undefined) return undefined;
@@ -354,4 +385,3 @@ function outsideRange(limitA: number, c: ChargerView): string | undefined {
   if (c.max !== undefined && limitA > c.max) return `${limitA} A is above the maximum ${c.max} A of ${name}; ${use}`;
   return undefined;
 }
-

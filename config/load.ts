@@ -71,7 +71,7 @@ function inFileOrder(problems: Problem[], doc: unknown): Problem[] {
   const order = documentOrder(doc);
   const rank = (path: string): number => {
     // A missing key ranks with its nearest present parent.
-    for (let p = path; ; ) {
+    for (let p = path; ;) {
       const n = order.get(p);
       if (n !== undefined) return n;
       const cut = Math.max(p.lastIndexOf('.'), p.lastIndexOf('['));
@@ -79,7 +79,10 @@ function inFileOrder(problems: Problem[], doc: unknown): Problem[] {
       p = p.slice(0, cut);
     }
   };
-  return problems.map((p, i) => ({ p, i, r: rank(p.path) })).sort((a, b) => a.r - b.r || a.i - b.i).map((x) => x.p);
+  return problems
+    .map((p, i) => ({ p, i, r: rank(p.path) }))
+    .sort((a, b) => a.r - b.r || a.i - b.i)
+    .map((x) => x.p);
 }
 
 /** Parses and validates config text; `source` names it in messages that have no line. */
@@ -175,7 +178,8 @@ export function readConfigText(path: string): { ok: true; text: string } | { ok:
       const got = readSync(fd, buf, n, buf.length - n, null);
       if (got === 0) break;
       n += got;
-      if (n > MAX_CONFIG_BYTES) return { ok: false, problem: `${path}: the config file is over ${MAX_CONFIG_BYTES} bytes; at most ${MAX_CONFIG_BYTES} are accepted` };
+      if (n > MAX_CONFIG_BYTES)
+        return { ok: false, problem: `${path}: the config file is over ${MAX_CONFIG_BYTES} bytes; at most ${MAX_CONFIG_BYTES} are accepted` };
     }
     return { ok: true, text: buf.toString('utf8', 0, n) };
   } catch (e) {

@@ -19,19 +19,13 @@ export interface Migration {
 /** Version 1 is the first, so nothing to migrate yet. Append `{ from: 1, to: 2, ... }` here. */
 export const MIGRATIONS: readonly Migration[] = [];
 
-export type MigrateResult =
-  | { ok: true; doc: RawConfig; fromVersion: number; notes: string[] }
-  | { ok: false; problems: string[] };
+export type MigrateResult = { ok: true; doc: RawConfig; fromVersion: number; notes: string[] } | { ok: false; problems: string[] };
 
 /**
  * Brings a parsed (not yet validated) document up to `current`. Leaves anything that is not a
  * mapping to the schema to report. The result carries `version: current`.
  */
-export function migrateConfig(
-  input: unknown,
-  migrations: readonly Migration[] = MIGRATIONS,
-  current: number = CURRENT_CONFIG_VERSION,
-): MigrateResult {
+export function migrateConfig(input: unknown, migrations: readonly Migration[] = MIGRATIONS, current: number = CURRENT_CONFIG_VERSION): MigrateResult {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     return { ok: true, doc: input as RawConfig, fromVersion: current, notes: [] };
   }

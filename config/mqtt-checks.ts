@@ -10,12 +10,7 @@ import type { MqttConfig } from './types.js';
 
 const SCHEMES = new Set(['mqtt:', 'mqtts:', 'ws:', 'wss:']);
 const TLS_SCHEMES = new Set(['mqtts:', 'wss:']);
-const FILE_KEYS = [
-  ['passwordFile'],
-  ['tls', 'ca'],
-  ['tls', 'cert'],
-  ['tls', 'key'],
-] as const;
+const FILE_KEYS = [['passwordFile'], ['tls', 'ca'], ['tls', 'cert'], ['tls', 'key']] as const;
 
 type Seg = string | number;
 
@@ -71,7 +66,8 @@ export function mqttCheck(doc: unknown, badPaths: ReadonlySet<string>, cwd: stri
     if (url !== undefined) {
       if (!SCHEMES.has(url.protocol)) err(['url'], `scheme ${url.protocol.slice(0, -1)} is not one of mqtt, mqtts, ws, wss`);
       else if (url.hostname === '') err(['url'], 'names no broker host');
-      else if (url.username !== '' || url.password !== '') err(['url'], 'must not carry credentials (they would show in logs and status); use username with password or passwordFile');
+      else if (url.username !== '' || url.password !== '')
+        err(['url'], 'must not carry credentials (they would show in logs and status); use username with password or passwordFile');
       else scheme = url.protocol;
     }
   }
@@ -100,7 +96,8 @@ export function mqttCheck(doc: unknown, badPaths: ReadonlySet<string>, cwd: stri
   if (scheme !== undefined && !TLS_SCHEMES.has(scheme) && hasTlsFiles) {
     warn(['tls'], `is ignored for ${scheme.slice(0, -1)}:// (no TLS); use mqtts:// or wss:// to encrypt`);
   }
-  if (get(['tls', 'rejectUnauthorized']) === false) warn(['tls', 'rejectUnauthorized'], 'false accepts any broker certificate: anyone on the path can read and inject messages');
+  if (get(['tls', 'rejectUnauthorized']) === false)
+    warn(['tls', 'rejectUnauthorized'], 'false accepts any broker certificate: anyone on the path can read and inject messages');
 
   if (get(['enabled']) !== false) {
     for (const path of FILE_KEYS) {

@@ -145,9 +145,7 @@ function oneProblem(e: ErrorObject, data: unknown): Problem | undefined {
       // A missing tag is already reported by `required`.
       if (p.error === 'tag' && (value === null || typeof value !== 'object' || !(tag in value))) return undefined;
       const branches = parentSchema(e)?.oneOf;
-      const allowed = Array.isArray(branches)
-        ? branches.map((b) => (b as { properties?: Record<string, { const?: unknown }> }).properties?.[tag]?.const)
-        : [];
+      const allowed = Array.isArray(branches) ? branches.map((b) => (b as { properties?: Record<string, { const?: unknown }> }).properties?.[tag]?.const) : [];
       return { path: formatPath([...at, tag]), message: `must be one of: ${list(allowed)}; got ${show(p.tagValue ?? valueAt(value, [tag]))}` };
     }
     default:

@@ -8,12 +8,21 @@ export function listProfiles(cat: ProfileCatalogue, o: { json: boolean; out: Wri
   const entries = [...cat.profiles.values()].sort((a, b) => a.profile.id.localeCompare(b.profile.id));
   const broken = [...cat.broken.values()].sort((a, b) => a.id.localeCompare(b.id));
   if (o.json) {
-    o.out.write(`${JSON.stringify({
-      searched: cat.searched,
-      profiles: entries.map((e) => ({ id: e.profile.id, name: e.profile.name, origin: e.origin, file: e.file, overrides: e.overrides ?? null, confidence: e.profile.confidence })),
-      broken,
-      notices: cat.notices,
-    })}\n`);
+    o.out.write(
+      `${JSON.stringify({
+        searched: cat.searched,
+        profiles: entries.map((e) => ({
+          id: e.profile.id,
+          name: e.profile.name,
+          origin: e.origin,
+          file: e.file,
+          overrides: e.overrides ?? null,
+          confidence: e.profile.confidence,
+        })),
+        broken,
+        notices: cat.notices,
+      })}\n`,
+    );
     return broken.length > 0 ? 1 : 0;
   }
   const lines = ['searched, in order (a later file overrides an earlier one of the same name):'];

@@ -186,8 +186,14 @@ async function probe(cfg: ChargerConfig, profile: Profile, charger: ProfileCharg
   const fs = charger.failsafe;
   report(
     {
-      chargerId: cfg.id, ok: true, profile: { id: profile.id, name: profile.name, confidence: profile.confidence, source: profile.source, unverified: profile.unverified ?? [] },
-      where: where(cfg, charger), reading, limit, failsafe: fs, keepAlive: { kind: profile.keepAlive.kind, periodMs: charger.keepAlivePeriodMs },
+      chargerId: cfg.id,
+      ok: true,
+      profile: { id: profile.id, name: profile.name, confidence: profile.confidence, source: profile.source, unverified: profile.unverified ?? [] },
+      where: where(cfg, charger),
+      reading,
+      limit,
+      failsafe: fs,
+      keepAlive: { kind: profile.keepAlive.kind, periodMs: charger.keepAlivePeriodMs },
     },
     [
       `${cfg.id}: ${profile.name} (profile ${profile.id}, confidence ${profile.confidence})`,
@@ -207,7 +213,8 @@ async function manualSet(cfg: ChargerConfig, charger: ProfileCharger, limitA: nu
   await charger.connect();
   const outcome = await charger.setCurrentLimitA(limitA);
   eventLog.append({
-    kind: 'owner.manual-set', chargerId: cfg.id,
+    kind: 'owner.manual-set',
+    chargerId: cfg.id,
     data: { limitA, ok: outcome.ok, readBackA: outcome.readBackA ?? null, durationMs: outcome.durationMs, error: outcome.error ?? null, via: 'cli' },
   });
   report({ chargerId: cfg.id, ...outcome }, [
@@ -215,7 +222,9 @@ async function manualSet(cfg: ChargerConfig, charger: ProfileCharger, limitA: nu
       ? `${cfg.id}: wrote ${limitA} A${outcome.readBackA !== undefined ? `, reads back ${outcome.readBackA} A` : ''} in ${outcome.durationMs} ms`
       : `${cfg.id}: not written: ${outcome.error}`,
     ...(outcome.ok && charger.keepAlivePeriodMs !== null
-      ? [`  note: nothing keeps this charger alive now; unless the agent runs, it falls back to its failsafe current after ${charger.failsafe?.timeoutS ?? '?'} s`]
+      ? [
+          `  note: nothing keeps this charger alive now; unless the agent runs, it falls back to its failsafe current after ${charger.failsafe?.timeoutS ?? '?'} s`,
+        ]
       : []),
   ]);
   return outcome.ok ? EXIT.OK : EXIT.FAIL;

@@ -201,7 +201,10 @@ export async function demoCommand(argv: string[], sink: { write(text: string): u
   out('hcalcs-agent demo: a DNO turns an EV charger down through the smart meter, then lets it go');
   out(`  meter side (HAN emulator)  ${config.han.port}`);
   out(`  charger (simulated Alfen Eve, Modbus TCP)  127.0.0.1:${sim.port} unit ${chargerConfig.unitId ?? 1}, max ${chargerConfig.maxCurrentA} A`);
-  if (config.mqtt?.enabled) out(`  fleet uplink  ${config.mqtt.url}, topics ${config.mqtt.topicPrefix ?? `hcalcs/${config.mqtt.gatewayId ?? '<gateway id>'}`}/#   (watch: mosquitto_sub -t 'hcalcs/#' -v)`);
+  if (config.mqtt?.enabled)
+    out(
+      `  fleet uplink  ${config.mqtt.url}, topics ${config.mqtt.topicPrefix ?? `hcalcs/${config.mqtt.gatewayId ?? '<gateway id>'}`}/#   (watch: mosquitto_sub -t 'hcalcs/#' -v)`,
+    );
   out(`  event log  ${relative(process.cwd(), config.eventLog.path) || config.eventLog.path}   (agent log: ${relative(process.cwd(), logFile)})`);
   out('');
 
@@ -241,9 +244,11 @@ export async function demoCommand(argv: string[], sink: { write(text: string): u
       const sentAt = Date.now();
       meter.setSwitch(2, 'open', { cause: 'dno', durMin: 30 });
       const ok = await waitFor(() => setpoint() === 6, 2000);
-      say(ok
-        ? `charger register 1210 (float32) now holds ${setpoint()} A: ${Date.now() - sentAt} ms from the meter's line to the charger (polled every 50 ms)`
-        : `charger setpoint is ${setpoint()} A, expected 6 A`);
+      say(
+        ok
+          ? `charger register 1210 (float32) now holds ${setpoint()} A: ${Date.now() - sentAt} ms from the meter's line to the charger (polled every 50 ms)`
+          : `charger setpoint is ${setpoint()} A, expected 6 A`,
+      );
       failed ||= !ok;
       await sleep(2500);
     }
@@ -264,7 +269,9 @@ export async function demoCommand(argv: string[], sink: { write(text: string): u
       say('DNO: Reset Auxiliary Load on switch 2 (SRV 7.8): back to the calendar state, closed');
       meter.setSwitch(2, 'closed', { cause: 'reset' });
       const restored = await waitFor(() => setpoint() === chargerConfig.maxCurrentA, (config.rules.restore.maxDelayS + 5) * 1000);
-      say(restored ? `charger back at ${setpoint()} A after the randomised restore delay` : `charger at ${setpoint()} A, expected ${chargerConfig.maxCurrentA} A`);
+      say(
+        restored ? `charger back at ${setpoint()} A after the randomised restore delay` : `charger at ${setpoint()} A, expected ${chargerConfig.maxCurrentA} A`,
+      );
       failed ||= !restored;
       await sleep(2000);
     }

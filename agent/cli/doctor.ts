@@ -73,7 +73,10 @@ export function userCanReadWrite(user: string, path: string): boolean | null {
   } catch {
     return null;
   }
-  const pw = passwd.split('\n').map((l) => l.split(':')).find((f) => f[0] === user);
+  const pw = passwd
+    .split('\n')
+    .map((l) => l.split(':'))
+    .find((f) => f[0] === user);
   if (!pw) return null;
   const uid = Number(pw[2]);
   const gids = new Set([Number(pw[3])]);
@@ -89,7 +92,11 @@ export function userCanReadWrite(user: string, path: string): boolean | null {
 
 function systemClockSynced(): boolean | null {
   try {
-    const v = execFileSync('timedatectl', ['show', '-p', 'NTPSynchronized', '--value'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 3000 }).trim();
+    const v = execFileSync('timedatectl', ['show', '-p', 'NTPSynchronized', '--value'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+      timeout: 3000,
+    }).trim();
     return v === 'yes' ? true : v === 'no' ? false : null;
   } catch {
     return null;
@@ -101,7 +108,12 @@ export async function runChecks(config: Config | null, configProblem: string | n
   const add = (c: Check) => checks.push(c);
   const now = (io.now ?? Date.now)();
   if (config === null) {
-    add({ name: 'config', verdict: 'fail', detail: configProblem ?? 'invalid', fix: 'run hcalcs-agent check-config and correct each "path: message" it prints' });
+    add({
+      name: 'config',
+      verdict: 'fail',
+      detail: configProblem ?? 'invalid',
+      fix: 'run hcalcs-agent check-config and correct each "path: message" it prints',
+    });
     return checks;
   }
   add({ name: 'config', verdict: 'ok', detail: 'valid' });
@@ -125,13 +137,25 @@ export async function runChecks(config: Config | null, configProblem: string | n
       add(
         v.ok
           ? { name: 'event log chain', verdict: 'ok', detail: `${v.count} events intact${log.head() ? `, head ${log.head()!.hash.slice(0, 16)}...` : ''}` }
-          : { name: 'event log chain', verdict: 'fail', detail: `broken at id ${v.firstBadId}: ${v.reason}`, fix: 'keep the file as evidence (copy it), note the head hash, and report it; start a new log by moving the file away' },
+          : {
+              name: 'event log chain',
+              verdict: 'fail',
+              detail: `broken at id ${v.firstBadId}: ${v.reason}`,
+              fix: 'keep the file as evidence (copy it), note the head hash, and report it; start a new log by moving the file away',
+            },
       );
     } finally {
       log.close();
     }
   } catch (err) {
-    add({ name: 'event log chain', verdict: existsSync(path) ? 'fail' : 'warn', detail: (err as Error).message, fix: existsSync(path) ? `check ${path} belongs to the service user (sudo -u ${serviceUser} hcalcs-agent verify-log)` : 'the agent creates it at its first start' });
+    add({
+      name: 'event log chain',
+      verdict: existsSync(path) ? 'fail' : 'warn',
+      detail: (err as Error).message,
+      fix: existsSync(path)
+        ? `check ${path} belongs to the service user (sudo -u ${serviceUser} hcalcs-agent verify-log)`
+        : 'the agent creates it at its first start',
+    });
   }
   const dir = dirname(path);
   try {
@@ -149,7 +173,13 @@ export async function runChecks(config: Config | null, configProblem: string | n
     const fs = statfsSync(existsSync(dir) ? dir : '/');
     const free = fs.bavail * fs.bsize;
     const mb = `${Math.round(free / 1024 / 1024)} MB free on ${dir}`;
-    add(free < DISK_FAIL_BYTES ? { name: 'disk space', verdict: 'fail', detail: mb, fix: 'free space on that file system (old logs in /var/log, journalctl --vacuum-size=50M)' } : free < DISK_WARN_BYTES ? { name: 'disk space', verdict: 'warn', detail: mb, fix: 'free some space soon' } : { name: 'disk space', verdict: 'ok', detail: mb });
+    add(
+      free < DISK_FAIL_BYTES
+        ? { name: 'disk space', verdict: 'fail', detail: mb, fix: 'free space on that file system (old logs in /var/log, journalctl --vacuum-size=50M)' }
+        : free < DISK_WARN_BYTES
+          ? { name: 'disk space', verdict: 'warn', detail: mb, fix: 'free some space soon' }
+          : { name: 'disk space', verdict: 'ok', detail: mb },
+    );
   } catch (err) {
     add({ name: 'disk space', verdict: 'skip', detail: (err as Error).message });
   }
@@ -158,29 +188,89 @@ export async function runChecks(config: Config | null, configProblem: string | n
   add(
     running.running
       ? { name: 'agent running', verdict: 'ok', detail: `pid ${running.pid ?? '?'}${running.by === 'snapshot' ? ' (no instance lock)' : ''}` }
-      : { name: 'agent running', verdict: 'fail', detail: running.how === 'never' ? 'it never ran with this event log' : `not running${running.sinceMs ? ` since ${new Date(running.sinceMs).toISOString()}` : ''}`, fix: 'systemctl start hcalcs-agent; then journalctl -u hcalcs-agent -n 50 if it stops again' },
+      : {
+          name: 'agent running',
+          verdict: 'fail',
+          detail:
+            running.how === 'never'
+              ? 'it never ran with this event log'
+              : `not running${running.sinceMs ? ` since ${new Date(running.sinceMs).toISOString()}` : ''}`,
+          fix: 'systemctl start hcalcs-agent; then journalctl -u hcalcs-agent -n 50 if it stops again',
+        },
   );
 
   // HAN port.
   const port = config.han.port;
   const tcp = /^tcp:\/\/([^:/]+):(\d+)$/.exec(port);
   if (running.running && snap) {
-    add(snap.linkUp ? { name: 'HAN port', verdict: 'ok', detail: `${port}: the agent has the link up` } : { name: 'HAN port', verdict: 'fail', detail: `${port}: the agent's link is down`, fix: tcp ? `check the bridge at ${port} is up` : `check the HAN cable and that ${port} exists (ls -l ${port})` });
+    add(
+      snap.linkUp
+        ? { name: 'HAN port', verdict: 'ok', detail: `${port}: the agent has the link up` }
+        : {
+            name: 'HAN port',
+            verdict: 'fail',
+            detail: `${port}: the agent's link is down`,
+            fix: tcp ? `check the bridge at ${port} is up` : `check the HAN cable and that ${port} exists (ls -l ${port})`,
+          },
+    );
   } else if (tcp) {
     const e = await tcpReachable(tcp[1]!, Number(tcp[2]));
-    add(e === null ? { name: 'HAN port', verdict: 'ok', detail: `${port} accepts connections` } : { name: 'HAN port', verdict: 'fail', detail: `${port}: ${e}`, fix: 'start the serial bridge (or the HAN emulator) at that address, or correct han.port' });
+    add(
+      e === null
+        ? { name: 'HAN port', verdict: 'ok', detail: `${port} accepts connections` }
+        : {
+            name: 'HAN port',
+            verdict: 'fail',
+            detail: `${port}: ${e}`,
+            fix: 'start the serial bridge (or the HAN emulator) at that address, or correct han.port',
+          },
+    );
   } else if (!existsSync(port)) {
-    add({ name: 'HAN port', verdict: 'fail', detail: `${port} does not exist`, fix: `plug in the HAN radio module's serial adapter; ls /dev/serial/by-id/ shows its stable name for han.port` });
+    add({
+      name: 'HAN port',
+      verdict: 'fail',
+      detail: `${port} does not exist`,
+      fix: `plug in the HAN radio module's serial adapter; ls /dev/serial/by-id/ shows its stable name for han.port`,
+    });
   } else {
     const can = userCanReadWrite(serviceUser, port);
-    add(can === false ? { name: 'HAN port', verdict: 'fail', detail: `${port} is not readable and writable by ${serviceUser}`, fix: `usermod -aG dialout ${serviceUser} (or install the udev rule from systemd/), then restart the service` } : { name: 'HAN port', verdict: can === null ? 'warn' : 'ok', detail: `${port} present${can === null ? `; cannot tell whether ${serviceUser} may use it (no such user here)` : ` and usable by ${serviceUser}`}` });
+    add(
+      can === false
+        ? {
+            name: 'HAN port',
+            verdict: 'fail',
+            detail: `${port} is not readable and writable by ${serviceUser}`,
+            fix: `usermod -aG dialout ${serviceUser} (or install the udev rule from systemd/), then restart the service`,
+          }
+        : {
+            name: 'HAN port',
+            verdict: can === null ? 'warn' : 'ok',
+            detail: `${port} present${can === null ? `; cannot tell whether ${serviceUser} may use it (no such user here)` : ` and usable by ${serviceUser}`}`,
+          },
+    );
   }
   // HAN lines.
   if (running.running && snap) {
     const last = snap.lastLineAtMs;
     const staleMs = config.rules.link.staleAfterS * 1000;
-    if (last === null) add({ name: 'HAN lines', verdict: 'fail', detail: 'no line heard since the agent started', fix: 'check the radio module is paired with the meter and the line settings (han.serial)' });
-    else add(now - last <= staleMs ? { name: 'HAN lines', verdict: 'ok', detail: `last line ${durationText(now - last)} ago` } : { name: 'HAN lines', verdict: 'fail', detail: `last line ${durationText(now - last)} ago (stale after ${config.rules.link.staleAfterS} s)`, fix: 'check the radio module and its cable; hcalcs-agent log --kind-prefix link. shows when it stopped' });
+    if (last === null)
+      add({
+        name: 'HAN lines',
+        verdict: 'fail',
+        detail: 'no line heard since the agent started',
+        fix: 'check the radio module is paired with the meter and the line settings (han.serial)',
+      });
+    else
+      add(
+        now - last <= staleMs
+          ? { name: 'HAN lines', verdict: 'ok', detail: `last line ${durationText(now - last)} ago` }
+          : {
+              name: 'HAN lines',
+              verdict: 'fail',
+              detail: `last line ${durationText(now - last)} ago (stale after ${config.rules.link.staleAfterS} s)`,
+              fix: 'check the radio module and its cable; hcalcs-agent log --kind-prefix link. shows when it stopped',
+            },
+      );
   } else add({ name: 'HAN lines', verdict: 'skip', detail: 'the agent is not running; nothing to read' });
 
   // Chargers.
@@ -188,26 +278,72 @@ export async function runChecks(config: Config | null, configProblem: string | n
     const name = `charger ${c.id}`;
     const live = snap?.chargers[c.id];
     if (running.running && live) {
-      add(live.connected ? { name, verdict: 'ok', detail: 'connected (as the agent reports)' } : { name, verdict: 'fail', detail: `not connected: ${String(live.lastError ?? 'unknown')}`, fix: c.transport.type === 'tcp' ? `check ${c.id} is powered and on the network at ${c.transport.host}:${c.transport.port}, and Modbus TCP is enabled on it` : `check the RS-485 wiring on ${c.transport.path} and unit id ${c.unitId ?? 'default'}` });
+      add(
+        live.connected
+          ? { name, verdict: 'ok', detail: 'connected (as the agent reports)' }
+          : {
+              name,
+              verdict: 'fail',
+              detail: `not connected: ${String(live.lastError ?? 'unknown')}`,
+              fix:
+                c.transport.type === 'tcp'
+                  ? `check ${c.id} is powered and on the network at ${c.transport.host}:${c.transport.port}, and Modbus TCP is enabled on it`
+                  : `check the RS-485 wiring on ${c.transport.path} and unit id ${c.unitId ?? 'default'}`,
+            },
+      );
     } else if (c.transport.type === 'tcp') {
       const e = await tcpReachable(c.transport.host, c.transport.port);
-      add(e === null ? { name, verdict: 'ok', detail: `${c.transport.host}:${c.transport.port} accepts connections` } : { name, verdict: 'fail', detail: `${c.transport.host}:${c.transport.port}: ${e}`, fix: `check ${c.id} is powered and on the network, and Modbus TCP is enabled on it` });
+      add(
+        e === null
+          ? { name, verdict: 'ok', detail: `${c.transport.host}:${c.transport.port} accepts connections` }
+          : {
+              name,
+              verdict: 'fail',
+              detail: `${c.transport.host}:${c.transport.port}: ${e}`,
+              fix: `check ${c.id} is powered and on the network, and Modbus TCP is enabled on it`,
+            },
+      );
     } else {
-      add(existsSync(c.transport.path) ? { name, verdict: 'ok', detail: `${c.transport.path} present` } : { name, verdict: 'fail', detail: `${c.transport.path} does not exist`, fix: 'plug in the RS-485 adapter; ls /dev/serial/by-id/ for its stable name' });
+      add(
+        existsSync(c.transport.path)
+          ? { name, verdict: 'ok', detail: `${c.transport.path} present` }
+          : {
+              name,
+              verdict: 'fail',
+              detail: `${c.transport.path} does not exist`,
+              fix: 'plug in the RS-485 adapter; ls /dev/serial/by-id/ for its stable name',
+            },
+      );
     }
     const fs = failsafe.get(c.id);
     add(
       fs === undefined
-        ? { name: `failsafe ${c.id}`, verdict: logOpen ? 'fail' : 'skip', detail: 'never written (no charger.failsafe event)', fix: 'start the agent with the charger reachable: it writes the failsafe settings on connect' }
+        ? {
+            name: `failsafe ${c.id}`,
+            verdict: logOpen ? 'fail' : 'skip',
+            detail: 'never written (no charger.failsafe event)',
+            fix: 'start the agent with the charger reachable: it writes the failsafe settings on connect',
+          }
         : fs.ok
           ? { name: `failsafe ${c.id}`, verdict: 'ok', detail: `written and read back ${new Date(fs.atMs).toISOString().slice(0, 16)}Z` }
-          : { name: `failsafe ${c.id}`, verdict: 'fail', detail: 'the last write did not read back', fix: `hcalcs-agent log --kind charger.failsafe --charger ${c.id} --wide shows what differed; set it on the charger if the profile says so` },
+          : {
+              name: `failsafe ${c.id}`,
+              verdict: 'fail',
+              detail: 'the last write did not read back',
+              fix: `hcalcs-agent log --kind charger.failsafe --charger ${c.id} --wide shows what differed; set it on the charger if the profile says so`,
+            },
     );
   }
 
   // Clock.
   const synced = (io.clockSynced ?? systemClockSynced)();
-  add(synced === true ? { name: 'clock', verdict: 'ok', detail: 'synchronised (timedatectl)' } : synced === false ? { name: 'clock', verdict: 'fail', detail: 'not synchronised', fix: 'timedatectl set-ntp true; check the gateway reaches an NTP server' } : { name: 'clock', verdict: 'skip', detail: 'timedatectl not available here; cannot tell' });
+  add(
+    synced === true
+      ? { name: 'clock', verdict: 'ok', detail: 'synchronised (timedatectl)' }
+      : synced === false
+        ? { name: 'clock', verdict: 'fail', detail: 'not synchronised', fix: 'timedatectl set-ntp true; check the gateway reaches an NTP server' }
+        : { name: 'clock', verdict: 'skip', detail: 'timedatectl not available here; cannot tell' },
+  );
   return checks;
 }
 
@@ -252,7 +388,12 @@ export async function doctorCommand(argv: string[], io: DoctorIo = { out: proces
     return EXIT.USAGE;
   }
   const loaded = loadAgentConfig(where.path);
-  const checks = await runChecks(loaded.ok ? loaded.config : null, loaded.ok ? null : `${where.path}: ${loaded.problems.slice(0, 3).join('; ')}`, io, v['service-user'] ?? 'hcalcs');
+  const checks = await runChecks(
+    loaded.ok ? loaded.config : null,
+    loaded.ok ? null : `${where.path}: ${loaded.problems.slice(0, 3).join('; ')}`,
+    io,
+    v['service-user'] ?? 'hcalcs',
+  );
   if (v.json === true) io.out.write(JSON.stringify({ ok: !checks.some((c) => c.verdict === 'fail'), checks }) + '\n');
   else io.out.write(formatChecks(checks));
   return checks.some((c) => c.verdict === 'fail') ? EXIT.FAIL : EXIT.OK;

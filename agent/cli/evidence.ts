@@ -136,7 +136,10 @@ export async function evidenceCommand(argv: string[], ctx: EvidenceContext): Pro
     const incidents = findIncidents(rows, { nowMs: w.untilMs! }).filter((i) => overlaps(w, i.startMs, i.restoredMs));
     const sessions = findSessions(rows, incidents, { nowMs: w.untilMs! }).filter((s) => overlaps(w, s.startMs, s.endMs));
     writeFileSync(join(dir, 'incidents.jsonl'), incidents.map((i) => JSON.stringify(incidentJson(i)) + '\n').join(''));
-    writeFileSync(join(dir, 'incidents.txt'), incidents.length === 0 ? 'no reductions in this window\n' : incidents.map((i) => formatIncident(i, tt, w.untilMs!)).join('\n'));
+    writeFileSync(
+      join(dir, 'incidents.txt'),
+      incidents.length === 0 ? 'no reductions in this window\n' : incidents.map((i) => formatIncident(i, tt, w.untilMs!)).join('\n'),
+    );
 
     const whole = await log.verifyParallel();
     const head = log.head();
@@ -145,7 +148,9 @@ export async function evidenceCommand(argv: string[], ctx: EvidenceContext): Pro
       `event log ${log.path}`,
       `whole chain: ${whole.ok ? 'OK' : `BROKEN at id ${whole.firstBadId}: ${whole.reason}`} (${whole.count} events)`,
       head ? `head: id ${head.id} hash ${head.hash}` : 'head: (empty log)',
-      whole.checkpoint ? `starts after pruning checkpoint id ${whole.checkpoint.throughId} hash ${whole.checkpoint.throughHash}` : 'starts at the chain start (nothing pruned)',
+      whole.checkpoint
+        ? `starts after pruning checkpoint id ${whole.checkpoint.throughId} hash ${whole.checkpoint.throughHash}`
+        : 'starts at the chain start (nothing pruned)',
       `this bundle's events.jsonl alone: ${own.ok ? `OK, ${own.rows} events, ids ${own.firstId ?? '-'}..${own.lastId ?? '-'}, anchored by ${own.anchoredBy}, last hash ${own.headHash ?? '-'}` : `FAILS at id ${own.badId}: ${own.reason}`}`,
       `checked at ${new Date(nowMs).toISOString()}`,
       '',

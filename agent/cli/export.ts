@@ -100,9 +100,7 @@ function csvField(v: string | number | null): string {
 }
 
 export function csvLine(r: StoredEventRow): string {
-  return (
-    [r.id, r.at, r.atMs, r.kind, r.switchIdx, r.chargerId, r.dataJson, r.prevHash, r.hash].map(csvField).join(',') + '\r\n'
-  );
+  return [r.id, r.at, r.atMs, r.kind, r.switchIdx, r.chargerId, r.dataJson, r.prevHash, r.hash].map(csvField).join(',') + '\r\n';
 }
 
 const BATCH_ROWS = 500;
@@ -239,7 +237,7 @@ export async function exportCommand(argv: string[], ctx: CliContext): Promise<nu
     const range = summary.first === null ? '' : ` (ids ${summary.first}..${summary.last?.id})`;
     const head = summary.last === null ? '' : `; last hash ${summary.last.hash}`;
     err.write(`exported ${summary.count} events${range} as ${format}${target === undefined ? '' : ` to ${target}`}${head}\n`);
-    if (!contiguous) err.write('note: --kind/--charger select rows that are not a contiguous chain; each row\'s hash checks, the links between rows do not\n');
+    if (!contiguous) err.write("note: --kind/--charger select rows that are not a contiguous chain; each row's hash checks, the links between rows do not\n");
     return 0;
   } catch (e) {
     err.write(`hcalcs-agent export: ${(e as Error).message}\n`);

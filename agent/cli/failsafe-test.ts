@@ -100,7 +100,8 @@ export async function failsafeTest(ctx: FailsafeTestContext): Promise<number> {
   const failsafeA = fs.readBack.currentA ?? fs.wrote.currentA ?? cfg.failsafeCurrentA;
   const timeoutS = fs.timeoutS;
   if (failsafeA === undefined) return inconclusive('the failsafe current is unknown (set failsafeCurrentA, or the profile needs failsafe.current.read)');
-  if (timeoutS === null) return inconclusive('the failsafe timeout is unknown (set failsafeTimeoutS, or the profile needs failsafe.timeout or defaultTimeoutS)');
+  if (timeoutS === null)
+    return inconclusive('the failsafe timeout is unknown (set failsafeTimeoutS, or the profile needs failsafe.timeout or defaultTimeoutS)');
   if (!fs.ok) progress(`  warning: failsafe settings not confirmed: ${fs.notes.join('; ')}`);
   const fallenA = fallenThresholdA(failsafeA);
   const holdA = args.limitA ?? charger.rangeA.maxA;
@@ -252,10 +253,25 @@ export async function failsafeTest(ctx: FailsafeTestContext): Promise<number> {
   }
   const pass = outcome === 'PASS';
   const result = {
-    chargerId: cfg.id, ok: pass, pass, outcome, reason, view, holdLimitA: holdA, heldA: held.valueA ?? null, failsafeA, timeoutS, stepS,
-    toleranceMs, boundsMs: { lower: lowerAt - feedSentMs, upper: upperAt - feedSentMs },
-    lastHeldMs: lastHeld ? lastHeld.sentMs - feedSentMs : null, fallbackSeenMs: fallen ? fallen.ackMs - feedSentMs : null,
-    observedA: fallen?.valueA ?? null, samples, twoPeriods: poll, failsafe: { wrote: fs.wrote, readBack: fs.readBack, ok: fs.ok, timeoutSource: fs.timeoutSource },
+    chargerId: cfg.id,
+    ok: pass,
+    pass,
+    outcome,
+    reason,
+    view,
+    holdLimitA: holdA,
+    heldA: held.valueA ?? null,
+    failsafeA,
+    timeoutS,
+    stepS,
+    toleranceMs,
+    boundsMs: { lower: lowerAt - feedSentMs, upper: upperAt - feedSentMs },
+    lastHeldMs: lastHeld ? lastHeld.sentMs - feedSentMs : null,
+    fallbackSeenMs: fallen ? fallen.ackMs - feedSentMs : null,
+    observedA: fallen?.valueA ?? null,
+    samples,
+    twoPeriods: poll,
+    failsafe: { wrote: fs.wrote, readBack: fs.readBack, ok: fs.ok, timeoutSource: fs.timeoutSource },
   };
   eventLog.append({ kind: 'charger.failsafe-test', chargerId: cfg.id, data: result });
   report(result, [

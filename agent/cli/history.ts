@@ -14,7 +14,6 @@ export const HISTORY_USAGE = `usage: hcalcs-agent history [--since T] [--until T
   history.sampleIntervalS: start, end, energy (kWh), time limited and by whom.
 `;
 
-
 export function sessionsText(list: Session[], tt: TimeText): string {
   if (list.length === 0) return 'no charging sessions in this window (are history samples on? history.sampleIntervalS)\n';
   const lines = [`charging sessions (times ${tt.zone(list[0]!.startMs)})`, 'CHARGER    START                END         kWh  LIMITED     BY'];
@@ -36,7 +35,11 @@ export function historyCommand(argv: string[], ctx: ReportContext): Promise<numb
       (s) => overlaps(w, s.startMs, s.endMs) && (v.charger === undefined || s.chargerId === v.charger),
     );
     if (v.json === true) {
-      for (const s of list) ctx.out.write(JSON.stringify({ ...s, start: new Date(s.startMs).toISOString(), end: new Date(s.endMs).toISOString(), energyKWh: Math.round(s.energyWh) / 1000 }) + '\n');
+      for (const s of list)
+        ctx.out.write(
+          JSON.stringify({ ...s, start: new Date(s.startMs).toISOString(), end: new Date(s.endMs).toISOString(), energyKWh: Math.round(s.energyWh) / 1000 }) +
+            '\n',
+        );
     } else ctx.out.write(sessionsText(list, timeText(v.utc === true)));
     return EXIT.OK;
   });

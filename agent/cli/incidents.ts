@@ -15,7 +15,6 @@ export const INCIDENTS_USAGE = `usage: hcalcs-agent incidents [--since T] [--unt
   T as for log (local time unless --utc). Exit 0 also when there were none.
 `;
 
-
 const kwh = (wh: number | null) => (wh === null ? 'no samples' : `${(wh / 1000).toFixed(2)} kWh`);
 
 /** Same day as `ref`: the time alone; else the date too. */
@@ -27,7 +26,9 @@ export function formatIncident(i: Incident, tt: TimeText, nowMs: number): string
   const lines: string[] = [];
   const end = i.restoredMs ?? nowMs;
   const sw = i.switchIdx === null ? '' : `, switch ${i.switchIdx}`;
-  lines.push(`${i.chargerId}: reduced ${tt.dayTime(i.startMs)} - ${i.restoredMs === null ? 'STILL REDUCED' : when(tt, i.restoredMs, i.startMs)} (${durationText(end - i.startMs)})`);
+  lines.push(
+    `${i.chargerId}: reduced ${tt.dayTime(i.startMs)} - ${i.restoredMs === null ? 'STILL REDUCED' : when(tt, i.restoredMs, i.startMs)} (${durationText(end - i.startMs)})`,
+  );
   lines.push(`  cause     ${i.cause}${sw}`);
   const limits = i.atLimits.map((l) => `${durationText(l.ms)} at ${l.limitA} A`).join(', ');
   lines.push(`  limits    ${limits || `${i.lowestA} A`}${i.normalA !== null ? ` (normal ${i.normalA} A)` : ''}`);

@@ -93,7 +93,14 @@ export async function runCommand(argv: string[]): Promise<number> {
   notify.ready();
   const stopWatchdog = notify.startWatchdog();
   logger.info(
-    { config: loaded.path, dryRun, chargers: config.chargers.map((c) => c.id), han: config.han.port, lock: lock?.path ?? null, eventLog: agent.eventLog.health() },
+    {
+      config: loaded.path,
+      dryRun,
+      chargers: config.chargers.map((c) => c.id),
+      han: config.han.port,
+      lock: lock?.path ?? null,
+      eventLog: agent.eventLog.health(),
+    },
     'agent running',
   );
 

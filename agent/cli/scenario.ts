@@ -30,7 +30,11 @@ Options of run:
 function expand(paths: string[]): string[] {
   return paths.flatMap((p) => {
     try {
-      if (statSync(p).isDirectory()) return readdirSync(p).filter((f) => /\.ya?ml$/.test(f)).sort().map((f) => join(p, f));
+      if (statSync(p).isDirectory())
+        return readdirSync(p)
+          .filter((f) => /\.ya?ml$/.test(f))
+          .sort()
+          .map((f) => join(p, f));
     } catch {
       // A missing file is reported by the loader with its name.
     }
@@ -44,7 +48,15 @@ export async function scenarioCommand(argv: string[], out: NodeJS.WritableStream
     (sub === '--help' || sub === 'help' ? process.stdout : process.stderr).write(SCENARIO_USAGE);
     return sub === '--help' || sub === 'help' ? 0 : EXIT.USAGE;
   }
-  const parsed = parseArgs(rest, { '--junit': 'value', '--tap': 'flag', '--jobs': 'value', '--keep': 'flag', '--work-dir': 'value', '--agent': 'value', '--help': 'flag' });
+  const parsed = parseArgs(rest, {
+    '--junit': 'value',
+    '--tap': 'flag',
+    '--jobs': 'value',
+    '--keep': 'flag',
+    '--work-dir': 'value',
+    '--agent': 'value',
+    '--help': 'flag',
+  });
   if (!parsed.ok) {
     process.stderr.write(`scenario: ${parsed.error}\n${SCENARIO_USAGE}`);
     return EXIT.USAGE;

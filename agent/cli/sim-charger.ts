@@ -35,7 +35,8 @@ Console commands ("help" at the prompt, Tab completes):
 /** What a write means for this profile, in words: "setpoint 16 A", "failsafe current 6 A". */
 export function describeWrite(profile: Profile, req: SimRequest): string {
   const values = req.values ?? [];
-  const at = (spec: RegisterSpec | undefined) => spec !== undefined && spec.table === 'holding' && spec.address === req.address && values.length >= registerCount(spec);
+  const at = (spec: RegisterSpec | undefined) =>
+    spec !== undefined && spec.table === 'holding' && spec.address === req.address && values.length >= registerCount(spec);
   const fs = profile.failsafe;
   const num = (spec: RegisterSpec) => {
     try {
@@ -56,9 +57,25 @@ export function describeWrite(profile: Profile, req: SimRequest): string {
 
 export async function simChargerCommand(argv: string[]): Promise<number> {
   const parsed = parseArgs(argv, {
-    '--profile': 'value', '--profile-file': 'value', '--registers': 'value', '--listen': 'value', '--port': 'value', '--unit': 'value',
-    '--car': 'value', '--draw': 'value', '--phases': 'value', '--car-delay': 'value', '--timeout-s': 'value', '--safe-current-a': 'value',
-    '-e': 'list', '--script': 'value', '--keep-running': 'flag', '--control': 'value', '--no-console': 'flag', '--reads': 'flag', '--help': 'flag',
+    '--profile': 'value',
+    '--profile-file': 'value',
+    '--registers': 'value',
+    '--listen': 'value',
+    '--port': 'value',
+    '--unit': 'value',
+    '--car': 'value',
+    '--draw': 'value',
+    '--phases': 'value',
+    '--car-delay': 'value',
+    '--timeout-s': 'value',
+    '--safe-current-a': 'value',
+    '-e': 'list',
+    '--script': 'value',
+    '--keep-running': 'flag',
+    '--control': 'value',
+    '--no-console': 'flag',
+    '--reads': 'flag',
+    '--help': 'flag',
     ...SERIAL_OPTIONS,
   });
   const usage = SIM_CHARGER_USAGE + CHARGER_COMMANDS.map((c) => `  ${c.usage}`).join('\n') + '\n';
@@ -127,16 +144,19 @@ export async function simChargerCommand(argv: string[]): Promise<number> {
   const p = printer();
   const onRequest = (req: SimRequest) => {
     if (req.values !== undefined) {
-      p.print(`${stamp(req.atMs)} write unit ${req.unitId} FC${String(req.fc).padStart(2, '0')} ${req.address} [${req.values.join(' ')}] -> ${describeWrite(profile, req)}`);
+      p.print(
+        `${stamp(req.atMs)} write unit ${req.unitId} FC${String(req.fc).padStart(2, '0')} ${req.address} [${req.values.join(' ')}] -> ${describeWrite(profile, req)}`,
+      );
     } else if (flags.has('--reads')) {
       p.print(`${stamp(req.atMs)} read  unit ${req.unitId} FC${String(req.fc).padStart(2, '0')} ${req.address} x${req.length}`);
     }
   };
   let sim: ChargerSimulator;
   try {
-    sim = tcp !== null
-      ? await ChargerSimulator.start({ units: [unit], host: tcp.host, port: tcp.port, onRequest })
-      : await ChargerSimulator.startRtu({ units: [unit], path: port!, serial, onRequest });
+    sim =
+      tcp !== null
+        ? await ChargerSimulator.start({ units: [unit], host: tcp.host, port: tcp.port, onRequest })
+        : await ChargerSimulator.startRtu({ units: [unit], path: port!, serial, onRequest });
   } catch (err) {
     process.stderr.write(`sim charger: cannot open ${listen ?? port}: ${(err as Error).message}\n`);
     return 1;
@@ -152,9 +172,11 @@ export async function simChargerCommand(argv: string[]): Promise<number> {
       throw err;
     }
   }
-  p.print(tcp !== null
-    ? `sim charger: ${profile.id} on Modbus TCP ${tcp.host}:${sim.port} unit ${unit.unitId}`
-    : `sim charger: ${profile.id} RTU slave on ${port} at ${serial.baudRate} ${serial.dataBits}${serial.parity[0]!.toUpperCase()}${serial.stopBits}, unit ${unit.unitId}`);
+  p.print(
+    tcp !== null
+      ? `sim charger: ${profile.id} on Modbus TCP ${tcp.host}:${sim.port} unit ${unit.unitId}`
+      : `sim charger: ${profile.id} RTU slave on ${port} at ${serial.baudRate} ${serial.dataBits}${serial.parity[0]!.toUpperCase()}${serial.stopBits}, unit ${unit.unitId}`,
+  );
   p.print(describeCharger(u));
 
   // The failsafe is worked out lazily on each request; a tester also wants to see it happen
@@ -162,7 +184,8 @@ export async function simChargerCommand(argv: string[]): Promise<number> {
   let inFailsafe = false;
   const watch = setInterval(() => {
     const fb = u.fallbackSinceMs !== null;
-    if (fb !== inFailsafe) p.print(`${stamp()} ${fb ? `FAILSAFE: no keep-alive within the timeout, applying ${u.effectiveLimitA()} A` : 'master back in charge'}`);
+    if (fb !== inFailsafe)
+      p.print(`${stamp()} ${fb ? `FAILSAFE: no keep-alive within the timeout, applying ${u.effectiveLimitA()} A` : 'master back in charge'}`);
     inFailsafe = fb;
   }, 1000);
 

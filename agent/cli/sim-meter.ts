@@ -28,8 +28,18 @@ Console commands ("help" at the prompt, Tab completes):
 
 export async function simMeterCommand(argv: string[]): Promise<number> {
   const parsed = parseArgs(argv, {
-    '--port': 'value', '--listen': 'value', '-e': 'list', '--script': 'value', '--keep-running': 'flag', '--control': 'value',
-    '--no-console': 'flag', '--hb': 'value', '--checksum': 'flag', '--verbose': 'flag', '--help': 'flag', ...SERIAL_OPTIONS,
+    '--port': 'value',
+    '--listen': 'value',
+    '-e': 'list',
+    '--script': 'value',
+    '--keep-running': 'flag',
+    '--control': 'value',
+    '--no-console': 'flag',
+    '--hb': 'value',
+    '--checksum': 'flag',
+    '--verbose': 'flag',
+    '--help': 'flag',
+    ...SERIAL_OPTIONS,
   });
   const usage = SIM_METER_USAGE + METER_COMMANDS.map((c) => `  ${c.usage}`).join('\n') + '\n';
   if (!parsed.ok) {

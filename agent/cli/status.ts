@@ -83,7 +83,10 @@ export function formatStatus(
     const b = view.boost;
     const active = b.switches.filter((s) => s.activeUntilMs !== null);
     push(`boost     ${active.length ? active.map((s) => `switch ${s.idx} until ${t(s.activeUntilMs)}`).join(', ') : 'none active'}`);
-    if (verbose) push(`          button drives ${b.loads.length ? b.loads.join(',') : 'no switch'}, period ${b.periodMin} min; may lift a DNO open: ${b.liftsDnoOpen ? 'yes' : 'no'}`);
+    if (verbose)
+      push(
+        `          button drives ${b.loads.length ? b.loads.join(',') : 'no switch'}, period ${b.periodMin} min; may lift a DNO open: ${b.liftsDnoOpen ? 'yes' : 'no'}`,
+      );
     for (const c of view.chargers) {
       push(`${c.id.padEnd(9)} ${c.appliedA === null ? '-' : `${c.appliedA} A`} <- ${c.explanation.replace(/^[\d.]+ A <- /, '')}`);
       if (c.restore) push(`          restore to ${c.restore.toA} A at ${due(c.restore.dueMs)}`);
@@ -201,10 +204,19 @@ export async function statusCommand(argv: string[], io: StatusIo = { out: proces
     }
     // The core's times are on the agent's timeline, which a wall-clock step does not move.
     const a = agentRunning(path, snap, now);
-    const view = core !== undefined && config !== null ? describe(toCoreConfig(config, profileFacts(config.profilesDir).limits), core, now - (snap?.coreOffsetMs ?? 0)) : null;
+    const view =
+      core !== undefined && config !== null
+        ? describe(toCoreConfig(config, profileFacts(config.profilesDir).limits), core, now - (snap?.coreOffsetMs ?? 0))
+        : null;
     const uplink = uplinkStatus(config?.mqtt, log, now);
-    if (v.json === true) io.out.write(JSON.stringify({ running: a, agent: snap ?? null, ...(view ?? {}), eventLog: healthLive?.eventLog ?? null, uplink: uplink.json }) + '\n');
-    else io.out.write(formatStatus(view, snap, a, { now, tt: timeText(v.utc === true), verbose: v.verbose === true, logAlarms }) + cut(uplink.line, v.verbose === true) + '\n');
+    if (v.json === true)
+      io.out.write(JSON.stringify({ running: a, agent: snap ?? null, ...(view ?? {}), eventLog: healthLive?.eventLog ?? null, uplink: uplink.json }) + '\n');
+    else
+      io.out.write(
+        formatStatus(view, snap, a, { now, tt: timeText(v.utc === true), verbose: v.verbose === true, logAlarms }) +
+          cut(uplink.line, v.verbose === true) +
+          '\n',
+      );
     return EXIT.OK;
   } finally {
     log.close();

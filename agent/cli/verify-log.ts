@@ -46,10 +46,7 @@ export async function verifyLogCommand(argv: string[], ctx: CliContext): Promise
             : ''),
       );
     } else {
-      ctx.out.write(
-        `${log.path}: ${result.count} events, hash chain BROKEN\n` +
-          `first bad row: id ${result.firstBadId}: ${result.reason}\n`,
-      );
+      ctx.out.write(`${log.path}: ${result.count} events, hash chain BROKEN\n` + `first bad row: id ${result.firstBadId}: ${result.reason}\n`);
     }
     return result.ok ? 0 : 1;
   } catch (err) {

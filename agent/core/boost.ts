@@ -70,7 +70,9 @@ function deny(state: CoreState, idx: number, reason: string, ctx: Ctx): void {
 }
 
 export function onBoostCancel(state: CoreState, ctx: Ctx): void {
-  const active = Object.keys(state.boost.active).map(Number).sort((a, z) => a - z);
+  const active = Object.keys(state.boost.active)
+    .map(Number)
+    .sort((a, z) => a - z);
   emitEvent(ctx, 'boost.cancel', { active });
   for (const idx of active) endBoost(state, idx, 'cancelled', ctx);
 }

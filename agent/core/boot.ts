@@ -104,7 +104,9 @@ export function advanceBoot(config: CoreConfig, state: CoreState, ctx: Ctx): voi
   if (!boot.graceEnded && now >= boot.graceEndMs) {
     boot.graceEnded = true;
     const unconfirmed = unconfirmedBound(config, state);
-    const held = Object.entries(state.chargers).filter(([, r]) => r.held).map(([id]) => id);
+    const held = Object.entries(state.chargers)
+      .filter(([, r]) => r.held)
+      .map(([id]) => id);
     if (unconfirmed.length > 0 || held.length > 0) {
       emitEvent(ctx, 'start.grace-ended', { graceMs: startGraceMs(config), unconfirmed, heldChargers: held });
       if (unconfirmed.length > 0) requestRead(ctx, 'switches');
@@ -114,7 +116,8 @@ export function advanceBoot(config: CoreConfig, state: CoreState, ctx: Ctx): voi
   if (!boot.fallbackRecorded && end !== null && now >= end) {
     boot.fallbackRecorded = true;
     const unconfirmed = unconfirmedBound(config, state);
-    if (unconfirmed.length > 0) emitEvent(ctx, 'start.unconfirmed-fallback', { unconfirmed, fallback: config.link.fallback, sinceMs: boot.sinceMs, endMs: end });
+    if (unconfirmed.length > 0)
+      emitEvent(ctx, 'start.unconfirmed-fallback', { unconfirmed, fallback: config.link.fallback, sinceMs: boot.sinceMs, endMs: end });
   }
 }
 

@@ -24,12 +24,7 @@ export function newCtx(nowMs: Ms): Ctx {
   return { nowMs, applies: [], sends: [], events: [], exempt: new Map(), forceEmit: false, resuming: false };
 }
 
-export function emitEvent<K extends CoreEventKind>(
-  ctx: Ctx,
-  kind: K,
-  data: CoreEvents[K],
-  ref: { switchIdx?: number; chargerId?: string } = {},
-): void {
+export function emitEvent<K extends CoreEventKind>(ctx: Ctx, kind: K, data: CoreEvents[K], ref: { switchIdx?: number; chargerId?: string } = {}): void {
   const e: EventEffect<K> = { type: 'event', kind, data };
   if (ref.switchIdx !== undefined) e.switchIdx = ref.switchIdx;
   if (ref.chargerId !== undefined) e.chargerId = ref.chargerId;

@@ -211,7 +211,12 @@ export function describe(config: CoreConfig, state: CoreState, nowMs: Ms): Statu
     });
   }
   for (const [key, m] of Object.entries(state.devMismatch)) {
-    alarms.push({ kind: 'dev-mismatch', sinceMs: m.sinceMs, switchIdx: Number(key), text: `switch ${key} reports dev ${m.dev ?? 'none'}, binding wants ${m.expectedDev}` });
+    alarms.push({
+      kind: 'dev-mismatch',
+      sinceMs: m.sinceMs,
+      switchIdx: Number(key),
+      text: `switch ${key} reports dev ${m.dev ?? 'none'}, binding wants ${m.expectedDev}`,
+    });
   }
   const staleSince = state.link.staleSinceMs;
   const linkFallback = staleSince !== null && inFallback(config, state, null, nowMs);

@@ -52,7 +52,15 @@ export function advanceLink(config: CoreConfig, state: CoreState, ctx: Ctx): voi
     emitEvent(
       ctx,
       'link.fallback',
-      { scope: 'switch', idx: sw.idx, fallback: config.link.fallback, holdEndMs: end, reason: end < globalEnd ? 'lease' : 'hold', lastState: sw.signal, lastCause: sw.cause },
+      {
+        scope: 'switch',
+        idx: sw.idx,
+        fallback: config.link.fallback,
+        holdEndMs: end,
+        reason: end < globalEnd ? 'lease' : 'hold',
+        lastState: sw.signal,
+        lastCause: sw.cause,
+      },
       { switchIdx: sw.idx },
     );
   }

@@ -128,7 +128,12 @@ export function settle(config: CoreConfig, state: CoreState, targets: Map<string
       rec.lastChangeMs = now;
       emitEvent(ctx, 'limit.changed', { fromA: prev, toA: applied, reason, explanation: rec.explanation, claims: claimsData(t) }, ref);
     } else if (force) {
-      emitEvent(ctx, 'limit.reapplied', { limitA: applied, reason: ctx.resuming ? 'resume' : 'start', explanation: rec.explanation, claims: claimsData(t) }, ref);
+      emitEvent(
+        ctx,
+        'limit.reapplied',
+        { limitA: applied, reason: ctx.resuming ? 'resume' : 'start', explanation: rec.explanation, claims: claimsData(t) },
+        ref,
+      );
     }
     if (applied !== prev || force) applyLimit(ctx, c.id, applied, rec.explanation);
   }

@@ -54,7 +54,12 @@ const clamp = (v: Ms, lo: Ms, hi: Ms): Ms => Math.min(Math.max(v, lo), hi);
 function clampSaved(config: CoreConfig, s: CoreState, now: Ms, cold: boolean, ctx: ReturnType<typeof newCtx>): void {
   for (const [id, rec] of Object.entries(s.chargers)) {
     if (cold && (rec.restore !== null || rec.ramp !== null)) {
-      emitEvent(ctx, 'restore.cancelled', { reason: 'cold start: a rise draws a fresh delay', dueMs: rec.restore?.dueMs ?? null, ramping: rec.ramp !== null }, { chargerId: id });
+      emitEvent(
+        ctx,
+        'restore.cancelled',
+        { reason: 'cold start: a rise draws a fresh delay', dueMs: rec.restore?.dueMs ?? null, ramping: rec.ramp !== null },
+        { chargerId: id },
+      );
       rec.restore = null;
       rec.ramp = null;
       continue;

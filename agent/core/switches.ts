@@ -71,7 +71,8 @@ export function onSwitch(config: CoreConfig, state: CoreState, msg: SwitchReport
 function markExemptions(config: CoreConfig, state: CoreState, rec: SwitchRecord, ctx: Ctx): void {
   const chargers = chargersOfIdx(config, state, rec.idx);
   if (rec.cause === 'calendar' && config.restore.meterRandomisesCalendar) {
-    for (const id of chargers) exempt(ctx, id, 'calendar-randomised', `switch ${rec.idx} closed by the calendar, which the meter randomises (restore.meterRandomisesCalendar)`);
+    for (const id of chargers)
+      exempt(ctx, id, 'calendar-randomised', `switch ${rec.idx} closed by the calendar, which the meter randomises (restore.meterRandomisesCalendar)`);
   }
   if (rec.cause === 'boost') {
     // The meter's own Boost Button closed the switch. The meter owns its switch, so the state
@@ -79,7 +80,12 @@ function markExemptions(config: CoreConfig, state: CoreState, rec: SwitchRecord,
     // on the button, else it is an inconsistency worth recording and waits like any other.
     const on = onButton(state, rec.idx);
     if (on === false) {
-      emitEvent(ctx, 'boost.inconsistent', { idx: rec.idx, reason: `meter reports a boost closing switch ${rec.idx}, which is not on the Boost Button`, loads: state.boost.loads }, { switchIdx: rec.idx });
+      emitEvent(
+        ctx,
+        'boost.inconsistent',
+        { idx: rec.idx, reason: `meter reports a boost closing switch ${rec.idx}, which is not on the Boost Button`, loads: state.boost.loads },
+        { switchIdx: rec.idx },
+      );
       return;
     }
     for (const id of chargers) exempt(ctx, id, 'boost-switch', `switch ${rec.idx} closed by the meter's Boost Button`);

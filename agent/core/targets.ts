@@ -44,7 +44,16 @@ export function computeTargets(config: CoreConfig, state: CoreState, nowMs: Ms):
     const cap = decisive?.capA ?? c.maxCurrentA;
     const { limitA, note } = clampLimit(c, cap);
     const saved = claims.some((x) => x.unconfirmedSavedCapA !== undefined) ? savedViewA(c, claims) : limitA;
-    out.set(c.id, { chargerId: c.id, targetA: limitA, claims, decisive, notes: note ? [note] : [], siteCapUnmet: false, savedViewA: saved, holdable: saved > limitA });
+    out.set(c.id, {
+      chargerId: c.id,
+      targetA: limitA,
+      claims,
+      decisive,
+      notes: note ? [note] : [],
+      siteCapUnmet: false,
+      savedViewA: saved,
+      holdable: saved > limitA,
+    });
   }
   if (config.siteCapA === undefined) return out;
   const shares = shareSiteCap(

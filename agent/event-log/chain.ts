@@ -64,9 +64,7 @@ export function canonicalPreimage(prevHash: string, f: ChainFields): string {
 // crypto.hash (Node >= 20.12) skips the Hash object and is about twice as fast on rows this
 // small, which is most of what verify() spends; older Node 20 falls back to createHash.
 const sha256Hex: (s: string) => string =
-  typeof crypto.hash === 'function'
-    ? (s) => crypto.hash('sha256', s, 'hex')
-    : (s) => crypto.createHash('sha256').update(s, 'utf8').digest('hex');
+  typeof crypto.hash === 'function' ? (s) => crypto.hash('sha256', s, 'hex') : (s) => crypto.createHash('sha256').update(s, 'utf8').digest('hex');
 
 export function chainHash(prevHash: string, f: ChainFields): string {
   return sha256Hex(canonicalPreimage(prevHash, f));
@@ -101,10 +99,7 @@ export class ChainChecker {
   check(row: ChainRow): ChainBreak | null {
     this.count++;
     if (row.id !== this.prevId + 1) {
-      const missing =
-        row.id > this.prevId + 1
-          ? `rows ${this.prevId + 1}..${row.id - 1} are missing`
-          : `ids out of order (id ${row.id} after ${this.prevId})`;
+      const missing = row.id > this.prevId + 1 ? `rows ${this.prevId + 1}..${row.id - 1} are missing` : `ids out of order (id ${row.id} after ${this.prevId})`;
       return { firstBadId: row.id, reason: `id ${row.id} does not follow ${this.prevId}: ${missing}` };
     }
     if (row.prevHash !== this.prevHash) {

@@ -110,19 +110,13 @@ export function schemaVersion(db: Database.Database): number {
  * Brings the file up to `toVersion` (default: the latest). Returns the versions applied.
  * A file newer than this code is refused: running old code against it could misread rows.
  */
-export function migrate(
-  db: Database.Database,
-  options: { toVersion?: number; migrations?: readonly Migration[] } = {},
-): number[] {
+export function migrate(db: Database.Database, options: { toVersion?: number; migrations?: readonly Migration[] } = {}): number[] {
   const migrations = options.migrations ?? MIGRATIONS;
   const latest = migrations[migrations.length - 1]?.version ?? 0;
   const target = options.toVersion ?? latest;
   const current = schemaVersion(db);
   if (current > latest) {
-    throw new Error(
-      `event log schema version ${current} is newer than this agent knows (${latest}); ` +
-        'upgrade the agent or point it at a new log file',
-    );
+    throw new Error(`event log schema version ${current} is newer than this agent knows (${latest}); ` + 'upgrade the agent or point it at a new log file');
   }
   const applied: number[] = [];
   for (const m of migrations) {

@@ -396,7 +396,11 @@ export class ResilientEventLog implements EventLog {
     const o = this.outage;
     if (o !== null) {
       const nowMs = this.clock();
-      head.push({ kind: 'eventlog.outage', atMs: nowMs, data: { reason: o.reason, fromMs: o.sinceMs, toMs: nowMs, delayedRows: this.buffer.length, lostRows: o.lost } });
+      head.push({
+        kind: 'eventlog.outage',
+        atMs: nowMs,
+        data: { reason: o.reason, fromMs: o.sinceMs, toMs: nowMs, delayedRows: this.buffer.length, lostRows: o.lost },
+      });
       if (o.lost > 0) {
         head.push({ kind: 'eventlog.gap', atMs: nowMs, data: { lost: o.lost, firstAtMs: o.lostFirstMs, lastAtMs: o.lostLastMs, reason: o.reason } });
       }

@@ -63,8 +63,7 @@ export interface Checkpoint {
 }
 
 export type VerifyResult =
-  | { ok: true; count: number; checkpoint?: Checkpoint }
-  | { ok: false; count: number; firstBadId: number; reason: string; checkpoint?: Checkpoint };
+  { ok: true; count: number; checkpoint?: Checkpoint } | { ok: false; count: number; firstBadId: number; reason: string; checkpoint?: Checkpoint };
 
 /**
  * A row as the storage takes it: any kind its format allows, since a log also holds rows of

@@ -12,8 +12,7 @@ export function toUtcIso(ms: number): string {
   return new Date(ms).toISOString();
 }
 
-const INSTANT =
-  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?)?(Z|[+-]\d{2}:?\d{2})?$/i;
+const INSTANT = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?)?(Z|[+-]\d{2}:?\d{2})?$/i;
 
 /**
  * Parses an instant typed by a person on the command line: a date (midnight UTC) or a date and
@@ -36,14 +35,7 @@ export function parseUtcInstant(text: string): number {
   const ms = Number(frac.padEnd(3, '0'));
   const local = Date.UTC(year, month - 1, day, hour, minute, second, ms);
   const check = new Date(local);
-  if (
-    check.getUTCFullYear() !== year ||
-    check.getUTCMonth() !== month - 1 ||
-    check.getUTCDate() !== day ||
-    hour > 23 ||
-    minute > 59 ||
-    second > 59
-  ) {
+  if (check.getUTCFullYear() !== year || check.getUTCMonth() !== month - 1 || check.getUTCDate() !== day || hour > 23 || minute > 59 || second > 59) {
     throw new Error(`not a valid date and time: "${text}"`);
   }
   let offsetMin = 0;

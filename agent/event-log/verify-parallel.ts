@@ -9,7 +9,6 @@ import type { VerifyResult } from './types.js';
 
 export type { ChainRow };
 
-
 export interface SliceResult {
   first: ChainRow | null;
   last: { id: number; hash: string } | null;

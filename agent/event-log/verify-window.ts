@@ -5,7 +5,14 @@
 import { GENESIS_HASH, chainHash, type ChainRow } from './chain.js';
 
 export type WindowVerify =
-  | { ok: true; rows: number; firstId: number | null; lastId: number | null; headHash: string | null; anchoredBy: 'genesis' | 'anchor row' | 'checkpoint' | 'none' }
+  | {
+      ok: true;
+      rows: number;
+      firstId: number | null;
+      lastId: number | null;
+      headHash: string | null;
+      anchoredBy: 'genesis' | 'anchor row' | 'checkpoint' | 'none';
+    }
   | { ok: false; rows: number; badId: number; reason: string };
 
 interface JsonlRow {
@@ -35,7 +42,17 @@ export function verifyJsonlWindow(text: string): WindowVerify {
       anchoredBy = 'checkpoint';
       continue;
     }
-    const row: ChainRow = { id: r.id, at: r.at, atMs: r.at_ms, kind: r.kind, switchIdx: r.switch, chargerId: r.charger, dataJson: r.data, prevHash: r.prev_hash, hash: r.hash };
+    const row: ChainRow = {
+      id: r.id,
+      at: r.at,
+      atMs: r.at_ms,
+      kind: r.kind,
+      switchIdx: r.switch,
+      chargerId: r.charger,
+      dataJson: r.data,
+      prevHash: r.prev_hash,
+      hash: r.hash,
+    };
     if (chainHash(row.prevHash, row) !== row.hash) return { ok: false, rows, badId: row.id, reason: 'the row does not match its hash' };
     if (r.anchor === true) {
       prev = { id: row.id, hash: row.hash };

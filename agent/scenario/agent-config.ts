@@ -23,19 +23,29 @@ export function configShapeProblems(s: Pick<Scenario, 'config' | 'meter' | 'char
   const out: string[] = [];
   const han = isObj(s.config.han) ? s.config.han : {};
   if (s.meter.mode === 'simulated' && s.meter.port === undefined) {
-    if (han.port !== undefined) out.push('config.han.port: the runner fills this in for a simulated meter on a TCP bridge; leave it out (or give rig.meter.port for a serial line)');
+    if (han.port !== undefined)
+      out.push('config.han.port: the runner fills this in for a simulated meter on a TCP bridge; leave it out (or give rig.meter.port for a serial line)');
   } else if (han.port === undefined) {
-    out.push(`config.han.port: is required: ${s.meter.mode === 'external' ? "the real radio module's serial device" : "the agent's end of the serial line to rig.meter.port"}`);
+    out.push(
+      `config.han.port: is required: ${s.meter.mode === 'external' ? "the real radio module's serial device" : "the agent's end of the serial line to rig.meter.port"}`,
+    );
   }
   const el = s.config.eventLog;
-  if (isObj(el) && el.path !== undefined) out.push('config.eventLog.path: the runner gives every run its own state directory (agent.stateDir keeps one); leave it out');
+  if (isObj(el) && el.path !== undefined)
+    out.push('config.eventLog.path: the runner gives every run its own state directory (agent.stateDir keeps one); leave it out');
   const chargers = Array.isArray(s.config.chargers) ? s.config.chargers : [];
   chargers.forEach((c, i) => {
     if (!isObj(c) || typeof c.id !== 'string') return;
     const rig = s.chargers[c.id];
     const simulatedTcp = (rig?.mode ?? 'simulated') === 'simulated' && rig?.rtu === undefined;
-    if (simulatedTcp && c.transport !== undefined) out.push(`config.chargers[${i}].transport: the runner fills this in for a simulated charger; leave it out (or set rig.chargers.${c.id}.rtu or mode: external)`);
-    if (!simulatedTcp && c.transport === undefined) out.push(`config.chargers[${i}].transport: is required for ${rig?.mode === 'external' ? 'a real charger' : "a simulated RTU charger (the agent's end of the line)"}`);
+    if (simulatedTcp && c.transport !== undefined)
+      out.push(
+        `config.chargers[${i}].transport: the runner fills this in for a simulated charger; leave it out (or set rig.chargers.${c.id}.rtu or mode: external)`,
+      );
+    if (!simulatedTcp && c.transport === undefined)
+      out.push(
+        `config.chargers[${i}].transport: is required for ${rig?.mode === 'external' ? 'a real charger' : "a simulated RTU charger (the agent's end of the line)"}`,
+      );
   });
   for (const id of Object.keys(s.chargers)) {
     if (!chargers.some((c) => isObj(c) && c.id === id)) out.push(`rig.chargers.${id}: no charger with this id in config.chargers`);

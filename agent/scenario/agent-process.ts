@@ -54,7 +54,10 @@ export class AgentProcess {
   start(timeoutMs = 120_000): Promise<void> {
     if (this.child) return Promise.resolve();
     const [cmd, ...args] = this.command;
-    const child = spawn(cmd!, [...args, 'run', '--config', this.configPath, ...(this.dryRun ? ['--dry-run'] : [])], { stdio: ['ignore', 'pipe', 'pipe'], env: agentEnv() });
+    const child = spawn(cmd!, [...args, 'run', '--config', this.configPath, ...(this.dryRun ? ['--dry-run'] : [])], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: agentEnv(),
+    });
     this.child = child;
     this.stderrTail = '';
     this.log.write(`--- agent started, pid ${child.pid} at ${new Date().toISOString()}\n`);

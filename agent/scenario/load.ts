@@ -47,7 +47,12 @@ export function loadScenario(file: string): LoadedScenario {
 export function parseScenario(text: string, file: string): LoadedScenario {
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
-    return { ok: false, problems: doc.errors.map((e) => `${e.linePos ? `${e.linePos[0].line}:${e.linePos[0].col}` : '(yaml)'}: ${e.message.split(/ at line \d+, column \d+/)[0]}`) };
+    return {
+      ok: false,
+      problems: doc.errors.map(
+        (e) => `${e.linePos ? `${e.linePos[0].line}:${e.linePos[0].col}` : '(yaml)'}: ${e.message.split(/ at line \d+, column \d+/)[0]}`,
+      ),
+    };
   }
   const raw: unknown = doc.toJS();
   const v = validate();
@@ -64,13 +69,19 @@ export function parseScenario(text: string, file: string): LoadedScenario {
     init: list(m.init),
   };
   if (typeof m.port === 'string') meter.port = m.port;
-  if (meter.mode === 'external' && (m.port !== undefined || m.init !== undefined)) problems.push('rig.meter: an external meter takes no port or init (config.han.port names it)');
+  if (meter.mode === 'external' && (m.port !== undefined || m.init !== undefined))
+    problems.push('rig.meter: an external meter takes no port or init (config.han.port names it)');
   const chargers: Record<string, ChargerRig> = {};
   for (const [id, c] of Object.entries((rig.chargers ?? {}) as Record<string, Obj>)) {
     const car = (c.car ?? {}) as Obj;
     chargers[id] = {
       mode: (c.mode as ChargerRig['mode'] | undefined) ?? 'simulated',
-      car: { connected: car.connected !== false, drawFraction: (car.drawFraction as number | undefined) ?? 0.95, phases: (car.phases as 1 | 3 | undefined) ?? 3, delayMs: ms(car.delay, 1000) },
+      car: {
+        connected: car.connected !== false,
+        drawFraction: (car.drawFraction as number | undefined) ?? 0.95,
+        phases: (car.phases as 1 | 3 | undefined) ?? 3,
+        delayMs: ms(car.delay, 1000),
+      },
       init: list(c.init),
       ...(c.rtu ? { rtu: c.rtu as NonNullable<ChargerRig['rtu']> } : {}),
       ...(c.timeoutS !== undefined ? { timeoutS: c.timeoutS as number } : {}),
@@ -80,7 +91,8 @@ export function parseScenario(text: string, file: string): LoadedScenario {
   const config = data.config as Obj;
   const configChargers = (Array.isArray(config.chargers) ? config.chargers : []) as Obj[];
   for (const c of configChargers) {
-    if (typeof c?.id === 'string' && chargers[c.id] === undefined) chargers[c.id] = { mode: 'simulated', car: { connected: true, drawFraction: 0.95, phases: 3, delayMs: 1000 }, init: [] };
+    if (typeof c?.id === 'string' && chargers[c.id] === undefined)
+      chargers[c.id] = { mode: 'simulated', car: { connected: true, drawFraction: 0.95, phases: 3, delayMs: 1000 }, init: [] };
   }
   const a = (data.agent ?? {}) as Obj;
   const scenario: Scenario = {
@@ -98,8 +110,18 @@ export function parseScenario(text: string, file: string): LoadedScenario {
 
   problems.push(...configShapeProblems(scenario));
   if (problems.length === 0) {
-    const placeholders = Object.fromEntries(Object.entries(chargers).filter(([, r]) => r.mode === 'simulated' && !r.rtu).map(([id]) => [id, 1]));
-    problems.push(...renderConfig(scenario, { ...(meter.mode === 'simulated' && !meter.port ? { hanPort: 'tcp://127.0.0.1:1' } : {}), chargerPorts: placeholders, eventLogPath: '/tmp/x.db' }).problems);
+    const placeholders = Object.fromEntries(
+      Object.entries(chargers)
+        .filter(([, r]) => r.mode === 'simulated' && !r.rtu)
+        .map(([id]) => [id, 1]),
+    );
+    problems.push(
+      ...renderConfig(scenario, {
+        ...(meter.mode === 'simulated' && !meter.port ? { hanPort: 'tcp://127.0.0.1:1' } : {}),
+        chargerPorts: placeholders,
+        eventLogPath: '/tmp/x.db',
+      }).problems,
+    );
   }
 
   // Commands are tried on throwaway simulators, so a typo fails here, not minutes into a run.
@@ -157,7 +179,8 @@ export function parseScenario(text: string, file: string): LoadedScenario {
     const key = present[0]!;
     let action: Action | undefined;
     const meterNeeded = () => {
-      if (meter.mode === 'external') problems.push(`${at(key)}: the rig's meter is external (a real radio module): meter and link steps need a simulated meter`);
+      if (meter.mode === 'external')
+        problems.push(`${at(key)}: the rig's meter is external (a real radio module): meter and link steps need a simulated meter`);
     };
     switch (key) {
       case 'meter': {
@@ -243,7 +266,9 @@ function checkMatch(m: Match, path: string, problems: string[]): void {
 function expectation(e: Obj, at: (...r: (string | number)[]) => string, chargerIds: Set<string>, problems: string[]): Expectation | undefined {
   const kinds = (['setpoint', 'applied', 'measured', 'event', 'noEvent', 'status', 'meterReceived'] as const).filter((k) => e[k] !== undefined);
   if (kinds.length !== 1) {
-    problems.push(`${at('expect')}: needs exactly one of setpoint, applied, measured (with charger), event, noEvent, status, meterReceived; found ${kinds.length ? kinds.join(', ') : 'none'}`);
+    problems.push(
+      `${at('expect')}: needs exactly one of setpoint, applied, measured (with charger), event, noEvent, status, meterReceived; found ${kinds.length ? kinds.join(', ') : 'none'}`,
+    );
     return undefined;
   }
   const kind = kinds[0]!;
@@ -264,7 +289,11 @@ function expectation(e: Obj, at: (...r: (string | number)[]) => string, chargerI
     const data = (e.data ?? {}) as Record<string, Match>;
     for (const [k, m] of Object.entries(data)) checkMatch(m, at('expect', 'data', k), problems);
     return {
-      kind: 'event', event: e[kind] as string, negate, data, since: (e.since as 'step' | 'start' | undefined) ?? 'step',
+      kind: 'event',
+      event: e[kind] as string,
+      negate,
+      data,
+      since: (e.since as 'step' | 'start' | undefined) ?? 'step',
       ...(charger !== undefined ? { charger } : {}),
       ...(e.switch !== undefined ? { switchIdx: e.switch as number } : {}),
       ...modeOf(e, at, problems, negate),
@@ -317,10 +346,19 @@ export function describeAction(a: Action): string {
       const when = e.mode === 'reach' ? ` within ${secs(e.ms)}` : e.mode === 'hold' ? ` for ${secs(e.ms)}` : '';
       if (e.kind === 'charger') return `expect ${e.charger} ${e.quantity} ${describeMatch(e.match)}${when}`;
       if (e.kind === 'event') {
-        const where = [e.charger ? `charger ${e.charger}` : '', e.switchIdx ? `switch ${e.switchIdx}` : '', ...Object.entries(e.data).map(([k, m]) => `${k} ${describeMatch(m)}`)].filter(Boolean).join(', ');
+        const where = [
+          e.charger ? `charger ${e.charger}` : '',
+          e.switchIdx ? `switch ${e.switchIdx}` : '',
+          ...Object.entries(e.data).map(([k, m]) => `${k} ${describeMatch(m)}`),
+        ]
+          .filter(Boolean)
+          .join(', ');
         return `expect ${e.negate ? 'no ' : ''}event ${e.event}${where ? ` (${where})` : ''}${when}`;
       }
-      if (e.kind === 'status') return `expect status ${Object.entries(e.fields).map(([k, m]) => `${k} ${describeMatch(m)}`).join(', ')}${when}`;
+      if (e.kind === 'status')
+        return `expect status ${Object.entries(e.fields)
+          .map(([k, m]) => `${k} ${describeMatch(m)}`)
+          .join(', ')}${when}`;
       return `expect the agent to send /${e.pattern}/${when}`;
     }
   }

@@ -11,7 +11,9 @@ export function textReport(r: ScenarioResult): string {
   out.push(`${r.status === 'pass' ? 'PASS' : 'FAIL'}  ${r.name}  (${r.file}, ${s3(r.durationMs)} s)`);
   for (const st of r.steps) {
     const mark = st.status === 'pass' ? 'ok  ' : st.status === 'fail' ? 'FAIL' : 'skip';
-    out.push(`  +${s3(st.atMs).padStart(8)} s ${s3(st.durationMs).padStart(7)} s  ${mark} ${String(st.number).padStart(2)}. ${st.label}${st.detail ? `  -> ${st.detail}` : ''}`);
+    out.push(
+      `  +${s3(st.atMs).padStart(8)} s ${s3(st.durationMs).padStart(7)} s  ${mark} ${String(st.number).padStart(2)}. ${st.label}${st.detail ? `  -> ${st.detail}` : ''}`,
+    );
     if (st.message) out.push(`        ${st.message}`);
   }
   if (r.error) out.push(`  ERROR ${r.error.replace(/\n/g, '\n        ')}`);
@@ -21,8 +23,11 @@ export function textReport(r: ScenarioResult): string {
 
 export function summaryLine(results: ScenarioResult[], wallMs: number): string {
   const failed = results.filter((r) => r.status !== 'pass');
-  return `${results.length} scenario${results.length === 1 ? '' : 's'}: ${results.length - failed.length} passed, ${failed.length} failed in ${s3(wallMs)} s` +
-    (failed.length ? `\nfailed: ${failed.map((r) => r.file).join(', ')}` : '') + '\n';
+  return (
+    `${results.length} scenario${results.length === 1 ? '' : 's'}: ${results.length - failed.length} passed, ${failed.length} failed in ${s3(wallMs)} s` +
+    (failed.length ? `\nfailed: ${failed.map((r) => r.file).join(', ')}` : '') +
+    '\n'
+  );
 }
 
 const yamlString = (s: string) => JSON.stringify(s);
@@ -35,7 +40,9 @@ export function tapReport(results: ScenarioResult[]): string {
     out.push(`    1..${points}`);
     r.steps.forEach((st) => {
       const ok = st.status !== 'fail';
-      out.push(`    ${ok ? 'ok' : 'not ok'} ${st.number} - ${st.label.replace(/#/g, '\\#')}${st.status === 'skip' ? ' # SKIP an earlier step failed' : ` # time=${st.durationMs}ms`}`);
+      out.push(
+        `    ${ok ? 'ok' : 'not ok'} ${st.number} - ${st.label.replace(/#/g, '\\#')}${st.status === 'skip' ? ' # SKIP an earlier step failed' : ` # time=${st.durationMs}ms`}`,
+      );
       if (!ok) out.push('      ---', `      message: ${yamlString(st.message ?? '')}`, `      at_s: ${s3(st.atMs)}`, '      ...');
     });
     if (r.error) out.push(`    not ok ${points} - scenario setup`, '      ---', `      message: ${yamlString(r.error)}`, '      ...');
@@ -46,7 +53,13 @@ export function tapReport(results: ScenarioResult[]): string {
 
 function xml(s: string): string {
   // XML 1.0 cannot carry most control characters, even escaped.
-  return s.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '?').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
+  return s
+    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '?')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&apos;');
 }
 
 export function junitReport(results: ScenarioResult[], wallMs: number): string {
@@ -58,17 +71,25 @@ export function junitReport(results: ScenarioResult[], wallMs: number): string {
   for (const r of results) {
     const f = r.steps.filter((s) => s.status === 'fail').length;
     const sk = r.steps.filter((s) => s.status === 'skip').length;
-    out.push(`  <testsuite name="${xml(r.name)}" file="${xml(r.file)}" tests="${r.steps.length + (r.error ? 1 : 0)}" failures="${f}" errors="${r.error ? 1 : 0}" skipped="${sk}" time="${s3(r.durationMs)}" timestamp="${r.startedAt.slice(0, 19)}">`);
+    out.push(
+      `  <testsuite name="${xml(r.name)}" file="${xml(r.file)}" tests="${r.steps.length + (r.error ? 1 : 0)}" failures="${f}" errors="${r.error ? 1 : 0}" skipped="${sk}" time="${s3(r.durationMs)}" timestamp="${r.startedAt.slice(0, 19)}">`,
+    );
     if (r.covers.length) out.push(`    <properties><property name="covers" value="${xml(r.covers.join(', '))}"/></properties>`);
     const cls = xml(basename(r.file).replace(/\.ya?ml$/, ''));
     for (const st of r.steps) {
       const name = xml(`${String(st.number).padStart(2, '0')}. ${st.label}`);
       const open = `    <testcase classname="${cls}" name="${name}" time="${s3(st.durationMs)}"`;
-      if (st.status === 'pass') out.push(`${open}>`, `      <system-out>${xml(`+${s3(st.atMs)} s${st.detail ? `: ${st.detail}` : ''}`)}</system-out>`, '    </testcase>');
+      if (st.status === 'pass')
+        out.push(`${open}>`, `      <system-out>${xml(`+${s3(st.atMs)} s${st.detail ? `: ${st.detail}` : ''}`)}</system-out>`, '    </testcase>');
       else if (st.status === 'skip') out.push(`${open}>`, '      <skipped message="an earlier step failed"/>', '    </testcase>');
       else out.push(`${open}>`, `      <failure message="${xml(st.message ?? '')}" type="assertion">${xml(st.message ?? '')}</failure>`, '    </testcase>');
     }
-    if (r.error) out.push(`    <testcase classname="${cls}" name="scenario setup" time="0">`, `      <error message="${xml(r.error)}" type="setup">${xml(r.error)}</error>`, '    </testcase>');
+    if (r.error)
+      out.push(
+        `    <testcase classname="${cls}" name="scenario setup" time="0">`,
+        `      <error message="${xml(r.error)}" type="setup">${xml(r.error)}</error>`,
+        '    </testcase>',
+      );
     out.push('  </testsuite>');
   }
   out.push('</testsuites>');

@@ -66,7 +66,16 @@ export async function runScenario(s: Scenario, o: RunOptions = {}): Promise<Scen
   const stateDir = s.agent.stateDir ?? join(runDir, 'state');
   mkdirSync(stateDir, { recursive: true });
   const eventLogPath = join(stateDir, 'events.db');
-  const result: ScenarioResult = { file: s.file, name: s.name, covers: s.covers, status: 'pass', startedAt: new Date(t0).toISOString(), durationMs: 0, steps: [], runDir };
+  const result: ScenarioResult = {
+    file: s.file,
+    name: s.name,
+    covers: s.covers,
+    status: 'pass',
+    startedAt: new Date(t0).toISOString(),
+    durationMs: 0,
+    steps: [],
+    runDir,
+  };
   const deadline = t0 + s.timeoutMs;
 
   let rig: Rig | null = null;
@@ -140,12 +149,16 @@ export async function runScenario(s: Scenario, o: RunOptions = {}): Promise<Scen
         const ok = matches(e.match, v);
         const history = () => seen.map((x) => `${show(x.v)}${unit(e.quantity)} from ${at(x.atMs)}`).join(', ');
         if (e.mode === 'hold' && !ok) {
-          throw fail(`expected ${e.charger} ${e.quantity} ${describeMatch(e.match)}${unit(e.quantity)} for ${secs(e.ms)}; observed ${show(v)}${unit(e.quantity)} at ${at(now)}, ${secs(now - begin)} into the period (values: ${history()})`);
+          throw fail(
+            `expected ${e.charger} ${e.quantity} ${describeMatch(e.match)}${unit(e.quantity)} for ${secs(e.ms)}; observed ${show(v)}${unit(e.quantity)} at ${at(now)}, ${secs(now - begin)} into the period (values: ${history()})`,
+          );
         }
         if (e.mode !== 'hold' && ok) return e.mode === 'now' ? `${show(v)}${unit(e.quantity)}` : `${show(v)}${unit(e.quantity)} after ${secs(now - begin)}`;
         if (now >= end) {
           if (e.mode === 'hold') return `${describeMatch(e.match)}${unit(e.quantity)} throughout (values: ${history()})`;
-          throw fail(`expected ${e.charger} ${e.quantity} ${describeMatch(e.match)}${unit(e.quantity)}${e.mode === 'reach' ? ` within ${secs(e.ms)}` : ''}; observed ${show(v)}${unit(e.quantity)} at ${at(now)} (values: ${history()})`);
+          throw fail(
+            `expected ${e.charger} ${e.quantity} ${describeMatch(e.match)}${unit(e.quantity)}${e.mode === 'reach' ? ` within ${secs(e.ms)}` : ''}; observed ${show(v)}${unit(e.quantity)} at ${at(now)} (values: ${history()})`,
+          );
         }
         await sleep(50);
       }
@@ -163,7 +176,8 @@ export async function runScenario(s: Scenario, o: RunOptions = {}): Promise<Scen
         const now = Date.now();
         const rows = events.since(e.event, from);
         const hit = rows.find(wanted);
-        if (e.negate && hit) throw fail(`expected no ${e.event} event; one was logged at ${at(hit.atMs)} (row ${hit.id}: ${JSON.stringify(hit.data).slice(0, 300)})`);
+        if (e.negate && hit)
+          throw fail(`expected no ${e.event} event; one was logged at ${at(hit.atMs)} (row ${hit.id}: ${JSON.stringify(hit.data).slice(0, 300)})`);
         if (!e.negate && hit) return `logged at ${at(hit.atMs)} (row ${hit.id})`;
         if (now >= end) {
           if (e.negate) return `none in ${secs(now - begin)}`;
@@ -204,7 +218,17 @@ export async function runScenario(s: Scenario, o: RunOptions = {}): Promise<Scen
       const lines = rig!.meter?.received.slice(e.since === 'start' ? 0 : meterCursor) ?? [];
       const hit = lines.find((l) => re.test(l.raw));
       if (hit) return `"${hit.raw}"`;
-      if (now >= end) throw fail(`expected the agent to send a line matching /${e.pattern}/; it sent ${lines.length ? lines.map((l) => `"${l.raw}"`).slice(-5).join(', ') : 'nothing'} by ${at(now)}`);
+      if (now >= end)
+        throw fail(
+          `expected the agent to send a line matching /${e.pattern}/; it sent ${
+            lines.length
+              ? lines
+                  .map((l) => `"${l.raw}"`)
+                  .slice(-5)
+                  .join(', ')
+              : 'nothing'
+          } by ${at(now)}`,
+        );
       await sleep(50);
     }
   };
@@ -239,7 +263,8 @@ export async function runScenario(s: Scenario, o: RunOptions = {}): Promise<Scen
         continue;
       }
       try {
-        if (Date.now() >= deadline) throw new StepFailure(`step ${step.number} (${step.label}): the scenario's timeout of ${secs(s.timeoutMs)} ran out at ${at()}`);
+        if (Date.now() >= deadline)
+          throw new StepFailure(`step ${step.number} (${step.label}): the scenario's timeout of ${secs(s.timeoutMs)} ran out at ${at()}`);
         if (step.action.kind === 'expect') {
           r.detail = await check(step.action.expect, step);
         } else {

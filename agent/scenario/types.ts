@@ -7,7 +7,15 @@ export type Match =
   | string
   | boolean
   | null
-  | { atLeast?: number; atMost?: number; between?: [number, number]; approx?: number; tolerance?: number; not?: number | string | boolean | null; matches?: string };
+  | {
+      atLeast?: number;
+      atMost?: number;
+      between?: [number, number];
+      approx?: number;
+      tolerance?: number;
+      not?: number | string | boolean | null;
+      matches?: string;
+    };
 
 export interface MeterRig {
   mode: 'simulated' | 'external';

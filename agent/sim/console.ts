@@ -45,7 +45,13 @@ export function stamp(ms = Date.now()): string {
  * Reads commands from `input` until it ends or `quit`. Resolves with true on quit, false at
  * the end of input. A bad command prints its error and the console goes on.
  */
-export function runConsole(driver: CommandDriver, input: NodeJS.ReadableStream, p: Printer, prompt: string, output: NodeJS.WritableStream = process.stdout): Promise<boolean> {
+export function runConsole(
+  driver: CommandDriver,
+  input: NodeJS.ReadableStream,
+  p: Printer,
+  prompt: string,
+  output: NodeJS.WritableStream = process.stdout,
+): Promise<boolean> {
   const tty = (input as NodeJS.ReadStream).isTTY === true;
   const rl = createInterface({ input, output: tty ? output : undefined, terminal: tty, completer: completer(driver.specs), prompt });
   // Reports that arrive while the console waits for input redraw the prompt; while a command
@@ -115,7 +121,14 @@ export async function runScript(driver: CommandDriver, file: string, p: Printer)
  * --keep-running), or the interactive console unless --no-console. finish(code) ends the sim:
  * 65 (EX_DATAERR) for a script that fails, 0 otherwise.
  */
-export function driveSim(o: { name: string; driver: CommandDriver; script: string | undefined; flags: Set<string>; p: Printer; finish: (code: number) => void }): void {
+export function driveSim(o: {
+  name: string;
+  driver: CommandDriver;
+  script: string | undefined;
+  flags: Set<string>;
+  p: Printer;
+  finish: (code: number) => void;
+}): void {
   const { name, driver, script, flags, p, finish } = o;
   if (script !== undefined) {
     void runScript(driver, script, p).then((r) => {

@@ -10,8 +10,20 @@ import { CommandError, helpText, parseDuration, parseNumber, tokenize, type Comm
 const CAUSES: SwitchCause[] = ['dno', 'supplier', 'calendar', 'boost', 'reset', 'unknown'];
 
 export const METER_COMMANDS: CommandSpec[] = [
-  { name: 'open', usage: 'open IDX [CAUSE] [DUR_MIN] [dev=EUI64] [type=HCALCS|ALCS]', help: 'open switch IDX (SRV 7.6); cause dno|supplier|calendar|boost|reset|unknown (default unknown), for DUR_MIN minutes', complete: CAUSES, completeAt: 2 },
-  { name: 'close', usage: 'close IDX [CAUSE] [DUR_MIN] [dev=EUI64] [type=HCALCS|ALCS]', help: 'close switch IDX (SRV 7.5); "close 2 reset" is a Reset (SRV 7.8)', complete: CAUSES, completeAt: 2 },
+  {
+    name: 'open',
+    usage: 'open IDX [CAUSE] [DUR_MIN] [dev=EUI64] [type=HCALCS|ALCS]',
+    help: 'open switch IDX (SRV 7.6); cause dno|supplier|calendar|boost|reset|unknown (default unknown), for DUR_MIN minutes',
+    complete: CAUSES,
+    completeAt: 2,
+  },
+  {
+    name: 'close',
+    usage: 'close IDX [CAUSE] [DUR_MIN] [dev=EUI64] [type=HCALCS|ALCS]',
+    help: 'close switch IDX (SRV 7.5); "close 2 reset" is a Reset (SRV 7.8)',
+    complete: CAUSES,
+    completeAt: 2,
+  },
   { name: 'label', usage: 'label IDX "TEXT"', help: 'set the switch label (SECMP0019) and announce it' },
   { name: 'nolabel', usage: 'nolabel IDX', help: 'the meter holds no label for IDX: READ answers leave its LABEL out' },
   { name: 'boostcfg', usage: 'boostcfg LOADS PERIOD_MIN', help: 'switches on the Boost Button ("2,3", or "-" for none) and the boost period (SRV 7.10)' },
@@ -43,7 +55,8 @@ function switchCommand(meter: MeterEmulator, state: SwitchState, args: string[])
     else if (/^\d+$/.test(a)) opts.durMin = Number(a);
     else if (a.startsWith('dev=')) {
       const dev = a.slice(4);
-      if (!/^[0-9A-Fa-f]{2}(-[0-9A-Fa-f]{2}){7}$/.test(dev)) throw new CommandError(`dev must be an EUI-64 such as 00-DB-12-34-56-78-90-97, not ${JSON.stringify(dev)}`);
+      if (!/^[0-9A-Fa-f]{2}(-[0-9A-Fa-f]{2}){7}$/.test(dev))
+        throw new CommandError(`dev must be an EUI-64 such as 00-DB-12-34-56-78-90-97, not ${JSON.stringify(dev)}`);
       opts.dev = dev;
     } else if (a === 'type=HCALCS' || a === 'type=ALCS') opts.type = a.slice(5) as 'HCALCS' | 'ALCS';
     else throw new CommandError(`unknown word ${JSON.stringify(a)}: a cause (${CAUSES.join('|')}), minutes, dev=EUI64 or type=HCALCS|ALCS`);
@@ -53,9 +66,12 @@ function switchCommand(meter: MeterEmulator, state: SwitchState, args: string[])
 }
 
 function describeMeter(meter: MeterEmulator): string {
-  const lines = meter.switches().map(
-    (s) => `  switch ${s.idx} ${s.type} ${s.state} cause ${s.cause}${s.durMin ? ` dur ${s.durMin} min` : ''}${s.dev ? ` dev ${s.dev}` : ''} label ${JSON.stringify(s.label)}`,
-  );
+  const lines = meter
+    .switches()
+    .map(
+      (s) =>
+        `  switch ${s.idx} ${s.type} ${s.state} cause ${s.cause}${s.durMin ? ` dur ${s.durMin} min` : ''}${s.dev ? ` dev ${s.dev}` : ''} label ${JSON.stringify(s.label)}`,
+    );
   const b = meter.boostConfig();
   lines.push(`  boost button: ${b.loads.length ? b.loads.join(',') : 'no switch'}, period ${b.periodMin} min`);
   lines.push(`  next seq ${meter.nextSeq}; ${meter.connections} peer(s) connected${meter.silent ? '; SILENT' : ''}`);

@@ -6,7 +6,11 @@ import { parse as parseYaml } from 'yaml';
 import { loadProfiles, ProfileError, resolveProfile, validateProfile, type Profile } from '../../drivers/charger/profile.js';
 import type { ChargerConfig } from '../../config/types.js';
 
-export function simProfile(opts: { profile?: string | undefined; profileFile?: string | undefined; registersFile?: string | undefined }): Profile | { error: string } {
+export function simProfile(opts: {
+  profile?: string | undefined;
+  profileFile?: string | undefined;
+  registersFile?: string | undefined;
+}): Profile | { error: string } {
   try {
     if (opts.profileFile !== undefined) {
       if (opts.profile !== undefined) return { error: 'give --profile or --profile-file, not both' };
@@ -28,7 +32,11 @@ export function simProfile(opts: { profile?: string | undefined; profileFile?: s
     // simulator has none of: a Modbus TCP charger with the IEC 61851 floor and a 32 A ceiling,
     // which the register file's setpoint minA/maxA override.
     const config = {
-      id: 'sim', profile: opts.profile, transport: { type: 'tcp', host: '127.0.0.1', port: 502 }, minCurrentA: 6, maxCurrentA: 32,
+      id: 'sim',
+      profile: opts.profile,
+      transport: { type: 'tcp', host: '127.0.0.1', port: 502 },
+      minCurrentA: 6,
+      maxCurrentA: 32,
       ...(registers ? { registers } : {}),
     } as ChargerConfig;
     return resolveProfile(config, loadProfiles());

@@ -7,9 +7,7 @@ import type { StatusView } from '../core/index.js';
 
 export const COMMAND_NAMES = ['restore-now', 'manual-limit'] as const;
 
-export type Decision =
-  | { ok: true; name: string; args: Record<string, unknown> }
-  | { ok: false; name: string; reason: string; requestId?: string };
+export type Decision = { ok: true; name: string; args: Record<string, unknown> } | { ok: false; name: string; reason: string; requestId?: string };
 
 const MAX_PAYLOAD = 4096;
 

@@ -27,7 +27,12 @@ export const systemSources: GatewaySources = {
 export function deriveGatewayId(sources: GatewaySources = systemSources): string {
   const mid = sources.machineId()?.trim().toLowerCase() ?? '';
   if (/^[0-9a-f]{12,}$/.test(mid)) return mid.slice(0, 12);
-  const host = sources.hostname().toLowerCase().replace(/[^a-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 64);
+  const host = sources
+    .hostname()
+    .toLowerCase()
+    .replace(/[^a-z0-9_-]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 64);
   return host === '' ? 'unnamed' : host;
 }
 

@@ -19,7 +19,8 @@ export function formatUplinkStatus(config: MqttConfig | undefined, snap: UplinkS
     : snap.connected
       ? `connected to ${snap.url}${snap.lastError && snap.backlog > 0 ? ` (${snap.lastError})` : ''}`
       : `NOT CONNECTED to ${snap.url}${snap.lastError ? ` (${snap.lastError})` : ''}`;
-  const acked = snap.cursor.id === 0 ? 'no row acked yet' : `last acked row ${snap.cursor.id}${snap.lastAckAtMs !== null ? ` at ${hhmmss(snap.lastAckAtMs)}` : ''}`;
+  const acked =
+    snap.cursor.id === 0 ? 'no row acked yet' : `last acked row ${snap.cursor.id}${snap.lastAckAtMs !== null ? ` at ${hhmmss(snap.lastAckAtMs)}` : ''}`;
   return `uplink    ${state}; topics ${snap.prefix}/#; backlog ${snap.backlog} row${snap.backlog === 1 ? '' : 's'}; ${acked}`;
 }
 

@@ -448,7 +448,8 @@ export class Uplink {
       } catch (err) {
         this.noteError(err);
       }
-      if (earlier !== null) decision = { ok: false, name: decision.name, reason: `requestId ${requestId} was accepted already (command ${earlier}); not applied again`, requestId };
+      if (earlier !== null)
+        decision = { ok: false, name: decision.name, reason: `requestId ${requestId} was accepted already (command ${earlier}); not applied again`, requestId };
     }
     let result: Record<string, unknown>;
     try {
@@ -456,7 +457,10 @@ export class Uplink {
         const id = this.o.eventLog.enqueueCommand({ name: decision.name, args: decision.args });
         result = { name: decision.name, accepted: true, command: id, ...(decision.args.requestId ? { requestId: decision.args.requestId } : {}) };
       } else {
-        this.o.eventLog.append({ kind: 'uplink.command-refused', data: { name: decision.name.slice(0, 64), reason: decision.reason, ...(decision.requestId ? { requestId: decision.requestId } : {}) } });
+        this.o.eventLog.append({
+          kind: 'uplink.command-refused',
+          data: { name: decision.name.slice(0, 64), reason: decision.reason, ...(decision.requestId ? { requestId: decision.requestId } : {}) },
+        });
         result = { name: decision.name, accepted: false, reason: decision.reason, ...(decision.requestId ? { requestId: decision.requestId } : {}) };
       }
     } catch (err) {

@@ -55,9 +55,7 @@ export class BusError extends Error {
 
 export type { BackoffOptions } from '../backoff.js';
 
-type Op =
-  | { kind: 'read'; table: RegisterTable; address: number; length: number }
-  | { kind: 'write'; fc: 6 | 16; address: number; values: number[] };
+type Op = { kind: 'read'; table: RegisterTable; address: number; length: number } | { kind: 'write'; fc: 6 | 16; address: number; values: number[] };
 
 interface Queued {
   device: DeviceOptions;
@@ -224,9 +222,8 @@ export class ModbusBus {
       client.setTimeout(q.device.timeoutMs);
       let regs: number[] = [];
       if (q.op.kind === 'read') {
-        const res = q.op.table === 'holding'
-          ? await client.readHoldingRegisters(q.op.address, q.op.length)
-          : await client.readInputRegisters(q.op.address, q.op.length);
+        const res =
+          q.op.table === 'holding' ? await client.readHoldingRegisters(q.op.address, q.op.length) : await client.readInputRegisters(q.op.address, q.op.length);
         regs = res.data;
       } else if (q.op.fc === 6) {
         await client.writeRegister(q.op.address, q.op.values[0]!);

@@ -65,7 +65,9 @@ export function loadCatalogue(dirs: readonly ProfileDir[]): ProfileCatalogue {
         if (origin === 'config') cat.notices.push(`profilesDir ${dir}: no such directory`);
         continue;
       }
-      files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+      files = readdirSync(dir)
+        .filter((f) => f.endsWith('.json'))
+        .sort();
     } catch (err) {
       cat.searched.push({ dir, origin, found: false });
       cat.notices.push(`${dir}: cannot be read: ${(err as Error).message}`);
@@ -104,7 +106,13 @@ export type Resolution = { ok: true; profile: Profile } | { ok: false; problems:
 export function resolveFromCatalogue(charger: ChargerOptions, cat: ProfileCatalogue, at: string): Resolution {
   const broken = cat.broken.get(charger.profile);
   if (broken && charger.profile !== 'generic') {
-    return { ok: false, problems: [`${at}.profile: the profile file ${broken.file} is invalid (${broken.errors.length} problem${broken.errors.length === 1 ? '' : 's'} below)`, ...broken.errors] };
+    return {
+      ok: false,
+      problems: [
+        `${at}.profile: the profile file ${broken.file} is invalid (${broken.errors.length} problem${broken.errors.length === 1 ? '' : 's'} below)`,
+        ...broken.errors,
+      ],
+    };
   }
   try {
     return { ok: true, profile: resolveProfile(charger, profileMap(cat), at) };

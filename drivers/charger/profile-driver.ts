@@ -265,7 +265,9 @@ class ProfileDriver implements ProfileCharger {
     if (!Number.isFinite(limitA) || limitA < 0) return `limit ${limitA} A is not a current`;
     if (limitA === 0) {
       if (this.rangeA.pauseA === null) {
-        return this.profile.setpoint.pauseValueA === null ? 'this charger cannot be paused over Modbus' : 'pausing is not allowed for this charger (allowPause: false)';
+        return this.profile.setpoint.pauseValueA === null
+          ? 'this charger cannot be paused over Modbus'
+          : 'pausing is not allowed for this charger (allowPause: false)';
       }
       return null;
     }
@@ -277,7 +279,10 @@ class ProfileDriver implements ProfileCharger {
   /** One write-and-read-back at a time per charger, so a read-back belongs to its own write. */
   setCurrentLimitA(limitA: number): Promise<WriteOutcome> {
     const run = this.writeChain.then(() => this.writeAndReadBack(limitA));
-    this.writeChain = run.then(() => undefined, () => undefined);
+    this.writeChain = run.then(
+      () => undefined,
+      () => undefined,
+    );
     return run;
   }
 
@@ -355,8 +360,11 @@ class ProfileDriver implements ProfileCharger {
     for (const item of order) {
       const first = block[0]?.spec;
       const end = block.length ? Math.max(...block.map((b) => b.spec.address + registerCount(b.spec))) : 0;
-      const fits = first !== undefined && item.spec.table === first.table && item.spec.address <= end
-        && Math.max(end, item.spec.address + registerCount(item.spec)) - first.address <= max;
+      const fits =
+        first !== undefined &&
+        item.spec.table === first.table &&
+        item.spec.address <= end &&
+        Math.max(end, item.spec.address + registerCount(item.spec)) - first.address <= max;
       if (!fits) await flush();
       block.push(item);
     }
@@ -421,7 +429,10 @@ class ProfileDriver implements ProfileCharger {
           if (!this.lastSetpointRegs) return;
           await this.bus.write(this.device, this.profile.setpoint.functionCode, this.profile.setpoint.register.address, this.lastSetpointRegs);
         });
-        this.writeChain = run.then(() => undefined, () => undefined);
+        this.writeChain = run.then(
+          () => undefined,
+          () => undefined,
+        );
         await run;
         return;
       }

@@ -296,7 +296,10 @@ function profileValidator(): ValidateFunction {
 }
 
 function ajvPath(prefix: string, e: ErrorObject, data: unknown): string {
-  const parts = e.instancePath.split('/').filter((p) => p !== '').map((p) => p.replace(/~1/gu, '/').replace(/~0/gu, '~'));
+  const parts = e.instancePath
+    .split('/')
+    .filter((p) => p !== '')
+    .map((p) => p.replace(/~1/gu, '/').replace(/~0/gu, '~'));
   if (e.keyword === 'required') parts.push(String((e.params as { missingProperty: string }).missingProperty));
   if (e.keyword === 'additionalProperties') {
     parts.push(String((e.params as { additionalProperty: string }).additionalProperty));
@@ -423,7 +426,9 @@ export function readProfileFile(path: string): Profile {
 /** Reads and validates every *.json in dir; a bad file throws with its name in every error. */
 export function loadProfiles(dir: string = PROFILES_DIR): Map<string, Profile> {
   const out = new Map<string, Profile>();
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()) {
     try {
       const p = readProfileFile(join(dir, file));
       out.set(p.id, p);
@@ -469,7 +474,12 @@ export function genericBase(config: ChargerOptions, registers: Record<string, un
       interFrameDelayMs: 0,
     },
     setpoint: {
-      functionCode: spans ? 16 : 6, pauseValueA: null, minA: config.minCurrentA, maxA: config.maxCurrentA, readable: false, onReboot: 'unknown',
+      functionCode: spans ? 16 : 6,
+      pauseValueA: null,
+      minA: config.minCurrentA,
+      maxA: config.maxCurrentA,
+      readable: false,
+      onReboot: 'unknown',
     },
     keepAlive: { kind: 'none', periodFraction: 0.25 },
   };

@@ -76,7 +76,10 @@ export class SimulatedCharger {
   private drawToA = 0;
   private changedAtMs = 0;
 
-  constructor(opts: SimulatedUnitOptions, private readonly now: () => number) {
+  constructor(
+    opts: SimulatedUnitOptions,
+    private readonly now: () => number,
+  ) {
     this.profile = opts.profile;
     this.unitId = opts.unitId;
     this.carConnected = opts.carConnected ?? true;
@@ -100,9 +103,18 @@ export class SimulatedCharger {
     const p = this.profile;
     const fs = p.failsafe;
     return [
-      p.setpoint.register, p.status.register, p.status.charging?.register, p.appliedLimit,
-      p.keepAlive.register, fs?.current?.write, fs?.current?.read, fs?.timeout?.write, fs?.timeout?.read,
-      ...(p.measurements?.currentsA ?? []), p.measurements?.powerW, ...(p.init ?? []).map((i) => i.register),
+      p.setpoint.register,
+      p.status.register,
+      p.status.charging?.register,
+      p.appliedLimit,
+      p.keepAlive.register,
+      fs?.current?.write,
+      fs?.current?.read,
+      fs?.timeout?.write,
+      fs?.timeout?.read,
+      ...(p.measurements?.currentsA ?? []),
+      p.measurements?.powerW,
+      ...(p.init ?? []).map((i) => i.register),
     ].filter((s): s is RegisterSpec => s !== undefined);
   }
 
@@ -254,7 +266,8 @@ export class SimulatedCharger {
     }
     const sp = p.setpoint.register;
     const fs = p.failsafe;
-    const covers = (spec: RegisterSpec | undefined): boolean => spec !== undefined && spec.table === 'holding' && address === spec.address && values.length >= registerCount(spec);
+    const covers = (spec: RegisterSpec | undefined): boolean =>
+      spec !== undefined && spec.table === 'holding' && address === spec.address && values.length >= registerCount(spec);
     const touches = (spec: RegisterSpec | undefined): boolean =>
       spec !== undefined && spec.table === 'holding' && address < spec.address + registerCount(spec) && address + values.length > spec.address;
     if (touches(sp) && !covers(sp)) throw modbusError(3, 'partial write of the setpoint');

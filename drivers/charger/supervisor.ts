@@ -180,16 +180,17 @@ export class ChargerSupervisor {
     switch (req.op) {
       case 'connect':
         return call(() => c.connect()).then(
-          () => this.feed({
-            type: 'connected',
-            facts: {
-              keepAliveKind: c.profile.keepAlive.kind,
-              limitReadable: c.profile.setpoint.readable || c.profile.appliedLimit !== undefined,
-              canReenable: (c.profile.failsafe?.reenable?.length ?? 0) > 0,
-              keepAlivePeriodMs: c.keepAlivePeriodMs,
-              failsafe: c.failsafe,
-            },
-          }),
+          () =>
+            this.feed({
+              type: 'connected',
+              facts: {
+                keepAliveKind: c.profile.keepAlive.kind,
+                limitReadable: c.profile.setpoint.readable || c.profile.appliedLimit !== undefined,
+                canReenable: (c.profile.failsafe?.reenable?.length ?? 0) > 0,
+                keepAlivePeriodMs: c.keepAlivePeriodMs,
+                failsafe: c.failsafe,
+              },
+            }),
           (err: unknown) => this.feed({ type: 'connect-failed', ...failure(err) }),
         );
       case 'keep-alive':

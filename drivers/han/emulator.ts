@@ -91,7 +91,7 @@ export class MeterEmulator extends EventEmitter<MeterEmulatorEvents> {
     super();
     this.heartbeatMs = options.heartbeatMs ?? 10_000;
     this.checksum = options.checksum ?? false;
-    this.seq = ((options.seqStart ?? 0) % SEQ_MOD + SEQ_MOD) % SEQ_MOD;
+    this.seq = (((options.seqStart ?? 0) % SEQ_MOD) + SEQ_MOD) % SEQ_MOD;
     this.log = (options.logger ?? pino({ level: 'silent' })).child({ module: 'meter-emulator' });
     this.clock = options.clock ?? Date.now;
   }
@@ -116,11 +116,7 @@ export class MeterEmulator extends EventEmitter<MeterEmulatorEvents> {
    * Moves (or configures) switch `idx` and announces it with a SWITCH line. `durMin` 0 or
    * absent: until further notice. `type` and `dev` stick once given.
    */
-  setSwitch(
-    idx: number,
-    state: SwitchState,
-    opts: { cause?: SwitchCause; durMin?: number; type?: SwitchType; dev?: string } = {},
-  ): void {
+  setSwitch(idx: number, state: SwitchState, opts: { cause?: SwitchCause; durMin?: number; type?: SwitchType; dev?: string } = {}): void {
     checkIdx(idx);
     const prev = this.switchMap.get(idx);
     const sw: EmulatedSwitch = {

@@ -252,11 +252,12 @@ export class HanLink extends EventEmitter<HanLinkEvents> {
       const reader = createLineReader((raw) => this.onRaw(raw));
       this.reader = reader;
       conn.on('data', (chunk: Buffer) => reader.input.write(chunk));
-      if (conn instanceof SerialPort) this.watchDevice(conn, target, () => {
-        lastErr = new Error(`serial device ${target} went away`);
-        shut(conn);
-        onGone();
-      });
+      if (conn instanceof SerialPort)
+        this.watchDevice(conn, target, () => {
+          lastErr = new Error(`serial device ${target} went away`);
+          shut(conn);
+          onGone();
+        });
       this.log.info({ port: target }, 'HAN link up');
       this.safeEmit('up');
       if (this.isUp) this.requestFullState();

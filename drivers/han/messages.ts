@@ -61,22 +61,9 @@ export interface ErrorMessage {
   seq?: number;
 }
 
-export type HanMessage =
-  | SwitchMessage
-  | LabelMessage
-  | BoostConfigMessage
-  | BoostMessage
-  | HeartbeatMessage
-  | EndMessage
-  | ErrorMessage;
+export type HanMessage = SwitchMessage | LabelMessage | BoostConfigMessage | BoostMessage | HeartbeatMessage | EndMessage | ErrorMessage;
 
-export type RejectReason =
-  | 'line_too_long'
-  | 'bad_byte'
-  | 'bad_checksum'
-  | 'bad_syntax'
-  | `missing_field:${string}`
-  | `bad_value:${string}`;
+export type RejectReason = 'line_too_long' | 'bad_byte' | 'bad_checksum' | 'bad_syntax' | `missing_field:${string}` | `bad_value:${string}`;
 
 /** What one line comes to. `fields` holds every key=value as received (unknown keys too). */
 export type ParseOutcome =

@@ -119,7 +119,9 @@ const f = (x) => x.toFixed(3);
 console.log(`pty line -> Modbus write at the responder (lines ${GAP_MS} ms apart, blocks of ${BLOCK}, load average ${loads.join(' ')}):`);
 console.log(`  agent     n=${a.n} p50 ${f(a.p50)} ms  p99 ${f(a.p99)} ms  max ${f(a.max)} ms`);
 console.log(`  stand-in  n=${b.n} p50 ${f(b.p50)} ms  p99 ${f(b.p99)} ms  max ${f(b.max)} ms`);
-console.log(`  ratio agent/stand-in: p50 ${(a.p50 / b.p50).toFixed(2)}  p99 ${(a.p99 / b.p99).toFixed(2)}${agent.missing + standIn.missing ? `  (lines without a write within 1 s: agent ${agent.missing}, stand-in ${standIn.missing})` : ''}`);
+console.log(
+  `  ratio agent/stand-in: p50 ${(a.p50 / b.p50).toFixed(2)}  p99 ${(a.p99 / b.p99).toFixed(2)}${agent.missing + standIn.missing ? `  (lines without a write within 1 s: agent ${agent.missing}, stand-in ${standIn.missing})` : ''}`,
+);
 await standIn.stop();
 const ratio = a.p50 / b.p50;
 reportRow(
@@ -161,7 +163,9 @@ await sleep(2000);
 samples.push(memoryOf(agent.child.pid).rssMb);
 const hwm = memoryOf(agent.child.pid).hwmMb;
 const secs = (performance.now() - t0) / 1000;
-console.log(`${LINES} HB lines in ${secs.toFixed(1)} s; resident memory (MB) at each tenth: ${samples.map((x) => x.toFixed(1)).join(' ')}; peak ${hwm.toFixed(1)} MB`);
+console.log(
+  `${LINES} HB lines in ${secs.toFixed(1)} s; resident memory (MB) at each tenth: ${samples.map((x) => x.toFixed(1)).join(' ')}; peak ${hwm.toFixed(1)} MB`,
+);
 // Growth: the last tenth against the first tenth past start-up (GC timing moves single samples).
 const growth = samples[samples.length - 1] - Math.min(...samples.slice(1, 4));
 reportRow(

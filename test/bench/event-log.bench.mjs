@@ -204,9 +204,7 @@ const bigPath = join(dir, 'big.db');
     const p50 = runs[15];
     const max = runs[runs.length - 1];
     if (q.kind === 'boost.press' && q.sinceMs === undefined) figures.query = { cold: cold.ms, p50 };
-    console.log(
-      `${name}: ${cold.r.length} rows, cold ${cold.ms.toFixed(2)} ms, warm p50 ${p50.toFixed(2)} ms, max ${max.toFixed(2)} ms`,
-    );
+    console.log(`${name}: ${cold.r.length} rows, cold ${cold.ms.toFixed(2)} ms, warm p50 ${p50.toFixed(2)} ms, max ${max.toFixed(2)} ms`);
   }
   log.close();
   const open = time(() => {

@@ -75,7 +75,14 @@ async function pty() {
 async function tcp() {
   const emu = new MeterEmulator({ heartbeatMs: 0 });
   const port = await emu.listenTcp('127.0.0.1', 0);
-  const link = new HanLink({ port: `tcp://127.0.0.1:${port}`, serial, requireChecksum: false, sendChecksum: false, reconnect: { initialMs: 50, maxMs: 500 }, logger });
+  const link = new HanLink({
+    port: `tcp://127.0.0.1:${port}`,
+    serial,
+    requireChecksum: false,
+    sendChecksum: false,
+    reconnect: { initialMs: 50, maxMs: 500 },
+    logger,
+  });
   link.start();
   await waitUp(link);
   const times = await measure(link, () => emu.sendRaw(line));
@@ -84,6 +91,11 @@ async function tcp() {
   await emu.close();
 }
 
-console.log(`node ${process.version}, load average ${(await import('node:os')).loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+console.log(
+  `node ${process.version}, load average ${(await import('node:os'))
+    .loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ')}`,
+);
 await tcp();
 await pty().catch((err) => console.log(`pty part skipped: ${err.message}`));

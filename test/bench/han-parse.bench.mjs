@@ -30,7 +30,9 @@ function run(name, lines, iterations) {
   for (let i = 0; i < iterations; i++) sink += parseLine(lines[i % lines.length]).kind.length;
   const ns = Number(process.hrtime.bigint() - t0);
   const perS = (iterations / ns) * 1e9;
-  console.log(`${name.padEnd(34)} ${Math.round(perS).toLocaleString('en-GB').padStart(12)} lines/s  ${(ns / iterations).toFixed(0).padStart(5)} ns/line  (sink ${sink % 10})`);
+  console.log(
+    `${name.padEnd(34)} ${Math.round(perS).toLocaleString('en-GB').padStart(12)} lines/s  ${(ns / iterations).toFixed(0).padStart(5)} ns/line  (sink ${sink % 10})`,
+  );
 }
 
 function latency(name, line, samples) {
@@ -69,14 +71,22 @@ async function reader() {
   await new Promise((res) => setImmediate(res));
   const ns = Number(process.hrtime.bigint() - t0);
   console.log(
-    `${'line reader + parse, 4 KiB chunks'.padEnd(34)} ${Math.round((lines / ns) * 1e9).toLocaleString('en-GB').padStart(12)} lines/s  ${((data.length / ns) * 1e9 / 1048576).toFixed(1)} MiB/s  max buffered ${maxBuffered} B`,
+    `${'line reader + parse, 4 KiB chunks'.padEnd(34)} ${Math.round((lines / ns) * 1e9)
+      .toLocaleString('en-GB')
+      .padStart(12)} lines/s  ${(((data.length / ns) * 1e9) / 1048576).toFixed(1)} MiB/s  max buffered ${maxBuffered} B`,
   );
   r.destroy();
 }
 
 async function memory() {
   // 1e6 lines through the reader and the parser: memory before and after (no growth expected).
-  const block = Buffer.from(valid.map((l) => l + '\n').join('').repeat(125), 'latin1'); // 1000 lines
+  const block = Buffer.from(
+    valid
+      .map((l) => l + '\n')
+      .join('')
+      .repeat(125),
+    'latin1',
+  ); // 1000 lines
   const r = createLineReader((l) => parseLine(l));
   const snap = () => {
     globalThis.gc?.();
@@ -90,7 +100,12 @@ async function memory() {
   r.destroy();
 }
 
-console.log(`node ${process.version}, load average ${(await import('node:os')).loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+console.log(
+  `node ${process.version}, load average ${(await import('node:os'))
+    .loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ')}`,
+);
 run('valid lines (doc examples)', valid, 3_000_000);
 run('invalid / ignored lines', invalid, 3_000_000);
 run('SWITCH, full, with checksum', [valid[0]], 3_000_000);
@@ -98,6 +113,10 @@ latency('SWITCH, full, with checksum', valid[0], 200_000);
 let fsink = 0;
 const f0 = process.hrtime.bigint();
 for (let i = 0; i < 1_000_000; i++) fsink += formatLine('SWITCH', { idx: 2, state: 'open', cause: 'dno', seq: i & 0xffff }, { checksum: true }).length;
-console.log(`${'formatLine SWITCH with checksum'.padEnd(34)} ${Math.round(1e6 / Number(process.hrtime.bigint() - f0) * 1e9).toLocaleString('en-GB').padStart(12)} lines/s  (sink ${fsink % 10})`);
+console.log(
+  `${'formatLine SWITCH with checksum'.padEnd(34)} ${Math.round((1e6 / Number(process.hrtime.bigint() - f0)) * 1e9)
+    .toLocaleString('en-GB')
+    .padStart(12)} lines/s  (sink ${fsink % 10})`,
+);
 await reader();
 await memory();

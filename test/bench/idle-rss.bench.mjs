@@ -73,7 +73,8 @@ for (let r = 0; r < RUNS; r++) {
   results.agent.push(await agentRun());
   loads.push(load());
 }
-const fmt = (xs) => `VmRSS median ${median(xs.map((m) => m.rssMb)).toFixed(1)} MB (${xs.map((m) => m.rssMb.toFixed(1)).join(' ')}), VmHWM median ${median(xs.map((m) => m.hwmMb)).toFixed(1)} MB`;
+const fmt = (xs) =>
+  `VmRSS median ${median(xs.map((m) => m.rssMb)).toFixed(1)} MB (${xs.map((m) => m.rssMb.toFixed(1)).join(' ')}), VmHWM median ${median(xs.map((m) => m.hwmMb)).toFixed(1)} MB`;
 for (const [name, xs] of Object.entries(results)) console.log(`${name.padEnd(34)} ${fmt(xs)}`);
 console.log(`runs ${RUNS}, agent idle ${SECONDS} s each; load average ${loads.join(' ')}`);
 

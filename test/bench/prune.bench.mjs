@@ -27,7 +27,14 @@ const path = join(dir, 'events.db');
 const T_OLD = Date.UTC(2025, 0, 1);
 const filler = openEventLogStore(path);
 for (let i = 0; i < N; i += 1000) {
-  filler.appendMany(Array.from({ length: Math.min(1000, N - i) }, (_, j) => ({ kind: 'charger.sample', chargerId: 'garage', atMs: T_OLD + (i + j) * 60_000, data: { a: [16], w: 3680, wh: 61.3, lim: 32, st: 'C', ch: true, age: 120 } })));
+  filler.appendMany(
+    Array.from({ length: Math.min(1000, N - i) }, (_, j) => ({
+      kind: 'charger.sample',
+      chargerId: 'garage',
+      atMs: T_OLD + (i + j) * 60_000,
+      data: { a: [16], w: 3680, wh: 61.3, lim: 32, st: 'C', ch: true, age: 120 },
+    })),
+  );
 }
 filler.close();
 
@@ -65,5 +72,7 @@ const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Mat
 const f = (x) => x.toFixed(2);
 console.log(`pruned ${r.pruned} of ${N} rows in ${r.batches} batches, ${f(total / 1000)} s (load average ${loadavg()[0].toFixed(1)})`);
 console.log(`batch (500 rows, one transaction): p50 ${f(pct(batchMs, 50))} ms, p99 ${f(pct(batchMs, 99))} ms, max ${f(Math.max(...batchMs))} ms`);
-console.log(`agent appends meanwhile (n=${appendMs.length}): p50 ${f(pct(appendMs, 50))} ms, p99 ${f(pct(appendMs, 99))} ms, max ${f(Math.max(...appendMs))} ms`);
+console.log(
+  `agent appends meanwhile (n=${appendMs.length}): p50 ${f(pct(appendMs, 50))} ms, p99 ${f(pct(appendMs, 99))} ms, max ${f(Math.max(...appendMs))} ms`,
+);
 console.log(`chain after pruning: ${v.ok ? 'OK' : 'BROKEN'}, ${v.count} rows, from checkpoint id ${v.checkpoint?.throughId}`);

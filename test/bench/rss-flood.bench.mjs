@@ -74,7 +74,8 @@ let peak = idle;
 while (Date.now() - t0 < SECONDS * 1000) {
   await sleep(1000);
   peak = status();
-  if (Math.round((Date.now() - t0) / 1000) % 10 === 0) console.log(`${Math.round((Date.now() - t0) / 1000)} s: ${sent} lines sent, RSS ${peak.rss.toFixed(1)} MB, peak ${peak.hwm.toFixed(1)} MB`);
+  if (Math.round((Date.now() - t0) / 1000) % 10 === 0)
+    console.log(`${Math.round((Date.now() - t0) / 1000)} s: ${sent} lines sent, RSS ${peak.rss.toFixed(1)} MB, peak ${peak.hwm.toFixed(1)} MB`);
 }
 clearInterval(flood);
 console.log(`flood: ${sent} lines in ${SECONDS} s (${Math.round(sent / SECONDS)}/s asked), ${verb} distinct unknown verbs`);

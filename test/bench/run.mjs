@@ -64,7 +64,8 @@ const cell = (s) => String(s).replace(/\|/g, '\\|');
 console.log(`\n## Benchmarks${quick ? ' (--quick)' : ''}, ${new Date().toISOString().slice(0, 16)} UTC, node ${process.version}\n`);
 console.log('| bench | target | figure | verdict |');
 console.log('| --- | --- | --- | --- |');
-for (const r of rows) console.log(`| ${r.bench} | ${cell(r.target)} | ${cell(r.figure)} | ${r.verdict === 'missed' || r.verdict === 'failed' ? `**${r.verdict}**` : r.verdict} |`);
+for (const r of rows)
+  console.log(`| ${r.bench} | ${cell(r.target)} | ${cell(r.figure)} | ${r.verdict === 'missed' || r.verdict === 'failed' ? `**${r.verdict}**` : r.verdict} |`);
 for (const s of skipped) console.log(`| ${s.split(':')[0]} | (skipped) | ${cell(s.split(': ')[1])} | skipped |`);
 
 /** Runs one bench, echoing its output, and collects its table rows and summary lines. */

@@ -119,7 +119,10 @@ const modbusPort = modbus.address().port;
 
 function prefill(db, n) {
   const log = openEventLogStore(db);
-  for (let i = 0; i < n; i += 1000) log.appendMany(Array.from({ length: Math.min(1000, n - i) }, (_, k) => ({ kind: 'bench.backlog', data: { n: i + k, note: 'a row waiting to be forwarded' } })));
+  for (let i = 0; i < n; i += 1000)
+    log.appendMany(
+      Array.from({ length: Math.min(1000, n - i) }, (_, k) => ({ kind: 'bench.backlog', data: { n: i + k, note: 'a row waiting to be forwarded' } })),
+    );
   log.close();
 }
 
@@ -216,7 +219,9 @@ console.log(`line -> Modbus write at the responder (lines ${GAP_MS} ms apart, ${
 for (const [mode, xs] of Object.entries(results)) {
   xs.sort((a, b) => a - b);
   const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
-  console.log(`  uplink ${mode.padEnd(8)} n=${xs.length}  p50 ${q(xs, 0.5)} ms  p90 ${q(xs, 0.9)} ms  p99 ${q(xs, 0.99)} ms  max ${q(xs, 1)} ms  mean ${mean.toFixed(3)} ms`);
+  console.log(
+    `  uplink ${mode.padEnd(8)} n=${xs.length}  p50 ${q(xs, 0.5)} ms  p90 ${q(xs, 0.9)} ms  p99 ${q(xs, 0.99)} ms  max ${q(xs, 1)} ms  mean ${mean.toFixed(3)} ms`,
+  );
 }
 
 async function replay(rows, rate) {

@@ -61,7 +61,10 @@ export class FakeHan implements HanPort {
   private line?: (l: { raw: string; outcome: ParseOutcome; atMs: number }) => void;
   private up?: () => void;
   private down?: (e?: Error) => void;
-  constructor(private readonly journal: JournalEntry[], private readonly clock: Clock) {}
+  constructor(
+    private readonly journal: JournalEntry[],
+    private readonly clock: Clock,
+  ) {}
   start(): void {
     this.started = true;
   }
@@ -115,7 +118,11 @@ export function chargerStatus(id: string): SupervisorState {
 export class FakeCharger implements ChargerPort {
   started = false;
   closed = false;
-  constructor(public readonly id: string, private readonly journal: JournalEntry[], private readonly clock: Clock) {}
+  constructor(
+    public readonly id: string,
+    private readonly journal: JournalEntry[],
+    private readonly clock: Clock,
+  ) {}
   start(): void {
     this.started = true;
   }
@@ -137,7 +144,10 @@ export class MemoryEventLog implements EventLog {
   saves = new Map<string, number>();
   failSaves: Error | null = null;
   commands: Array<{ id: number; name: string; args: Record<string, unknown>; atMs: number; taken: boolean }> = [];
-  constructor(private readonly journal: JournalEntry[], private readonly clock: Clock) {}
+  constructor(
+    private readonly journal: JournalEntry[],
+    private readonly clock: Clock,
+  ) {}
   append(e: EventInput): EventRow {
     const atMs = e.atMs ?? this.clock.now();
     const row: EventRow = {

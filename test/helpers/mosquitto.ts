@@ -72,10 +72,55 @@ export interface TestCerts {
 export function makeCerts(dir: string): TestCerts {
   const p = (f: string) => join(dir, f);
   const ssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
-  ssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', p('ca.key'), '-out', p('ca.crt'), '-days', '1', '-subj', '/CN=hcalcs uplink test CA');
-  ssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', p('server.key'), '-out', p('server.csr'), '-subj', '/CN=localhost');
+  ssl(
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-keyout',
+    p('ca.key'),
+    '-out',
+    p('ca.crt'),
+    '-days',
+    '1',
+    '-subj',
+    '/CN=hcalcs uplink test CA',
+  );
+  ssl(
+    'req',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-keyout',
+    p('server.key'),
+    '-out',
+    p('server.csr'),
+    '-subj',
+    '/CN=localhost',
+  );
   writeFileSync(p('san.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
-  ssl('x509', '-req', '-in', p('server.csr'), '-CA', p('ca.crt'), '-CAkey', p('ca.key'), '-CAcreateserial', '-out', p('server.crt'), '-days', '1', '-extfile', p('san.ext'));
+  ssl(
+    'x509',
+    '-req',
+    '-in',
+    p('server.csr'),
+    '-CA',
+    p('ca.crt'),
+    '-CAkey',
+    p('ca.key'),
+    '-CAcreateserial',
+    '-out',
+    p('server.crt'),
+    '-days',
+    '1',
+    '-extfile',
+    p('san.ext'),
+  );
   return { dir, ca: p('ca.crt'), cert: p('server.crt'), key: p('server.key') };
 }
 
@@ -191,7 +236,12 @@ export class Subscriber {
   private client: MqttClient | undefined;
 
   async connect(url: string, topic: string, options: IClientOptions = {}): Promise<void> {
-    const client = mqtt.connect(url, { clientId: `test-sub-${process.pid}-${Math.random().toString(16).slice(2, 8)}`, clean: false, reconnectPeriod: 200, ...options });
+    const client = mqtt.connect(url, {
+      clientId: `test-sub-${process.pid}-${Math.random().toString(16).slice(2, 8)}`,
+      clean: false,
+      reconnectPeriod: 200,
+      ...options,
+    });
     this.client = client;
     client.on('message', (t, p, packet) => this.messages.push({ topic: t, payload: p.toString(), retain: packet.retain }));
     client.on('error', () => undefined);

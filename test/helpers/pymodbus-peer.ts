@@ -241,11 +241,9 @@ class PeerProcess implements Peer {
 
   /** Waits for the ready line; throws with the peer's own words if it fails to start. */
   async ready(): Promise<PeerEvent> {
-    const ev = await this.waitForEvent((e) => e.event === 'ready' || (e.event === 'error' && e.fatal === true), 10_000).catch(
-      (err: unknown) => {
-        throw new Error(`pymodbus peer did not start: ${(err as Error).message}`);
-      },
-    );
+    const ev = await this.waitForEvent((e) => e.event === 'ready' || (e.event === 'error' && e.fatal === true), 10_000).catch((err: unknown) => {
+      throw new Error(`pymodbus peer did not start: ${(err as Error).message}`);
+    });
     if (ev.event === 'error') throw new Error(`pymodbus peer did not start: ${String(ev.message)}`);
     return ev;
   }

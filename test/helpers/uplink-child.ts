@@ -39,10 +39,14 @@ export class UplinkChild {
   }
 
   async ready(): Promise<void> {
-    await until('the uplink child to start', () => {
-      if (this.exited) throw new Error(`uplink child exited: ${this.stderr}`);
-      return this.lines.some((l) => l.includes('"ready"'));
-    }, 120_000);
+    await until(
+      'the uplink child to start',
+      () => {
+        if (this.exited) throw new Error(`uplink child exited: ${this.stderr}`);
+        return this.lines.some((l) => l.includes('"ready"'));
+      },
+      120_000,
+    );
   }
 
   send(cmd: string): void {

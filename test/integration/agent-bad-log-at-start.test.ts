@@ -20,7 +20,10 @@ t.test('a corrupt event log at start: moved aside, a new log says why, the charg
   t.equal(rows[0]?.kind, 'eventlog.recovered', 'the first row of the new log says why');
   t.match(rows[0]?.data, { reason: /not a database/, movedTo: /events\.db\.broken-/ });
   t.same(readFileSync(rows[0]?.data.movedTo as string), Buffer.alloc(8192, 'corrupt '), 'the old file is kept as it was');
-  t.ok(rows.some((r) => r.kind === 'charger.write' && r.data.limitA === 6 && r.data.ok), 'the 6 A write is in the new log');
+  t.ok(
+    rows.some((r) => r.kind === 'charger.write' && r.data.limitA === 6 && r.data.ok),
+    'the 6 A write is in the new log',
+  );
   t.ok(verify.ok);
 });
 

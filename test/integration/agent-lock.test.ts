@@ -14,7 +14,10 @@ t.test('a second run on the same config exits 75 naming the first one; the first
   t.comment(`second run exited after ${Date.now() - started} ms (process start included)`);
   t.equal(code, 75, 'EX_TEMPFAIL');
   t.match(second.stderr(), new RegExp(`another hcalcs-agent is running on this config \\(pid ${first.pid}\\)`), 'names the holder');
-  t.notOk(second.journal.some((l) => l.msg === 'agent running'), 'the second never ran');
+  t.notOk(
+    second.journal.some((l) => l.msg === 'agent running'),
+    'the second never ran',
+  );
   await dnoCycle(rig);
   t.pass('the first agent still turns the charger down and up');
   first.proc.kill('SIGTERM');

@@ -25,7 +25,9 @@ writeFileSync(join(profilesDir, 'other-box.json'), '{ "id": "other-box", ');
 
 function config(simPort: number, hanPort: number): string {
   const path = join(dir, 'config.yaml');
-  writeFileSync(path, `version: 1
+  writeFileSync(
+    path,
+    `version: 1
 profilesDir: ${profilesDir}
 han: { port: "tcp://127.0.0.1:${hanPort}" }
 chargers:
@@ -34,7 +36,8 @@ chargers:
 bindings:
   - { switch: 1, chargers: [good, bad], reducedCurrentA: 6 }
 eventLog: { path: ${join(dir, 'events.db')} }
-`);
+`,
+  );
   return path;
 }
 
@@ -43,20 +46,30 @@ t.test('check-config names the file and the charger, exit 78', async (t) => {
   let out = '';
   let err = '';
   const code = await checkConfigCommand(['--config', path], {
-    out: { write: (s: string) => (out += s) }, err: { write: (s: string) => (err += s) }, profiles: profileViewFactory({ brokenFiles: 'error', siteDir: join(dir, 'none') }),
+    out: { write: (s: string) => (out += s) },
+    err: { write: (s: string) => (err += s) },
+    profiles: profileViewFactory({ brokenFiles: 'error', siteDir: join(dir, 'none') }),
   });
   t.equal(code, 78, out);
   t.match(err, `chargers[1].profile: the profile file ${join(profilesDir, 'my-box.json')} is invalid`);
   t.match(err, `${join(profilesDir, 'my-box.json')}: id: "go-e" does not match the file name my-box.json`);
   let asRunErr = '';
   const asRun = await checkConfigCommand(['--config', path, '--as-run'], {
-    out: { write: () => undefined }, err: { write: (s: string) => (asRunErr += s) },
-    profiles: profileViewFactory({ brokenFiles: 'error', siteDir: join(dir, 'none') }), profilesAsRun: profileViewFactory({ brokenFiles: 'warning', siteDir: join(dir, 'none') }),
+    out: { write: () => undefined },
+    err: { write: (s: string) => (asRunErr += s) },
+    profiles: profileViewFactory({ brokenFiles: 'error', siteDir: join(dir, 'none') }),
+    profilesAsRun: profileViewFactory({ brokenFiles: 'warning', siteDir: join(dir, 'none') }),
   });
   t.equal(asRun, 0, '--as-run (for ExecStartPre): the service may start and drive the other charger');
   t.match(asRunErr, /warning: chargers\[1\]: disabled: its profile file .*my-box\.json is invalid/);
-  t.notMatch(err.split('\n').filter((l) => !l.startsWith('warning: ')).join('\n'), /other-box/, 'a broken file no charger uses is not a config problem');
-
+  t.notMatch(
+    err
+      .split('\n')
+      .filter((l) => !l.startsWith('warning: '))
+      .join('\n'),
+    /other-box/,
+    'a broken file no charger uses is not a config problem',
+  );
 });
 
 t.test('run: the broken charger is disabled with an alarm, the other one is driven', async (t) => {
@@ -77,21 +90,29 @@ t.test('run: the broken charger is disabled with an alarm, the other one is driv
   const alarm = events.find((e) => e.kind === 'charger.alarm' && e.chargerId === 'bad');
   t.ok(alarm, 'an alarm for the disabled charger');
   t.match(JSON.stringify(alarm?.data), /profile invalid: charger disabled/);
-  t.notOk(events.some((e) => e.chargerId === 'bad' && e.kind === 'charger.write'), 'nothing written for the disabled charger');
+  t.notOk(
+    events.some((e) => e.chargerId === 'bad' && e.kind === 'charger.write'),
+    'nothing written for the disabled charger',
+  );
 });
 
 t.test('generic with an empty or invalid registers map: check-config exits 78 naming each path', async (t) => {
   const path = join(dir, 'generic.yaml');
   const check = async (registers: string): Promise<{ code: number; err: string }> => {
-    writeFileSync(path, `version: 1
+    writeFileSync(
+      path,
+      `version: 1
 han: { port: /dev/ttyUSB0 }
 chargers:
   - { id: g, profile: generic, transport: { type: tcp, host: 10.0.0.9 }, maxCurrentA: 16, registers: ${registers} }
 bindings: []
-`);
+`,
+    );
     let err = '';
     const code = await checkConfigCommand(['--config', path], {
-      out: { write: () => undefined }, err: { write: (s: string) => (err += s) }, profiles: profileViewFactory({ brokenFiles: 'error', siteDir: join(dir, 'none') }),
+      out: { write: () => undefined },
+      err: { write: (s: string) => (err += s) },
+      profiles: profileViewFactory({ brokenFiles: 'error', siteDir: join(dir, 'none') }),
     });
     return { code, err };
   };
@@ -99,7 +120,9 @@ bindings: []
   t.equal(empty.code, 78);
   t.match(empty.err, /chargers\[0\]\.registers\.setpoint\.register: is required/);
   t.match(empty.err, /chargers\[0\]\.registers\.status: is required/);
-  const bad = await check('{ setpoint: { register: { address: 300, table: input, type: uint16 } }, status: { register: { address: 100, table: input, type: uint16 }, map: {} } }');
+  const bad = await check(
+    '{ setpoint: { register: { address: 300, table: input, type: uint16 } }, status: { register: { address: 100, table: input, type: uint16 }, map: {} } }',
+  );
   t.equal(bad.code, 78);
   t.match(bad.err, /chargers\[0\]\.registers\.status\.map: must NOT have fewer than 1 properties/);
 });

@@ -25,7 +25,16 @@ t.test('the demo story plays and leaves a verifiable event log', async (t) => {
   const changes = log.query({ kind: 'limit.changed' }).map((r) => [r.data.fromA, r.data.toA]);
   // A fresh start is reduced until the meter confirms and rises through the delay (issue 7;
   // it was [null, 32] at once).
-  t.same(changes, [[null, 6], [6, 32], [32, 6], [6, 32]], 'reduced at the start, full, reduced by the DNO, restored');
+  t.same(
+    changes,
+    [
+      [null, 6],
+      [6, 32],
+      [32, 6],
+      [6, 32],
+    ],
+    'reduced at the start, full, reduced by the DNO, restored',
+  );
   t.match(log.query({ kind: 'han.rejected' })[0]?.data, { reason: 'bad_checksum' });
   t.match(log.query({ kind: 'boost.denied' })[0]?.data, { idx: 2 });
   t.ok(log.query({ kind: 'restore.scheduled' }).length === 2, 'both rises waited their random delay');

@@ -59,7 +59,9 @@ t.test('doctor: a healthy demo passes; the charger stopped or the HAN port missi
   meter.setSwitch(2, 'closed', { cause: 'calendar' });
   meter.setLabel(2, 'EV Charger');
   const hanPort = await meter.listenTcp('127.0.0.1', 0);
-  const sim = await ChargerSimulator.start({ units: [{ unitId: 1, profile: loadProfiles().get('alfen-eve')!, carDelayMs: 100, timeoutS: 60, safeCurrentA: 6 }] });
+  const sim = await ChargerSimulator.start({
+    units: [{ unitId: 1, profile: loadProfiles().get('alfen-eve')!, carDelayMs: 100, timeoutS: 60, safeCurrentA: 6 }],
+  });
   const configPath = writeConfig(dir, `tcp://127.0.0.1:${hanPort}`, sim.port);
   const loaded = loadAgentConfig(configPath);
   if (!loaded.ok) return t.fail(loaded.problems.join('\n'));
@@ -86,7 +88,17 @@ t.test('doctor: a healthy demo passes; the charger stopped or the HAN port missi
   const healthy = await doctor(configPath);
   t.equal(healthy.code, 0, JSON.stringify(healthy.report.checks.filter((c) => c.verdict === 'fail')));
   t.equal(healthy.report.ok, true);
-  for (const name of ['config', 'event log chain', 'event log writable', 'agent running', 'HAN port', 'HAN lines', 'charger garage', 'failsafe garage', 'clock']) {
+  for (const name of [
+    'config',
+    'event log chain',
+    'event log writable',
+    'agent running',
+    'HAN port',
+    'HAN lines',
+    'charger garage',
+    'failsafe garage',
+    'clock',
+  ]) {
     t.equal(healthy.by(name)?.verdict, 'ok', `${name}: ${healthy.by(name)?.detail}`);
   }
 
@@ -125,7 +137,16 @@ t.test('doctor: a running agent reporting its charger disconnected fails with th
   if (!loaded.ok) return t.fail(loaded.problems.join('\n'));
   const log = openEventLogStore(loaded.config.eventLog.path);
   const now = Date.now();
-  log.saveState(STATE_KEY_RUNTIME, { pid: 4242, dryRun: false, startedAtMs: now - 60_000, updatedAtMs: now, stoppedAtMs: null, linkUp: true, lastLineAtMs: now - 2000, chargers: { garage: { connected: false, lastError: 'Timed out' } } });
+  log.saveState(STATE_KEY_RUNTIME, {
+    pid: 4242,
+    dryRun: false,
+    startedAtMs: now - 60_000,
+    updatedAtMs: now,
+    stoppedAtMs: null,
+    linkUp: true,
+    lastLineAtMs: now - 2000,
+    chargers: { garage: { connected: false, lastError: 'Timed out' } },
+  });
   log.close();
   const checks = await runChecks(loaded.config, null, { out: new Sink(), err: new Sink(), env: {}, now: () => now + 100, clockSynced: () => false }, 'hcalcs');
   const by = (n: string) => checks.find((c) => c.name === n);

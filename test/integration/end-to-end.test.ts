@@ -85,10 +85,7 @@ async function startAgent(t: Test, configPath: string): Promise<Agent> {
 
 const at = (address: number) => (w: PeerWrite) => w.address === address;
 
-async function story(
-  t: Test,
-  o: { han: PtyPair; peer: Peer; configPath: string; register: number; encode: (a: number) => number[] },
-) {
+async function story(t: Test, o: { han: PtyPair; peer: Peer; configPath: string; register: number; encode: (a: number) => number[] }) {
   await startAgent(t, o.configPath);
   const meter = new MeterEnd(o.han.b);
   t.teardown(() => meter.close());

@@ -26,5 +26,8 @@ sup.start();
 void sup.setLimit(args.limitA, 'failsafe e2e test');
 process.stdin.resume();
 process.stdin.on('end', () => {
-  void sup.close().then(() => registry.closeAll()).then(() => process.exit(0));
+  void sup
+    .close()
+    .then(() => registry.closeAll())
+    .then(() => process.exit(0));
 });

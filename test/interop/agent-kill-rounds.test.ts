@@ -116,7 +116,9 @@ t.test(`kill -9 at random moments over ${ROUNDS} rounds never lifts a standing r
   t.same(lifted, [], 'no write above the reduced current while the meter said open');
   for (const w of lifted) {
     const near = (ms: number) => Math.abs(ms - w.atMs) < 5_000;
-    t.comment(`around ${w.atMs}: meter ${JSON.stringify(said.filter((x) => near(x.atMs)))} writes ${JSON.stringify(writes.filter((x) => near(x.atMs)))} agents ${JSON.stringify(lifecycle.filter((x) => near(x.atMs)))}`);
+    t.comment(
+      `around ${w.atMs}: meter ${JSON.stringify(said.filter((x) => near(x.atMs)))} writes ${JSON.stringify(writes.filter((x) => near(x.atMs)))} agents ${JSON.stringify(lifecycle.filter((x) => near(x.atMs)))}`,
+    );
   }
   t.ok(up, `after the meter said closed the charger came back to ${MAX_A} A (last write ${JSON.stringify(writes.at(-1))})`);
   const opens = said.filter((s) => s.state === 'open').length;

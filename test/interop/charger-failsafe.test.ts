@@ -61,7 +61,9 @@ async function chargerTimeoutS(p: Profile, peer: Peer, unit: number, configuredS
 
 async function runGroup(t: Tap, peer: Peer, group: Profile[], unitOf: (i: number) => number): Promise<void> {
   const rigs: Rig[] = await Promise.all(
-    group.map((p, i) => rigFor(p, {}, { peer, config: { unitId: unitOf(i), failsafeCurrentA: SAFE_A, failsafeTimeoutS: timeoutWithin(p, TIMEOUT_S), timeoutMs: 300 } })),
+    group.map((p, i) =>
+      rigFor(p, {}, { peer, config: { unitId: unitOf(i), failsafeCurrentA: SAFE_A, failsafeTimeoutS: timeoutWithin(p, TIMEOUT_S), timeoutMs: 300 } }),
+    ),
   );
   const sups = rigs.map((r) => new ChargerSupervisor(r.charger, { logger: silentLogger }));
   t.teardown(async () => {
@@ -80,7 +82,12 @@ async function runGroup(t: Tap, peer: Peer, group: Profile[], unitOf: (i: number
     const timeoutS = await chargerTimeoutS(p, peer, unitOf(i), timeoutWithin(p, TIMEOUT_S));
     t.equal(timeoutS, timeoutWithin(p, TIMEOUT_S), `${p.id}: the charger's watchdog runs ${timeoutS} s`);
     const fsw = p.failsafe?.current?.write;
-    if (fsw) t.same(await peer.readRegisters(unitOf(i), 'holding', fsw.address, 1), words([ask(fsw, SAFE_A, 'limit')])[0], `${p.id}: safe current ${SAFE_A} A written at ${fsw.address}`);
+    if (fsw)
+      t.same(
+        await peer.readRegisters(unitOf(i), 'holding', fsw.address, 1),
+        words([ask(fsw, SAFE_A, 'limit')])[0],
+        `${p.id}: safe current ${SAFE_A} A written at ${fsw.address}`,
+      );
     const w = watchdogFor(p, unitOf(i), timeoutS);
     watchdogs.push(w);
     await peer.watchdog(w);
@@ -88,9 +95,15 @@ async function runGroup(t: Tap, peer: Peer, group: Profile[], unitOf: (i: number
   const armedAt = peer.events().length;
   await sleepMs(2500 * TIMEOUT_S);
   await peer.sync();
-  const early = peer.events().slice(armedAt).filter((e) => e.event === 'failsafe');
+  const early = peer
+    .events()
+    .slice(armedAt)
+    .filter((e) => e.event === 'failsafe');
   for (const [i, p] of group.entries()) {
-    t.notOk(early.some((e) => e.unit === unitOf(i)), `${p.id}: kept alive (${p.keepAlive.kind}) for 2.5 timeouts`);
+    t.notOk(
+      early.some((e) => e.unit === unitOf(i)),
+      `${p.id}: kept alive (${p.keepAlive.kind}) for 2.5 timeouts`,
+    );
     t.ok(await holds(i, limitRegs[i]!), `${p.id}: still at ${LIMIT_A} A`);
   }
 
@@ -98,12 +111,24 @@ async function runGroup(t: Tap, peer: Peer, group: Profile[], unitOf: (i: number
   await Promise.all(sups.map((s) => s.close()));
   await Promise.all(rigs.map((r) => r.charger.close()));
   await waitUntil(() => {
-    const fired = new Set(peer.events().slice(closedAt).filter((e) => e.event === 'failsafe').map((e) => e.unit));
+    const fired = new Set(
+      peer
+        .events()
+        .slice(closedAt)
+        .filter((e) => e.event === 'failsafe')
+        .map((e) => e.unit),
+    );
     return group.every((_, i) => fired.has(unitOf(i))) ? true : undefined;
   }, 4000 * TIMEOUT_S);
-  const fired = peer.events().slice(closedAt).filter((e) => e.event === 'failsafe');
+  const fired = peer
+    .events()
+    .slice(closedAt)
+    .filter((e) => e.event === 'failsafe');
   for (const [i, p] of group.entries()) {
-    t.ok(fired.some((e) => e.unit === unitOf(i)), `${p.id}: the watchdog fired once the driver stopped`);
+    t.ok(
+      fired.some((e) => e.unit === unitOf(i)),
+      `${p.id}: the watchdog fired once the driver stopped`,
+    );
     t.ok(await holds(i, watchdogs[i]!.fallback), `${p.id}: the charger now applies the ${SAFE_A} A safe current`);
   }
 }
@@ -120,8 +145,5 @@ t.test(`TCP (${tcp.map((p) => p.id).join(', ')}) and RTU (${rtu.map((p) => p.id)
   t.teardown(() => tcpPeer.stop());
   const rtuPeers = await Promise.all(rtu.map((p) => startPeerFor(p, { [p.transport.defaultUnitId]: seedWithSafeCurrent(p) })));
   t.teardown(() => Promise.all(rtuPeers.map((peer) => peer.stop())));
-  await Promise.all([
-    runGroup(t, tcpPeer, tcp, (i) => i + 1),
-    ...rtu.map((p, i) => runGroup(t, rtuPeers[i]!, [p], () => p.transport.defaultUnitId)),
-  ]);
+  await Promise.all([runGroup(t, tcpPeer, tcp, (i) => i + 1), ...rtu.map((p, i) => runGroup(t, rtuPeers[i]!, [p], () => p.transport.defaultUnitId))]);
 });

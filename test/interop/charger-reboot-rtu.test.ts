@@ -16,7 +16,9 @@ t.test('every RTU profile: after a charger reboot the supervisor restores the se
   const rtuProfiles = [...profiles.values()].filter((p) => transportOf(p) === 'rtu');
   const peers = await Promise.all(rtuProfiles.map((p) => startPeerFor(p, { [p.transport.defaultUnitId]: seedFor(p) })));
   t.teardown(() => Promise.all(peers.map((peer) => peer.stop())));
-  const rigs = await Promise.all(rtuProfiles.map((p, i) => rigFor(p, {}, { peer: peers[i]!, backoff, config: { timeoutMs: 300, failsafeTimeoutS: timeoutWithin(p, 1) } })));
+  const rigs = await Promise.all(
+    rtuProfiles.map((p, i) => rigFor(p, {}, { peer: peers[i]!, backoff, config: { timeoutMs: 300, failsafeTimeoutS: timeoutWithin(p, 1) } })),
+  );
   const sups = rigs.map((r) => new ChargerSupervisor(r.charger, { logger: silentLogger, readBackPeriodMs: 250, blindRewriteMs: 500 }));
   t.teardown(async () => {
     await Promise.all(sups.map((s) => s.close()));
@@ -34,7 +36,9 @@ t.test('every RTU profile: after a charger reboot the supervisor restores the se
   while (Date.now() < deadline && healed.size < rtuProfiles.length) {
     for (const [i, p] of rtuProfiles.entries()) {
       const sp = p.setpoint.register;
-      const rewritten = peers[i]!.writes().slice(marks[i]).some((w) => w.address === sp.address && JSON.stringify(w.values) === JSON.stringify(tens[i]));
+      const rewritten = peers[i]!.writes()
+        .slice(marks[i])
+        .some((w) => w.address === sp.address && JSON.stringify(w.values) === JSON.stringify(tens[i]));
       if (rewritten) healed.add(i);
     }
     await sleepMs(100);

@@ -54,7 +54,10 @@ t.test('every TCP profile: after a charger reboot the supervisor restores the se
   while (Date.now() < deadline && healed.size < tcpProfiles.length) {
     for (let i = 0; i < tcpProfiles.length; i++) {
       const sp = tcpProfiles[i]!.setpoint.register;
-      const rewritten = peer.writes().slice(mark).some((w) => w.unit === i + 1 && w.address === sp.address && JSON.stringify(w.values) === JSON.stringify(tens[i]));
+      const rewritten = peer
+        .writes()
+        .slice(mark)
+        .some((w) => w.unit === i + 1 && w.address === sp.address && JSON.stringify(w.values) === JSON.stringify(tens[i]));
       if (!healed.has(i) && rewritten && (await holds(i))) healed.add(i);
     }
     await sleepMs(100);
@@ -109,19 +112,26 @@ for (const profile of [profiles.get('vestel-evc04')!, profiles.get('heidelberg-e
     const healed = await peer.waitForWrite((w) => w.address === sp.address && JSON.stringify(w.values) === JSON.stringify(ten), 4000, mark).catch(() => null);
     t.ok(healed, 'the supervisor wrote 10 A again');
     t.same(await peer.readRegisters(unit, 'holding', sp.address, ten!.length), ten, 'the charger holds 10 A again');
-    const healedEvent = await waitUntil(() => events.slice(eventsAtReboot).find((e) => e.kind === 'charger.write' && e.data.ok === true && e.data.limitA === 10), 2000);
+    const healedEvent = await waitUntil(
+      () => events.slice(eventsAtReboot).find((e) => e.kind === 'charger.write' && e.data.ok === true && e.data.limitA === 10),
+      2000,
+    );
     t.ok(healedEvent, `the supervisor reported the rewrite (${JSON.stringify(events.slice(eventsAtReboot).map((e) => [e.kind, e.data.reason ?? '']))})`);
     if (kind === 'tcp') {
       // The heal can land first (the read-back that reconnects the bus finds the setpoint
       // gone); the whole connect runs again at the end of that same keep-alive period.
-      const noticed = await waitUntil(
-        () => events.find((e) => e.kind === 'charger.disconnected' || e.kind === 'charger.reconnected'),
-        2000,
-      );
+      const noticed = await waitUntil(() => events.find((e) => e.kind === 'charger.disconnected' || e.kind === 'charger.reconnected'), 2000);
       t.ok(noticed, 'TCP: the dropped connection was noticed');
       const fsWrite = profile.failsafe?.current?.write;
       if (fsWrite) {
-        const rewritten = await waitUntil(() => peer.writes().slice(mark).find((w) => w.address === fsWrite.address), 2000);
+        const rewritten = await waitUntil(
+          () =>
+            peer
+              .writes()
+              .slice(mark)
+              .find((w) => w.address === fsWrite.address),
+          2000,
+        );
         t.ok(rewritten, 'and the failsafe current was written again on reconnect');
       }
     }

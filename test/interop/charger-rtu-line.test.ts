@@ -49,7 +49,10 @@ t.test('two supervised chargers on one RTU line: requests serialized, inter-fram
   const reqs = peer.requests();
   const perUnit = [1, 2].map((u) => reqs.filter((q) => q.unit === u).length);
   t.ok(perUnit[0]! >= 5 && perUnit[1]! >= 5, `both chargers were busy on the line (${perUnit.join(' / ')} requests)`);
-  t.ok(reqs.every((q) => q.fault === 'delay'), 'every request reached the peer intact (no garbled frame, no unknown unit)');
+  t.ok(
+    reqs.every((q) => q.fault === 'delay'),
+    'every request reached the peer intact (no garbled frame, no unknown unit)',
+  );
   const gaps = reqs.slice(1).map((q, i) => q.t - reqs[i]!.t);
   const minGap = Math.min(...gaps);
   t.ok(minGap >= REPLY_DELAY_MS - 1, `smallest gap between requests ${minGap.toFixed(1)} ms >= the ${REPLY_DELAY_MS} ms reply time: one request at a time`);
@@ -63,11 +66,22 @@ t.test('two supervised chargers on one RTU line: requests serialized, inter-fram
   await peer.sync();
   const mark = peer.requests().length;
   const reads = await Promise.all([chargers[0]!.readLimitA(), chargers[1]!.readLimitA(), chargers[0]!.readLimitA()]);
-  t.same(reads.map((r) => r?.valueA), [10, 13, 10], 'three queued reads, each answered for its own unit');
+  t.same(
+    reads.map((r) => r?.valueA),
+    [10, 13, 10],
+    'three queued reads, each answered for its own unit',
+  );
   await peer.sync();
   const burst = peer.requests().slice(mark);
-  t.same(burst.map((q) => q.unit), [1, 2, 1], 'in the order asked');
+  t.same(
+    burst.map((q) => q.unit),
+    [1, 2, 1],
+    'in the order asked',
+  );
   const interFrameMs = heidelberg.transport.interFrameDelayMs;
   const burstGaps = burst.slice(1).map((q, i) => q.t - burst[i]!.t);
-  t.ok(burstGaps.every((g) => g >= REPLY_DELAY_MS + interFrameMs - 1), `gaps ${burstGaps.map((g) => g.toFixed(1)).join(', ')} ms >= reply ${REPLY_DELAY_MS} + silence ${interFrameMs} ms`);
+  t.ok(
+    burstGaps.every((g) => g >= REPLY_DELAY_MS + interFrameMs - 1),
+    `gaps ${burstGaps.map((g) => g.toFixed(1)).join(', ')} ms >= reply ${REPLY_DELAY_MS} + silence ${interFrameMs} ms`,
+  );
 });

@@ -61,7 +61,6 @@ for (const profile of [vestel, heidelberg]) {
     const [thirteen] = words([ask(sp, 13, 'limit')]);
     t.same(await peer.readRegisters(unit, 'holding', sp.address, 1), thirteen);
   });
-
 }
 
 t.test('connection refused and a charger that goes away and comes back', needs('pymodbus'), async (t) => {
@@ -69,8 +68,15 @@ t.test('connection refused and a charger that goes away and comes back', needs('
   const registry = new BusRegistry(silentLogger, { backoff });
   t.teardown(() => registry.closeAll());
   const config: ChargerConfig = {
-    id: 'nowhere', profile: vestel.id, transport: { type: 'tcp', host: '127.0.0.1', port },
-    minCurrentA: 6, maxCurrentA: 32, allowPause: true, timeoutMs: 300, failsafeCurrentA: 6, failsafeTimeoutS: 30,
+    id: 'nowhere',
+    profile: vestel.id,
+    transport: { type: 'tcp', host: '127.0.0.1', port },
+    minCurrentA: 6,
+    maxCurrentA: 32,
+    allowPause: true,
+    timeoutMs: 300,
+    failsafeCurrentA: 6,
+    failsafeTimeoutS: 30,
   };
   const nowhere = { charger: createCharger(config, vestel, registry.acquire(config.transport), silentLogger) };
   const err = await nowhere.charger.connect().then(

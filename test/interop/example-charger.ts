@@ -31,7 +31,11 @@ export function exampleWatchdog(timeoutS: number, fallbackRaw = 60): WatchdogSpe
   return { unit: 1, watch: [301], timeoutS, setpoint: { address: 300, count: 1 }, fallback: [fallbackRaw] };
 }
 
-export async function runCli(config: Config, dir: string, argv: string[]): Promise<{ code: number; text: string; errText: string; json: Record<string, unknown> | null }> {
+export async function runCli(
+  config: Config,
+  dir: string,
+  argv: string[],
+): Promise<{ code: number; text: string; errText: string; json: Record<string, unknown> | null }> {
   const eventLog = openEventLog(config.eventLog.path);
   const out = new PassThrough();
   const err = new PassThrough();
@@ -40,7 +44,14 @@ export async function runCli(config: Config, dir: string, argv: string[]): Promi
   out.on('data', (d: Buffer) => (text += d.toString()));
   err.on('data', (d: Buffer) => (errText += d.toString()));
   try {
-    const code = await chargerCommand(argv, { config, logger, eventLog, out, err, agentRunning: () => ({ held: false, pid: null, path: join(dir, 'agent.lock') }) });
+    const code = await chargerCommand(argv, {
+      config,
+      logger,
+      eventLog,
+      out,
+      err,
+      agentRunning: () => ({ held: false, pid: null, path: join(dir, 'agent.lock') }),
+    });
     let json: Record<string, unknown> | null = null;
     try {
       json = JSON.parse(text) as Record<string, unknown>;

@@ -40,7 +40,10 @@ t.test('correct fallback: PASS, inside the bounds, as the peer saw it', needs('p
   await peer.sync();
   const fired = peer.events().filter((e) => e.event === 'failsafe');
   t.equal(fired.length, 1, 'the peer fell back once');
-  const lastBeat = peer.writes().filter((w) => w.address === 301).at(-1)!;
+  const lastBeat = peer
+    .writes()
+    .filter((w) => w.address === 301)
+    .at(-1)!;
   const realMs = (fired[0]!.t as number) - lastBeat.t;
   t.ok(realMs >= 1990, `the peer fell back ${realMs.toFixed(0)} ms after the last heartbeat`);
   t.ok((res.fallbackSeenMs as number) >= realMs - 50, `seen at ${String(res.fallbackSeenMs)} ms, not before it happened`);
@@ -63,12 +66,18 @@ t.test('already at failsafe (a latched charger that ignores the hold limit): INC
   const eventLog = openEventLog(config.eventLog.path);
   t.teardown(() => eventLog.close());
   const rows = eventLog.query({ kind: 'charger.failsafe-test' });
-  t.same(rows.map((x) => [x.data.outcome, x.data.pass]), [['INCONCLUSIVE', false]], 'recorded as not passed');
+  t.same(
+    rows.map((x) => [x.data.outcome, x.data.pass]),
+    [['INCONCLUSIVE', false]],
+    'recorded as not passed',
+  );
 });
 
-t.test('early fallback (the charger\'s watchdog is 0.4 s, the config says 3 s): FAIL', needs('pymodbus'), async (t) => {
+t.test("early fallback (the charger's watchdog is 0.4 s, the config says 3 s): FAIL", needs('pymodbus'), async (t) => {
   const { peer, dir } = await peerWith(t, { input: { 100: 2 } }, exampleWatchdog(0.4));
-  const config = exampleConfig(peer.port, dir, (y) => SHORT(y).replace('defaultTimeoutS: 2', 'defaultTimeoutS: 3').replace('periodFraction: 0.25', 'periodFraction: 0.1'));
+  const config = exampleConfig(peer.port, dir, (y) =>
+    SHORT(y).replace('defaultTimeoutS: 2', 'defaultTimeoutS: 3').replace('periodFraction: 0.25', 'periodFraction: 0.1'),
+  );
   const r = await runCli(config, dir, ARGS);
   t.equal(r.code, 1, r.text + r.errText);
   t.equal(r.json!.outcome, 'FAIL');

@@ -51,7 +51,21 @@ t.test('TCP profiles: mbpoll reads the setpoint our driver wrote', needs('pymodb
     await rig.close();
     t.equal(out.ok, true, `${p.id}: ${LIMIT_A} A written${out.error ? ` (${out.error})` : ''}`);
     const ref = p.setpoint.register.address + 1;
-    const res = await run('mbpoll', ['-m', 'tcp', '-p', String(peer.port), '-a', String(p.transport.defaultUnitId), '-r', String(ref), ...mbpollType(p), '-1', '-o', '1', '127.0.0.1']);
+    const res = await run('mbpoll', [
+      '-m',
+      'tcp',
+      '-p',
+      String(peer.port),
+      '-a',
+      String(p.transport.defaultUnitId),
+      '-r',
+      String(ref),
+      ...mbpollType(p),
+      '-1',
+      '-o',
+      '1',
+      '127.0.0.1',
+    ]);
     const v = parse(res.stdout, ref);
     t.ok(v !== undefined, `${p.id}: mbpoll printed [${ref}]`);
     if (v !== undefined) check(t, p, v);
@@ -70,8 +84,25 @@ for (const p of rtu) {
     const s = p.transport.rtu!;
     const ref = p.setpoint.register.address + 1;
     const res = await run('mbpoll', [
-      '-m', 'rtu', '-b', String(s.baudRate), '-d', String(s.dataBits), '-P', s.parity, '-s', String(s.stopBits),
-      '-a', String(unit), '-r', String(ref), ...mbpollType(p), '-1', '-o', '1', peer.path!,
+      '-m',
+      'rtu',
+      '-b',
+      String(s.baudRate),
+      '-d',
+      String(s.dataBits),
+      '-P',
+      s.parity,
+      '-s',
+      String(s.stopBits),
+      '-a',
+      String(unit),
+      '-r',
+      String(ref),
+      ...mbpollType(p),
+      '-1',
+      '-o',
+      '1',
+      peer.path!,
     ]);
     const v = parse(res.stdout, ref);
     t.ok(v !== undefined, `mbpoll printed [${ref}]`);

@@ -56,7 +56,8 @@ export function plannedAsks(profile: Profile): Array<EncodeAsk | StringAsk> {
     if (spec.missing !== undefined) out.push({ type: spec.type as EncodeAsk['type'], value: spec.missing, mode: 'exact' });
   });
   if (m?.powerW) out.push(ask(m.powerW, MEASURED_POWER_W, 'exact'));
-  if (profile.appliedLimit) out.push(ask(profile.appliedLimit, APPLIED_A, 'exact'), ask(profile.appliedLimit, profile.setpoint.maxA, 'exact'), ask(profile.appliedLimit, 0, 'exact'));
+  if (profile.appliedLimit)
+    out.push(ask(profile.appliedLimit, APPLIED_A, 'exact'), ask(profile.appliedLimit, profile.setpoint.maxA, 'exact'), ask(profile.appliedLimit, 0, 'exact'));
   if (fs?.current?.read && fs.current.write) out.push(ask(fs.current.read, 6, 'exact'));
   if (fs?.current?.write) out.push(ask(fs.current.write, 6, 'limit'));
   const rawTimeout = fs?.timeout?.unit === 'ms' ? timeoutS * 1000 : timeoutS;
@@ -156,7 +157,10 @@ export async function checkProfile(t: T, profile: Profile, opts: { peer?: Peer; 
     t.equal(peer.writes().length - allWritesBefore, got.length, `all to unit ${unit}`);
     if (facts?.failsafeCurrentAt6A) {
       const f = facts.failsafeCurrentAt6A;
-      t.ok(got.some((w) => w.address === f.address && JSON.stringify(w.values) === JSON.stringify(f.words)), `failsafe 6 A at ${f.address} = ${JSON.stringify(f.words)} (chargers.md)`);
+      t.ok(
+        got.some((w) => w.address === f.address && JSON.stringify(w.values) === JSON.stringify(f.words)),
+        `failsafe 6 A at ${f.address} = ${JSON.stringify(f.words)} (chargers.md)`,
+      );
     }
     t.ok(charger.failsafe, 'failsafe report');
     t.equal(charger.failsafe?.ok, true, `failsafe report ok (${charger.failsafe?.notes.join('; ')})`);
@@ -179,7 +183,10 @@ export async function checkProfile(t: T, profile: Profile, opts: { peer?: Peer; 
       if (limitA === 16 && facts) t.same(w[0]?.values, facts.wordsAt16A, `16 A is ${JSON.stringify(facts.wordsAt16A)} as chargers.md says`);
       if (profile.setpoint.readable) {
         const step = sp.type === 'float32' ? 1e-5 : (sp.scale ?? 1);
-        t.ok(out.readBackA !== undefined && out.readBackA <= limitA + 1e-9 && out.readBackA > limitA - step - 1e-9, `read back ${out.readBackA} A: at or just below ${limitA} A`);
+        t.ok(
+          out.readBackA !== undefined && out.readBackA <= limitA + 1e-9 && out.readBackA > limitA - step - 1e-9,
+          `read back ${out.readBackA} A: at or just below ${limitA} A`,
+        );
       }
     }
     const from = writes().length;
@@ -191,7 +198,13 @@ export async function checkProfile(t: T, profile: Profile, opts: { peer?: Peer; 
     } else {
       const [regs] = words([ask(sp, profile.setpoint.pauseValueA, 'limit')]);
       t.equal(pause.ok, true, 'pause acknowledged');
-      t.same(writes().slice(from).map((x) => x.values), [regs], `pause writes ${JSON.stringify(regs)}`);
+      t.same(
+        writes()
+          .slice(from)
+          .map((x) => x.values),
+        [regs],
+        `pause writes ${JSON.stringify(regs)}`,
+      );
     }
     const over = await charger.setCurrentLimitA(profile.setpoint.maxA + 1);
     const under = await charger.setCurrentLimitA(Math.max(0.5, profile.setpoint.minA - 1));
@@ -279,7 +292,9 @@ export async function checkProfile(t: T, profile: Profile, opts: { peer?: Peer; 
     t.ok(rMark > rFrom, 'requests logged');
     await charger.keepAlive();
     await peer.sync();
-    const kaWrites = writes().slice(wMark).map((w) => [w.unit, w.fc, w.address, w.values]);
+    const kaWrites = writes()
+      .slice(wMark)
+      .map((w) => [w.unit, w.fc, w.address, w.values]);
     const reqs = requests().slice(rMark);
     switch (ka.kind) {
       case 'life-bit':
@@ -295,7 +310,10 @@ export async function checkProfile(t: T, profile: Profile, opts: { peer?: Peer; 
       case 'poll': {
         const reg = ka.register ?? profile.status.register;
         t.same(kaWrites, [], 'a poll writes nothing');
-        t.ok(reqs.some((q) => q.fc === readFc(reg) && q.address === reg.address), `polls FC0${readFc(reg)} ${reg.address}`);
+        t.ok(
+          reqs.some((q) => q.fc === readFc(reg) && q.address === reg.address),
+          `polls FC0${readFc(reg)} ${reg.address}`,
+        );
         break;
       }
       case 'toggle':
@@ -329,15 +347,25 @@ export async function checkProfile(t: T, profile: Profile, opts: { peer?: Peer; 
     const q = profile.quirks;
     const writeFcs = [...new Set(reqs.filter((r) => r.fc === 6 || r.fc === 16).map((r) => r.fc))];
     t.ok(writeFcs.length > 0 || profile.setpoint.pauseValueA === null, `writes seen: FC${writeFcs.join('/FC')}`);
-    if (q?.writeFunctionCodes) t.ok(writeFcs.every((fc) => q.writeFunctionCodes!.includes(fc as 6 | 16)), `only FC${q.writeFunctionCodes.join('/FC')} writes`);
+    if (q?.writeFunctionCodes)
+      t.ok(
+        writeFcs.every((fc) => q.writeFunctionCodes!.includes(fc as 6 | 16)),
+        `only FC${q.writeFunctionCodes.join('/FC')} writes`,
+      );
     const reads = reqs.filter((r) => r.fc === 3 || r.fc === 4);
     t.ok(reads.length > 0, `${reads.length} reads`);
     const maxRead = Math.max(...reads.map((r) => r.count ?? 0));
     if (q?.maxRegistersPerRead) t.ok(maxRead <= q.maxRegistersPerRead, `longest read ${maxRead} <= ${q.maxRegistersPerRead} registers`);
     for (const bad of q?.forbiddenReads ?? []) {
-      t.notOk(reads.some((r) => r.address !== null && r.address <= bad && bad < r.address + (r.count ?? 1)), `register ${bad} never read (it drops the connection)`);
+      t.notOk(
+        reads.some((r) => r.address !== null && r.address <= bad && bad < r.address + (r.count ?? 1)),
+        `register ${bad} never read (it drops the connection)`,
+      );
     }
-    t.ok(reqs.every((r) => r.fault === undefined), 'every request served (no unknown unit, nothing dropped)');
+    t.ok(
+      reqs.every((r) => r.fault === undefined),
+      'every request served (no unknown unit, nothing dropped)',
+    );
   });
 }
 

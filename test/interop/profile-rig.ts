@@ -95,7 +95,13 @@ function oracleType(spec: RegisterSpec): OracleType {
 
 /** Ask for the words a register spec should hold for a value. */
 export function ask(spec: RegisterSpec, value: number, mode: 'limit' | 'exact'): EncodeAsk {
-  return { type: oracleType(spec), value, mode, ...(spec.wordOrder ? { wordOrder: spec.wordOrder } : {}), ...(spec.scale !== undefined ? { scale: spec.scale } : {}) };
+  return {
+    type: oracleType(spec),
+    value,
+    mode,
+    ...(spec.wordOrder ? { wordOrder: spec.wordOrder } : {}),
+    ...(spec.scale !== undefined ? { scale: spec.scale } : {}),
+  };
 }
 
 /** Words for many (spec, value) pairs in one python run. */

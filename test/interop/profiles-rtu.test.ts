@@ -13,5 +13,9 @@ words(profiles.flatMap(plannedAsks));
 
 t.ok(profiles.length > 0, `${profiles.length} RTU profiles shipped`);
 for (const profile of profiles) {
-  t.test(`${profile.id} (${profile.transport.rtu!.baudRate} ${profile.transport.rtu!.dataBits}${profile.transport.rtu!.parity[0]!.toUpperCase()}${profile.transport.rtu!.stopBits})`, needs('pymodbus', 'socat'), (t) => checkProfile(t, profile));
+  t.test(
+    `${profile.id} (${profile.transport.rtu!.baudRate} ${profile.transport.rtu!.dataBits}${profile.transport.rtu!.parity[0]!.toUpperCase()}${profile.transport.rtu!.stopBits})`,
+    needs('pymodbus', 'socat'),
+    (t) => checkProfile(t, profile),
+  );
 }

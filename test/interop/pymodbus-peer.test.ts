@@ -84,7 +84,10 @@ t.test('TCP: modbus-serial reads and writes through FC03/04/06/16', needs('pymod
     { unit: 1, fc: 16, address: 1210, values: [0x4180, 0] },
     { unit: 255, fc: 6, address: 6000, values: [1] },
   ]);
-  t.ok(peer.writes().every((w) => typeof w.t === 'number' && w.t > 1.6e12), 'writes carry an epoch-ms time');
+  t.ok(
+    peer.writes().every((w) => typeof w.t === 'number' && w.t > 1.6e12),
+    'writes carry an epoch-ms time',
+  );
   t.same(await peer.readRegisters(1, 'holding', 1210, 2), [0x4180, 0], 'write landed in the store');
   t.same(await peer.readRegisters(255, 'holding', 6000, 1), [1]);
   t.same(await peer.readRegisters(1, 'holding', 6000, 1), [0], 'units are separate stores');
@@ -101,7 +104,11 @@ t.test('TCP: modbus-serial reads and writes through FC03/04/06/16', needs('pymod
   c.setID(1);
   await c.writeRegister(261, 60);
   t.same((await later).values, [60], 'waitForWrite with fromIndex waits for the next one');
-  await t.rejects(peer.waitForWrite((x) => x.address === 1, 100), /no matching write/, 'waitForWrite times out');
+  await t.rejects(
+    peer.waitForWrite((x) => x.address === 1, 100),
+    /no matching write/,
+    'waitForWrite times out',
+  );
 });
 
 t.test('TCP: a unit the peer does not serve gets no answer', needs('pymodbus'), async (t) => {
@@ -208,7 +215,10 @@ t.test('TCP: watchdog emulation falls back when keep-alive writes stop', needs('
     await c.readHoldingRegisters(5004, 1); // reads are not keep-alive here
     await new Promise((r) => setTimeout(r, 80));
   }
-  t.notOk(peer.events().some((e) => e.event === 'failsafe'), 'no failsafe while the life bit is written');
+  t.notOk(
+    peer.events().some((e) => e.event === 'failsafe'),
+    'no failsafe while the life bit is written',
+  );
   t.same(await peer.readRegisters(1, 'holding', 5004, 1), [16]);
   const ev = await peer.waitForEvent((e) => e.event === 'failsafe', 2000);
   t.same([ev.unit, ev.address, ev.values], [1, 5004, [6]]);

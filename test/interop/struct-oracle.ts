@@ -69,7 +69,9 @@ json.dump(out, sys.stdout)
 const cache = new Map<string, number[]>();
 
 function keyOf(a: EncodeAsk | StringAsk): string {
-  return a.type === 'string' ? JSON.stringify(['s', a.text, a.length]) : JSON.stringify([a.type, a.wordOrder ?? 'BE', String(a.scale ?? 1), String(a.value), a.mode]);
+  return a.type === 'string'
+    ? JSON.stringify(['s', a.text, a.length])
+    : JSON.stringify([a.type, a.wordOrder ?? 'BE', String(a.scale ?? 1), String(a.value), a.mode]);
 }
 
 /**

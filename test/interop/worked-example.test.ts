@@ -16,7 +16,6 @@ import { EXAMPLE, exampleConfig, exampleWatchdog, runCli } from './example-charg
 import { freePort, waitUntil } from './profile-rig.js';
 import { MAIN_JS } from '../helpers/paths.js';
 
-
 t.test('the generic worked example: check-config, probe, failsafe-test x2, run', needs('pymodbus'), async (t) => {
   const peer = await startPymodbusPeer({ units: { 1: { input: { 100: 1 } } }, watchdog: exampleWatchdog(10) });
   const dir = mkdtempSync(join(tmpdir(), 'worked-example-'));
@@ -35,7 +34,9 @@ t.test('the generic worked example: check-config, probe, failsafe-test x2, run',
   let out = '';
   let err = '';
   const cc = await checkConfigCommand(['--config', file], {
-    out: { write: (s: string) => (out += s) }, err: { write: (s: string) => (err += s) }, profiles: profileViewFactory({ brokenFiles: 'error', siteDir: join(dir, 'none') }),
+    out: { write: (s: string) => (out += s) },
+    err: { write: (s: string) => (err += s) },
+    profiles: profileViewFactory({ brokenFiles: 'error', siteDir: join(dir, 'none') }),
   });
   t.equal(cc, 0, err);
   t.match(out, /config OK: 1 chargers, 1 bindings/);
@@ -62,9 +63,15 @@ t.test('the generic worked example: check-config, probe, failsafe-test x2, run',
   t.equal(second.json!.heldA, 32, 'the hold limit was seen held before the keep-alive stopped');
   t.ok((second.json!.lastHeldMs as number) >= 9000, `held at +${String(second.json!.lastHeldMs)} ms, inside the tolerance window`);
   await peer.sync();
-  const fired = peer.events().slice(fromEvents).filter((e) => e.event === 'failsafe');
+  const fired = peer
+    .events()
+    .slice(fromEvents)
+    .filter((e) => e.event === 'failsafe');
   t.equal(fired.length, 1, 'the peer fell back once during the second run');
-  const lastBeat = peer.writes().filter((w) => w.address === 301).at(-1)!;
+  const lastBeat = peer
+    .writes()
+    .filter((w) => w.address === 301)
+    .at(-1)!;
   t.ok((fired[0]!.t as number) - lastBeat.t >= 9990, `and ${((fired[0]!.t as number) - lastBeat.t).toFixed(0)} ms after the last heartbeat`);
 
   // run: the agent keeps the charger alive and writes a limit.
@@ -85,9 +92,15 @@ t.test('the generic worked example: check-config, probe, failsafe-test x2, run',
     return beats >= 4 && peer.writes().some((w) => w.address === 300 && w.t > lastBeat.t) ? true : undefined;
   }, 60_000);
   t.ok(enough, `run: heartbeats and a limit written (stderr: ${childErr.slice(-400)})`);
-  const beats = peer.writes().filter((w) => w.address === 301).slice(beatsBefore);
+  const beats = peer
+    .writes()
+    .filter((w) => w.address === 301)
+    .slice(beatsBefore);
   const gaps = beats.slice(1).map((w, i) => w.t - beats[i]!.t);
-  t.ok(gaps.every((g) => g < 5000), `heartbeat gaps ${gaps.map((g) => g.toFixed(0)).join(', ')} ms, well inside the 10 s watchdog`);
+  t.ok(
+    gaps.every((g) => g < 5000),
+    `heartbeat gaps ${gaps.map((g) => g.toFixed(0)).join(', ')} ms, well inside the 10 s watchdog`,
+  );
   t.same(await peer.readRegisters(1, 'holding', 302, 1), [60], 'run wrote the 6 A failsafe current to 302');
   child.kill('SIGTERM');
   t.equal(await exited, 0, 'run stops cleanly on SIGTERM');

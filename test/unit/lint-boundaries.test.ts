@@ -18,9 +18,7 @@ async function restricted(t: Test, dir: string, source: string): Promise<string[
   t.teardown(() => rmSync(file, { force: true }));
   const [result] = await eslint.lintFiles([relative(root, file)]);
   t.ok(result, 'eslint linted the probe');
-  return (result?.messages ?? [])
-    .filter((m) => m.ruleId === 'no-restricted-imports' || m.ruleId === 'no-restricted-syntax')
-    .map((m) => m.message);
+  return (result?.messages ?? []).filter((m) => m.ruleId === 'no-restricted-imports' || m.ruleId === 'no-restricted-syntax').map((m) => m.message);
 }
 
 t.test('agent/core may import nothing from drivers/', async (t) => {
@@ -56,6 +54,10 @@ t.test('drivers/ may import nothing from agent/ or config/', async (t) => {
   t.match(fromAgent[0], /drivers\/ import nothing from agent\//);
   const fromConfig = await restricted(t, 'drivers/han', "import type { Config } from '../../config/types.js';\nexport type X = Config;\n");
   t.equal(fromConfig.length, 1);
-  const own = await restricted(t, 'drivers/han', "import type { ReadWhat } from './read.js';\nimport type { Clock } from '../clock.js';\nexport type X = [ReadWhat, Clock];\n");
+  const own = await restricted(
+    t,
+    'drivers/han',
+    "import type { ReadWhat } from './read.js';\nimport type { Clock } from '../clock.js';\nexport type X = [ReadWhat, Clock];\n",
+  );
   t.same(own, [], 'a driver may import drivers/');
 });

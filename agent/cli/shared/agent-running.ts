@@ -9,8 +9,7 @@ import type { RuntimeSnapshot } from '../../status-snapshot.js';
 export type RunningSnapshot = Partial<Pick<RuntimeSnapshot, 'pid' | 'startedAtMs' | 'updatedAtMs' | 'stoppedAtMs'>>;
 
 export type AgentRunning =
-  | { running: true; pid: number | null; by: 'lock' | 'snapshot' }
-  | { running: false; sinceMs: number | null; how: 'stopped' | 'gone' | 'never' };
+  { running: true; pid: number | null; by: 'lock' | 'snapshot' } | { running: false; sinceMs: number | null; how: 'stopped' | 'gone' | 'never' };
 
 /** The agent writes its snapshot every second; without the lock, older than this is not running. */
 export const SNAPSHOT_FRESH_MS = 5000;

@@ -27,9 +27,7 @@ type ValueOf<S extends OptionSpec> = S['type'] extends 'boolean' ? boolean : S['
 export type Values<O extends OptionsSpec> = { [K in keyof O]?: ValueOf<O[K]> };
 
 export type Parsed<O extends OptionsSpec> =
-  | { kind: 'ok'; values: Values<O>; positionals: string[] }
-  | { kind: 'help' }
-  | { kind: 'error'; code: number; message: string };
+  { kind: 'ok'; values: Values<O>; positionals: string[] } | { kind: 'help' } | { kind: 'error'; code: number; message: string };
 
 export class ArgError extends Error {
   constructor(
@@ -88,7 +86,11 @@ export function parseOptions<O extends OptionsSpec>(argv: readonly string[], spe
           values[name] = v;
         } else {
           try {
-            values[name] = parseDecimal(name, v, { integer: s.type === 'int', ...(s.min !== undefined ? { min: s.min } : {}), ...(s.max !== undefined ? { max: s.max } : {}) });
+            values[name] = parseDecimal(name, v, {
+              integer: s.type === 'int',
+              ...(s.min !== undefined ? { min: s.min } : {}),
+              ...(s.max !== undefined ? { max: s.max } : {}),
+            });
           } catch (err) {
             if (err instanceof ArgError && s.invalid !== undefined) throw new ArgError(`--${name} ${s.invalid}`, err.code);
             throw err;

@@ -13,9 +13,7 @@ export function appender(c: Conn): (events: RowInput[]) => EventRow[] {
   function tx(): Database.Transaction<(rows: Prepared[]) => EventRow[]> {
     c.mustWrite();
     if (appendTx !== undefined) return appendTx;
-    const insert = c.db.prepare(
-      'INSERT INTO events (id, at, at_ms, kind, "switch", charger, data, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-    );
+    const insert = c.db.prepare('INSERT INTO events (id, at, at_ms, kind, "switch", charger, data, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
     appendTx = c.db.transaction((rows: Prepared[]): EventRow[] => {
       // Read the head inside the write lock: another process could have appended since.
       const last = c.lastRow.get();

@@ -66,7 +66,11 @@ export function verifier(c: Conn): Verifier {
     // One snapshot fixes the slices' bounds and the tail check; rows up to maxId never change
     // (append-only), so workers reading later see the same rows.
     const b = db
-      .transaction(() => ({ ...(stmtBounds.get() as { minId: number | null; maxId: number | null; total: number }), seq: c.seq.get()?.seq ?? 0, cp: c.checkpoint() }))
+      .transaction(() => ({
+        ...(stmtBounds.get() as { minId: number | null; maxId: number | null; total: number }),
+        seq: c.seq.get()?.seq ?? 0,
+        cp: c.checkpoint(),
+      }))
       .deferred();
     if (threads === 1 || b.minId === null || b.maxId === null || b.total < (options.minRows ?? PARALLEL_MIN_ROWS)) return verify();
     const step = Math.ceil((b.maxId - b.minId + 1) / threads);

@@ -29,11 +29,7 @@ export function whereClause(q: Omit<EventQuery, 'limit'>): { sql: string; key: s
   if (q.switchCaused !== undefined) {
     const ids = q.switchCaused.chargerIds;
     // Periodic samples are the charger's, not the switch's doing.
-    terms.push(
-      ids.length === 0
-        ? '"switch" = ?'
-        : `("switch" = ? OR (charger IN (${ids.map(() => '?').join(', ')}) AND kind <> 'charger.sample'))`,
-    );
+    terms.push(ids.length === 0 ? '"switch" = ?' : `("switch" = ? OR (charger IN (${ids.map(() => '?').join(', ')}) AND kind <> 'charger.sample'))`);
     params.push(q.switchCaused.switchIdx, ...ids);
     key += `S${ids.length}`;
   } else if (q.switchIdx !== undefined) {

@@ -40,7 +40,14 @@ export function onConnected(s: MachineState, ctx: Ctx, facts: ChargerFacts): voi
   const fs = facts.failsafe;
   emit(ctx, 'charger.connected', { profileId: ctx.config.profileId, keepAlivePeriodMs: facts.keepAlivePeriodMs });
   if (fs) {
-    emit(ctx, 'charger.failsafe', { wrote: fs.wrote, readBack: fs.readBack, ok: fs.ok, timeoutS: fs.timeoutS, timeoutSource: fs.timeoutSource, notes: fs.notes });
+    emit(ctx, 'charger.failsafe', {
+      wrote: fs.wrote,
+      readBack: fs.readBack,
+      ok: fs.ok,
+      timeoutS: fs.timeoutS,
+      timeoutSource: fs.timeoutSource,
+      notes: fs.notes,
+    });
     // The charger works, but what it does when the agent goes silent is not what was asked.
     if (!fs.ok) emit(ctx, 'charger.alarm', { reason: 'failsafe settings not confirmed', notes: fs.notes, wrote: fs.wrote, readBack: fs.readBack });
   }

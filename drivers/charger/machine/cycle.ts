@@ -31,7 +31,13 @@ export function onTick(s: MachineState, ctx: Ctx): void {
 }
 
 /** Rewrites the limit the charger no longer holds; the period goes on when the write is done. */
-function heal(s: MachineState, ctx: Ctx, t: TickFlags, h: Extract<MachineState['cycle'], { at: 'healing' }>['heal'], reason: 'retry' | 'refresh' | 'heal'): void {
+function heal(
+  s: MachineState,
+  ctx: Ctx,
+  t: TickFlags,
+  h: Extract<MachineState['cycle'], { at: 'healing' }>['heal'],
+  reason: 'retry' | 'refresh' | 'heal',
+): void {
   s.cycle = { at: 'healing', t, heal: h };
   if (startWrite(s, ctx, reason) === 'nothing') afterHealWrite(s, ctx, null);
 }

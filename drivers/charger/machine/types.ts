@@ -61,13 +61,7 @@ export type Lane = 'cycle' | 'write' | 'verify';
 
 export type { WriteReason };
 
-export type Request =
-  | { op: 'connect' }
-  | { op: 'keep-alive' }
-  | { op: 'read-limit' }
-  | { op: 'read' }
-  | { op: 'reenable' }
-  | { op: 'write'; limitA: number };
+export type Request = { op: 'connect' } | { op: 'keep-alive' } | { op: 'read-limit' } | { op: 'read' } | { op: 'reenable' } | { op: 'write'; limitA: number };
 
 export type MachineEffect =
   | { type: 'request'; lane: Lane; request: Request }
@@ -134,10 +128,7 @@ export interface WriteInFlight {
   atMs: number;
 }
 
-export type VerifyLane =
-  | { at: 'idle' }
-  | { at: 'reading'; gen: number; limitA: number; again: boolean }
-  | { at: 'writing'; limitA: number; again: boolean };
+export type VerifyLane = { at: 'idle' } | { at: 'reading'; gen: number; limitA: number; again: boolean } | { at: 'writing'; limitA: number; again: boolean };
 
 export interface MachineState {
   started: boolean;

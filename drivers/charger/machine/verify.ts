@@ -84,8 +84,13 @@ export function onVerifyReading(s: MachineState, ctx: Ctx, reading: ChargerReadi
   const reason = measuredA === undefined ? 'no reading within the window' : 'measured current above the limit';
   replaceVerification(s, { ...v, status: 'alarm', reason });
   emit(ctx, 'charger.alarm', {
-    reason, limitA, measuredA: measuredA ?? null, allowedA: allowedA(ctx, limitA), attempts: v.attempt ?? 1,
-    windowMs: opts.windowMs, sinceWriteMs: ctx.nowMs - s.verifyFromMs,
+    reason,
+    limitA,
+    measuredA: measuredA ?? null,
+    allowedA: allowedA(ctx, limitA),
+    attempts: v.attempt ?? 1,
+    windowMs: opts.windowMs,
+    sinceWriteMs: ctx.nowMs - s.verifyFromMs,
   });
 }
 

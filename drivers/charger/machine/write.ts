@@ -30,8 +30,13 @@ export function onWritten(s: MachineState, ctx: Ctx, outcome: WriteOutcome): voi
   // A periodic refresh of an unreadable setpoint is recorded only when it fails.
   if (reason !== 'refresh' || !outcome.ok) {
     emit(ctx, 'charger.write', {
-      limitA, ok: outcome.ok, readBackA: outcome.readBackA ?? null, durationMs: outcome.durationMs,
-      error: outcome.error ?? null, reason, explanation: s.explanation,
+      limitA,
+      ok: outcome.ok,
+      readBackA: outcome.readBackA ?? null,
+      durationMs: outcome.durationMs,
+      error: outcome.error ?? null,
+      reason,
+      explanation: s.explanation,
     });
   }
   if (outcome.ok) {

@@ -16,7 +16,11 @@ import type { ChargerConfig, Config } from '../../../config/types.js';
 const logger = pino({ level: 'silent' });
 const profiles = loadProfiles();
 
-async function setup(t: { teardown(fn: () => unknown): void }, units: Parameters<typeof ChargerSimulator.start>[0]['units'], chargers: (sim: ChargerSimulator) => ChargerConfig[]) {
+async function setup(
+  t: { teardown(fn: () => unknown): void },
+  units: Parameters<typeof ChargerSimulator.start>[0]['units'],
+  chargers: (sim: ChargerSimulator) => ChargerConfig[],
+) {
   const sim = await ChargerSimulator.start({ units });
   const dir = mkdtempSync(join(tmpdir(), 'charger-cli-'));
   const eventLog = openEventLog(join(dir, 'events.db'));
@@ -44,8 +48,15 @@ async function setup(t: { teardown(fn: () => unknown): void }, units: Parameters
 }
 
 const base = (sim: ChargerSimulator, over: Partial<ChargerConfig>): ChargerConfig => ({
-  id: 'c', profile: 'x', transport: { type: 'tcp', host: sim.host, port: sim.port }, unitId: 1,
-  minCurrentA: 6, maxCurrentA: 16, allowPause: false, timeoutMs: 500, ...over,
+  id: 'c',
+  profile: 'x',
+  transport: { type: 'tcp', host: sim.host, port: sim.port },
+  unitId: 1,
+  minCurrentA: 6,
+  maxCurrentA: 16,
+  allowPause: false,
+  timeoutMs: 500,
+  ...over,
 });
 
 t.test('failsafe-test, Heidelberg (poll keep-alive, seen by measured current): PASS over two silent periods', async (t) => {
@@ -107,7 +118,10 @@ t.test('set and failsafe-test refuse while an agent runs on the config, unless -
     base(sim, { id: 'heid', profile: 'heidelberg-energy-control', unitId: 7, failsafeCurrentA: 6, failsafeTimeoutS: 30 }),
   ]);
   setAgent(4242);
-  for (const argv of [['set', '--charger', 'heid', '--limit', '10'], ['failsafe-test', '--charger', 'heid']]) {
+  for (const argv of [
+    ['set', '--charger', 'heid', '--limit', '10'],
+    ['failsafe-test', '--charger', 'heid'],
+  ]) {
     const r = await run(argv);
     t.equal(r.code, 75, `${argv[0]} refused`);
     t.match(r.errText, /an agent runs on this config \(pid 4242, lock .*agent\.lock\).*--force/);

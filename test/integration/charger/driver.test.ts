@@ -16,8 +16,15 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function cfg(sim: ChargerSimulator, over: Partial<ChargerConfig>): ChargerConfig {
   return {
-    id: 'c', profile: 'x', transport: { type: 'tcp', host: sim.host, port: sim.port }, unitId: 1,
-    minCurrentA: 6, maxCurrentA: 16, allowPause: true, timeoutMs: 300, ...over,
+    id: 'c',
+    profile: 'x',
+    transport: { type: 'tcp', host: sim.host, port: sim.port },
+    unitId: 1,
+    minCurrentA: 6,
+    maxCurrentA: 16,
+    allowPause: true,
+    timeoutMs: 300,
+    ...over,
   };
 }
 
@@ -28,7 +35,12 @@ t.test('Alfen: float32 BE setpoint at 1210 by FC16, ASCII state, safe current re
     await reg.closeAll();
     await sim.close();
   });
-  const c = createCharger(cfg(sim, { id: 'alfen', profile: 'alfen-eve', failsafeTimeoutS: 60 }), P('alfen-eve'), reg.acquire({ type: 'tcp', host: sim.host, port: sim.port }), logger);
+  const c = createCharger(
+    cfg(sim, { id: 'alfen', profile: 'alfen-eve', failsafeTimeoutS: 60 }),
+    P('alfen-eve'),
+    reg.acquire({ type: 'tcp', host: sim.host, port: sim.port }),
+    logger,
+  );
   await c.connect();
   t.same(c.failsafe?.readBack, { currentA: 6 }, 'safe current read from 1212');
   t.equal(c.failsafe?.timeoutSource, 'config');
@@ -62,14 +74,24 @@ t.test('Heidelberg: 0.1 A at 261 by FC06, failsafe 262/257 written and read back
   });
   const c = createCharger(
     cfg(sim, { id: 'heid', profile: 'heidelberg-energy-control', unitId: 3, failsafeCurrentA: 6, failsafeTimeoutS: 15 }),
-    P('heidelberg-energy-control'), reg.acquire({ type: 'tcp', host: sim.host, port: sim.port }), logger,
+    P('heidelberg-energy-control'),
+    reg.acquire({ type: 'tcp', host: sim.host, port: sim.port }),
+    logger,
   );
   await c.connect();
   t.same(c.failsafe?.wrote, { currentA: 6, timeoutS: 15 });
   t.same(c.failsafe?.readBack, { currentA: 6, timeoutS: 15 });
   t.equal(c.failsafe?.ok, true);
   const writes = sim.requests.filter((r) => r.fc === 6).map((r) => [r.address, r.values?.[0]]);
-  t.same(writes, [[258, 4], [262, 60], [257, 15000]], 'standby off, failsafe 6.0 A, watchdog 15000 ms');
+  t.same(
+    writes,
+    [
+      [258, 4],
+      [262, 60],
+      [257, 15000],
+    ],
+    'standby off, failsafe 6.0 A, watchdog 15000 ms',
+  );
   t.equal(c.keepAlivePeriodMs, 3750, 'timeout/4');
   const out = await c.setCurrentLimitA(6.09);
   t.equal(out.ok, true);
@@ -101,7 +123,12 @@ t.test('function-code quirks and split reads reach the wire as the profile says'
   const ep = { type: 'tcp' as const, host: sim.host, port: sim.port };
   const goe = createCharger(cfg(sim, { id: 'goe', unitId: 1, allowPause: false }), P('go-e'), reg.acquire(ep), logger);
   const hcc3 = createCharger(cfg(sim, { id: 'hcc3', unitId: 2 }), P('mennekes-hcc3'), reg.acquire(ep), logger);
-  const keba = createCharger(cfg(sim, { id: 'keba', unitId: 3, allowPause: false, failsafeCurrentA: 6, failsafeTimeoutS: 30 }), P('keba-p30'), reg.acquire(ep), logger);
+  const keba = createCharger(
+    cfg(sim, { id: 'keba', unitId: 3, allowPause: false, failsafeCurrentA: 6, failsafeTimeoutS: 30 }),
+    P('keba-p30'),
+    reg.acquire(ep),
+    logger,
+  );
   t.equal(reg.size, 1, 'three chargers, one TCP endpoint, one bus');
   await Promise.all([goe.connect(), hcc3.connect(), keba.connect()]);
   const [a, b, k] = await Promise.all([goe.setCurrentLimitA(8), hcc3.setCurrentLimitA(9), keba.setCurrentLimitA(10)]);
@@ -113,7 +140,10 @@ t.test('function-code quirks and split reads reach the wire as the profile says'
   t.same(keba.failsafe?.readBack, { currentA: 6, timeoutS: 30 }, 'KEBA read-back from 1600/1602');
   t.equal(k.readBackA, 10, 'KEBA applied limit 1100 in mA');
   const r = await keba.read();
-  t.ok(sim.requests.filter((x) => x.unitId === 3 && (x.fc === 3 || x.fc === 4)).every((x) => x.length <= 2), 'KEBA reads at most 2 registers');
+  t.ok(
+    sim.requests.filter((x) => x.unitId === 3 && (x.fc === 3 || x.fc === 4)).every((x) => x.length <= 2),
+    'KEBA reads at most 2 registers',
+  );
   t.equal(r.vehicleState, 'C');
   t.equal((await goe.setCurrentLimitA(0)).error, 'this charger cannot be paused over Modbus');
 });
@@ -153,7 +183,15 @@ t.test('faults: exception replies, a silent unit backs off, the other charger ca
 });
 
 t.test('a register the profile forbids is never read (Mennekes 4You drops the connection on 730)', async (t) => {
-  const cfgBase = { id: 'b', profile: 'bender-cc612', transport: { type: 'tcp' as const, host: '127.0.0.1', port: 1 }, minCurrentA: 6, maxCurrentA: 16, allowPause: false, timeoutMs: 300 };
+  const cfgBase = {
+    id: 'b',
+    profile: 'bender-cc612',
+    transport: { type: 'tcp' as const, host: '127.0.0.1', port: 1 },
+    minCurrentA: 6,
+    maxCurrentA: 16,
+    allowPause: false,
+    timeoutMs: 300,
+  };
   const profile = resolveProfile({ ...cfgBase, registers: { status: { register: { address: 730 } } } }, profiles);
   const sim = await ChargerSimulator.start({ units: [{ unitId: 255, profile, carDelayMs: 0 }] });
   const reg = new BusRegistry(logger);
@@ -165,7 +203,10 @@ t.test('a register the profile forbids is never read (Mennekes 4You drops the co
   const c = createCharger({ ...cfgBase, transport: ep }, profile, reg.acquire(ep), logger);
   await c.connect();
   await t.rejects(c.read(), /register 730 must not be read on this charger/);
-  t.notOk(sim.requests.some((r) => (r.fc === 3 || r.fc === 4) && r.address <= 730 && r.address + r.length > 730), 'nothing reached 730');
+  t.notOk(
+    sim.requests.some((r) => (r.fc === 3 || r.fc === 4) && r.address <= 730 && r.address + r.length > 730),
+    'nothing reached 730',
+  );
   t.ok((await c.setCurrentLimitA(10)).ok, 'the rest still works');
 });
 
@@ -178,7 +219,12 @@ t.test('a failsafe value the charger cannot take is noted, and the charger still
   });
   const ep = { type: 'tcp' as const, host: sim.host, port: sim.port };
   // 70 A is 70000 mA: more than KEBA's uint16 failsafe register holds.
-  const c = createCharger(cfg(sim, { id: 'keba', unitId: 255, maxCurrentA: 32, failsafeCurrentA: 70, failsafeTimeoutS: 30 }), P('keba-p30'), reg.acquire(ep), logger);
+  const c = createCharger(
+    cfg(sim, { id: 'keba', unitId: 255, maxCurrentA: 32, failsafeCurrentA: 70, failsafeTimeoutS: 30 }),
+    P('keba-p30'),
+    reg.acquire(ep),
+    logger,
+  );
   await c.connect();
   t.equal(c.failsafe?.ok, false);
   t.match(c.failsafe?.notes.join('\n'), /failsafe current 70 A not written: 70 \(raw 70000\) out of uint16 range/);

@@ -28,10 +28,17 @@ t.test('toggle and counter heartbeats; the first right after connect', needs('py
     await waitUntil(() => (rig.peer.writes().filter((w) => w.address === 301).length >= 4 ? true : undefined), 10_000);
     await sup.close();
     const beats = rig.peer.writes().filter((w) => w.address === 301);
-    t.same(beats.slice(0, 4).map((w) => w.values[0]), want, `${ka.kind}: ${JSON.stringify(want)}`);
+    t.same(
+      beats.slice(0, 4).map((w) => w.values[0]),
+      want,
+      `${ka.kind}: ${JSON.stringify(want)}`,
+    );
     const connectedAt = rig.peer.writes().find((w) => w.address === heidelberg.failsafe!.timeout!.write!.address)!.t;
     const firstGap = beats[0]!.t - connectedAt;
-    t.ok(firstGap < rig.charger.keepAlivePeriodMs!, `first heartbeat ${firstGap.toFixed(0)} ms after the failsafe write, before one period (${rig.charger.keepAlivePeriodMs} ms)`);
+    t.ok(
+      firstGap < rig.charger.keepAlivePeriodMs!,
+      `first heartbeat ${firstGap.toFixed(0)} ms after the failsafe write, before one period (${rig.charger.keepAlivePeriodMs} ms)`,
+    );
   }
 });
 
@@ -41,7 +48,11 @@ t.test('KEBA: 5014 = 1 (enable) is written at connect, after a failsafe the stat
   await rig.charger.connect();
   await rig.peer.sync();
   const enable = rig.peer.writes().filter((w) => w.address === 5014);
-  t.same(enable.map((w) => [w.fc, w.values]), [[6, [1]]], 'one FC06 write of 1 to 5014');
+  t.same(
+    enable.map((w) => [w.fc, w.values]),
+    [[6, [1]]],
+    'one FC06 write of 1 to 5014',
+  );
   t.same(rig.charger.failsafe!.notes, [], 'no notes');
   await rig.peer.fault(rig.unit, { mode: 'exception', code: 2, count: 1, fcs: [6] });
   const notes = await rig.charger.reenable();

@@ -23,7 +23,16 @@ t.test('two chargers, one RTU line, one silent unit', needs('pymodbus', 'socat')
   });
   const transport: RtuTransport = { type: 'rtu', path: peer.path, serial: { baudRate: 19200, dataBits: 8, parity: 'even', stopBits: 1 } };
   const cfg = (id: string, unitId: number): ChargerConfig => ({
-    id, profile: heidelberg.id, transport, unitId, minCurrentA: 6, maxCurrentA: 16, allowPause: false, timeoutMs: 250, failsafeCurrentA: 6, failsafeTimeoutS: 15,
+    id,
+    profile: heidelberg.id,
+    transport,
+    unitId,
+    minCurrentA: 6,
+    maxCurrentA: 16,
+    allowPause: false,
+    timeoutMs: 250,
+    failsafeCurrentA: 6,
+    failsafeTimeoutS: 15,
   });
   const a = createCharger(cfg('a', 1), heidelberg, reg.acquire(transport), logger);
   const b = createCharger(cfg('b', 2), heidelberg, reg.acquire(transport), logger);
@@ -34,7 +43,13 @@ t.test('two chargers, one RTU line, one silent unit', needs('pymodbus', 'socat')
 
   await peer.fault(2, { mode: 'noreply' });
   const before = (await peer.sync(), peer.requests().length);
-  const results = await Promise.all([b.setCurrentLimitA(10), a.setCurrentLimitA(11), b.setCurrentLimitA(12), a.setCurrentLimitA(13), b.read().catch((e: Error) => e)]);
+  const results = await Promise.all([
+    b.setCurrentLimitA(10),
+    a.setCurrentLimitA(11),
+    b.setCurrentLimitA(12),
+    a.setCurrentLimitA(13),
+    b.read().catch((e: Error) => e),
+  ]);
   t.match(results[0]!.error, /timed out/i, 'the silent unit costs one timeout');
   t.match(results[2]!.error, /backing off/, 'then its requests fail fast');
   t.ok(results[4] instanceof Error, 'reads of the silent unit fail too');
@@ -43,7 +58,14 @@ t.test('two chargers, one RTU line, one silent unit', needs('pymodbus', 'socat')
   await peer.sync();
   const during = peer.requests().slice(before);
   t.equal(during.filter((r) => r.unit === 2).length, 1, 'one request reached the silent unit');
-  t.same(peer.writes().filter((w) => w.unit === 1 && w.address === 261).map((w) => w.values[0]), [110, 130], 'unit 1 got 11.0 A then 13.0 A');
+  t.same(
+    peer
+      .writes()
+      .filter((w) => w.unit === 1 && w.address === 261)
+      .map((w) => w.values[0]),
+    [110, 130],
+    'unit 1 got 11.0 A then 13.0 A',
+  );
   const r = await a.read();
   t.same([r.vehicleState, r.currentsA, r.powerW], ['C', [16, 16, 16], 11000], 'unit 1 status and measurements over RTU');
 });

@@ -37,10 +37,14 @@ t.test('two chargers on one line: written, verified, healed after a reboot, fall
     { id: 'alfen', profile: 'alfen-eve', unitId: 1, failsafeTimeoutS: 0.8, ...common },
     { id: 'heid', profile: 'heidelberg-energy-control', unitId: 2, failsafeCurrentA: 6, failsafeTimeoutS: 0.8, ...common },
   ];
-  const sups = cfgs.map((c) => new ChargerSupervisor(createCharger(c, profiles.get(c.profile)!, reg.acquire(ep), logger), {
-    logger, verification: { windowMs: 1000, pollMs: 50, toleranceA: 1, tolerancePct: 10, retries: 1 },
-    onEvent: (kind, id, data) => events.push({ at: Date.now(), kind, id, data }),
-  }));
+  const sups = cfgs.map(
+    (c) =>
+      new ChargerSupervisor(createCharger(c, profiles.get(c.profile)!, reg.acquire(ep), logger), {
+        logger,
+        verification: { windowMs: 1000, pollMs: 50, toleranceA: 1, tolerancePct: 10, retries: 1 },
+        onEvent: (kind, id, data) => events.push({ at: Date.now(), kind, id, data }),
+      }),
+  );
   t.teardown(async () => {
     await Promise.all(sups.map((s) => s.close()));
     await reg.closeAll();
@@ -58,7 +62,8 @@ t.test('two chargers on one line: written, verified, healed after a reboot, fall
   await sleep(300);
   await Promise.all([sups[0]!.setLimit(8, 'switch 1 open'), sups[1]!.setLimit(7, 'switch 1 open')]);
   await until('both verified at the reduced limit', () =>
-    ['alfen', 'heid'].every((id) => events.some((e) => e.kind === 'charger.verified' && e.id === id && e.data.limitA !== 16)));
+    ['alfen', 'heid'].every((id) => events.some((e) => e.kind === 'charger.verified' && e.id === id && e.data.limitA !== 16)),
+  );
   for (const id of ['alfen', 'heid']) {
     const v = events.find((e) => e.kind === 'charger.verified' && e.id === id && e.data.limitA !== 16)!;
     t.ok((v.data.confirmMs as number) >= 150, `${id} confirmed after the car's 150 ms: ${v.data.confirmMs} ms`);
@@ -108,8 +113,11 @@ t.test('a charger that is not there at start is retried and then gets its limit'
   const cfg: ChargerConfig = { id: 'late', profile: 'go-e', unitId: 1, minCurrentA: 6, maxCurrentA: 16, allowPause: false, timeoutMs: 300, transport: ep };
   const kinds: string[] = [];
   const sup = new ChargerSupervisor(createCharger(cfg, profiles.get('go-e')!, reg.acquire(ep), logger), {
-    logger, reconnect: { initialMs: 100, maxMs: 200 }, readBackPeriodMs: 100,
-    verification: { windowMs: 500, pollMs: 50, toleranceA: 1, tolerancePct: 10, retries: 0 }, onEvent: (k) => kinds.push(k),
+    logger,
+    reconnect: { initialMs: 100, maxMs: 200 },
+    readBackPeriodMs: 100,
+    verification: { windowMs: 500, pollMs: 50, toleranceA: 1, tolerancePct: 10, retries: 0 },
+    onEvent: (k) => kinds.push(k),
   });
   let sim: ChargerSimulator | null = null;
   t.teardown(async () => {

@@ -58,7 +58,14 @@ t.test('over a pty: READ on connect, SWITCH parsed, bad checksum rejected, link 
   await until(() => lines.length === 3, 'three lines');
   const [first, second, third] = lines.map((l) => l.outcome);
   t.same(first?.kind === 'message' ? first.message : first, {
-    verb: 'SWITCH', idx: 2, type: 'HCALCS', dev: '00-DB-12-34-56-78-90-97', state: 'open', cause: 'dno', durMin: 30, seq: 41,
+    verb: 'SWITCH',
+    idx: 2,
+    type: 'HCALCS',
+    dev: '00-DB-12-34-56-78-90-97',
+    state: 'open',
+    cause: 'dno',
+    durMin: 30,
+    seq: 41,
   });
   t.same(second, { kind: 'rejected', reason: 'bad_checksum' });
   t.same(third?.kind === 'message' ? third.message : third, { verb: 'SWITCH', idx: 2, type: 'HCALCS', state: 'closed', cause: 'reset', seq: 42 });
@@ -98,7 +105,10 @@ t.test('over a pty against the meter emulator: the full state arrives after conn
   const verbs = lines.map((l) => (l.outcome.kind === 'message' ? l.outcome.message.verb : l.outcome.kind));
   t.same(verbs.slice(-7), ['SWITCH', 'LABEL', 'SWITCH', 'LABEL', 'END', 'BOOSTCFG', 'END']);
   t.same(tally(lines).rejected, {}, 'every checksum valid');
-  t.same(emu.received.map((r) => r.outcome.kind), ['ignored', 'ignored']);
+  t.same(
+    emu.received.map((r) => r.outcome.kind),
+    ['ignored', 'ignored'],
+  );
 });
 
 /** A socat pty pair at fixed paths, so the same device path can vanish and come back. */
@@ -146,7 +156,11 @@ t.test('the adapter is plugged in after start, unplugged and plugged in again: u
     await emu.openSerial(b, serial);
     renameSync(`${a}.next`, a);
     await until(() => emu.received.length === 2, `READs, round ${round}`);
-    t.same(emu.received.map((r) => r.raw), ['READ what=switches', 'READ what=boost'], `round ${round}: READ on connect`);
+    t.same(
+      emu.received.map((r) => r.raw),
+      ['READ what=switches', 'READ what=boost'],
+      `round ${round}: READ on connect`,
+    );
     await emu.close();
     await stop(proc);
     // socat removes only the link it made; the moved one would dangle at a pts number the next

@@ -60,20 +60,29 @@ t.test('connect: READ sent, the answer arrives parsed; the peer closing brings d
   link.start();
 
   await until(() => lines.filter((l) => l.outcome.kind === 'message' && l.outcome.message.verb === 'END').length === 2, 'both ENDs');
-  t.same(emu.received.map((r) => r.raw), ['READ what=switches', 'READ what=boost']);
+  t.same(
+    emu.received.map((r) => r.raw),
+    ['READ what=switches', 'READ what=boost'],
+  );
   t.same(
     lines.map((l) => (l.outcome.kind === 'message' ? l.outcome.message.verb : l.outcome.kind)),
     ['SWITCH', 'LABEL', 'END', 'BOOSTCFG', 'END'],
   );
   const sw = lines[0]?.outcome;
   t.same(sw?.kind === 'message' ? sw.message : null, { verb: 'SWITCH', idx: 2, type: 'HCALCS', state: 'open', cause: 'dno', durMin: 30, seq: 0 });
-  t.ok(lines.every((l) => typeof l.atMs === 'number' && l.atMs > 0), 'every line time-stamped');
+  t.ok(
+    lines.every((l) => typeof l.atMs === 'number' && l.atMs > 0),
+    'every line time-stamped',
+  );
 
   emu.dropConnections();
   await until(() => events.length >= 3, 'down and up again');
   t.same(events, ['up', 'down', 'up']);
   await until(() => emu.received.length === 4, 'READ after reconnect');
-  t.same(emu.received.slice(2).map((r) => r.raw), ['READ what=switches', 'READ what=boost']);
+  t.same(
+    emu.received.slice(2).map((r) => r.raw),
+    ['READ what=switches', 'READ what=boost'],
+  );
   t.equal(link.stats().reconnects, 1);
   await until(() => tally(lines).ok === 10, 'the second answer');
   t.equal(tally(lines).ok, 10, 'five answer lines per connect');
@@ -139,7 +148,10 @@ t.test('send: with checksum when configured; dropped and counted while down', as
   t.equal(link.stats().sendsDropped, 1);
   link.start();
   await until(() => emu.received.length === 2, 'READs');
-  t.same(emu.received.map((r) => r.raw), [`READ what=switches*${checksumOf('READ what=switches')}`, `READ what=boost*${checksumOf('READ what=boost')}`]);
+  t.same(
+    emu.received.map((r) => r.raw),
+    [`READ what=switches*${checksumOf('READ what=switches')}`, `READ what=boost*${checksumOf('READ what=boost')}`],
+  );
   t.equal(link.send('PING'), true);
   await until(() => emu.received.length === 3, 'PING');
   t.equal(emu.received[2]?.raw, 'PING*10');

@@ -39,20 +39,39 @@ t.test('the whole library passes against simulated rigs and writes JUnit XML', a
   t.ok(files.length >= 20, `${files.length} scenarios in the library`);
   const junit = join(work, 'junit.xml');
   const r = await run(['scenario', 'run', LIBRARY, '--jobs', '4', '--junit', junit, '--work-dir', join(work, 'runs')]);
-  t.equal(r.code, 0, `exit 0 (the library took ${(r.ms / 1000).toFixed(1)} s)${r.code === 0 ? '' : `\n${r.stdout.split('\n\n').filter((b) => b.startsWith('FAIL')).join('\n\n')}\n${r.stderr}`}`);
+  t.equal(
+    r.code,
+    0,
+    `exit 0 (the library took ${(r.ms / 1000).toFixed(1)} s)${
+      r.code === 0
+        ? ''
+        : `\n${r.stdout
+            .split('\n\n')
+            .filter((b) => b.startsWith('FAIL'))
+            .join('\n\n')}\n${r.stderr}`
+    }`,
+  );
   t.match(r.stdout, new RegExp(`^${files.length} scenarios: ${files.length} passed, 0 failed in [\\d.]+ s$`, 'm'), 'the summary line');
   t.comment(`library wall time ${(r.ms / 1000).toFixed(1)} s for ${files.length} scenarios`);
 
   // An independent reader: Python's XML parser, the way CI tools read JUnit.
   const read = await new Promise<string>((resolve, reject) =>
-    execFile('python3', ['-c', [
-      'import sys, xml.etree.ElementTree as ET',
-      'root = ET.parse(sys.argv[1]).getroot()',
-      'suites = root.findall("testsuite")',
-      'cases = root.findall("testsuite/testcase")',
-      'print(root.tag, len(suites), len(cases), len(root.findall(".//failure")), len(root.findall(".//error")), root.get("failures"), root.get("tests"))',
-      'print("\\n".join(s.get("name") for s in suites))',
-    ].join('\n'), junit], (err, stdout) => (err ? reject(err) : resolve(stdout))),
+    execFile(
+      'python3',
+      [
+        '-c',
+        [
+          'import sys, xml.etree.ElementTree as ET',
+          'root = ET.parse(sys.argv[1]).getroot()',
+          'suites = root.findall("testsuite")',
+          'cases = root.findall("testsuite/testcase")',
+          'print(root.tag, len(suites), len(cases), len(root.findall(".//failure")), len(root.findall(".//error")), root.get("failures"), root.get("tests"))',
+          'print("\\n".join(s.get("name") for s in suites))',
+        ].join('\n'),
+        junit,
+      ],
+      (err, stdout) => (err ? reject(err) : resolve(stdout)),
+    ),
   );
   const [head, ...names] = read.trim().split('\n');
   const [tag, suites, cases, failures, errors, failuresAttr, testsAttr] = head!.split(' ');
@@ -98,7 +117,11 @@ t.test('a wrong expectation fails with the step, the expected and observed value
   t.match(r.stdout, /skip\s+4\. expect garage setpoint 6/, 'the steps after a failure are skipped');
   t.match(r.stdout, /^1 scenario: 0 passed, 1 failed/m);
   const xml = readFileSync(junit, 'utf8');
-  t.match(xml, /<failure message="step 3 \(expect garage setpoint 10 within 2 s\): expected garage setpoint 10 A/, 'the JUnit failure carries the same message');
+  t.match(
+    xml,
+    /<failure message="step 3 \(expect garage setpoint 10 within 2 s\): expected garage setpoint 10 A/,
+    'the JUnit failure carries the same message',
+  );
   t.match(xml, /<skipped message="an earlier step failed"\/>/);
 
   const tap = await run(['scenario', 'run', file, '--tap', '--work-dir', join(work, 'runs')]);
@@ -110,27 +133,43 @@ t.test('a wrong expectation fails with the step, the expected and observed value
 
 t.test('a broken scenario file is refused before anything runs: FILE: path: message, exit 78', async (t) => {
   const file = join(work, 'broken.yaml');
-  writeFileSync(file, WRONG.replace('within: 2s', 'within: 2 seconds').replace('meter: open 2 dno 30', 'meter: open 7 dno 30').replace("  - expect: { charger: garage, setpoint: 6 }\n", '  - expect: { charger: garrage, setpoint: 6 }\n  - wiat: 1s\n'));
+  writeFileSync(
+    file,
+    WRONG.replace('within: 2s', 'within: 2 seconds')
+      .replace('meter: open 2 dno 30', 'meter: open 7 dno 30')
+      .replace('  - expect: { charger: garage, setpoint: 6 }\n', '  - expect: { charger: garrage, setpoint: 6 }\n  - wiat: 1s\n'),
+  );
   const r = await run(['scenario', 'run', file]);
   t.equal(r.code, 78, 'exit 78');
   t.equal(r.stdout, '', 'nothing ran');
   const lines = r.stderr.trim().split('\n');
-  t.ok(lines.every((l) => l.startsWith(`${file}: `)), 'every problem names the file');
-  t.ok(lines.some((l) => l.includes('steps[2].expect.within: must look like 2s, got "2 seconds"')), `a bad duration: ${r.stderr}`);
-  t.ok(lines.some((l) => l.includes('steps[4].wiat: unknown key (did you mean wait?)')), 'a misspelt action');
+  t.ok(
+    lines.every((l) => l.startsWith(`${file}: `)),
+    'every problem names the file',
+  );
+  t.ok(
+    lines.some((l) => l.includes('steps[2].expect.within: must look like 2s, got "2 seconds"')),
+    `a bad duration: ${r.stderr}`,
+  );
+  t.ok(
+    lines.some((l) => l.includes('steps[4].wiat: unknown key (did you mean wait?)')),
+    'a misspelt action',
+  );
   const again = await run(['scenario', 'check', file.replace('broken', 'wrong')]);
   t.equal(again.code, 0, 'a good file checks clean');
   const second = await run(['scenario', 'check', join(work, 'nope.yaml')]);
   t.equal(second.code, 78, 'a missing file is a problem too');
 });
 
-t.test('an external charger is driven by the agent and read by the runner through the agent\'s own driver', async (t) => {
+t.test("an external charger is driven by the agent and read by the runner through the agent's own driver", async (t) => {
   // A simulator hosted by this test stands in for a real charger on the network: the runner
   // knows only its address, as it would know a real one's.
   const real = await ChargerSimulator.start({ units: [{ unitId: 1, profile: loadProfiles().get('alfen-eve')!, carDelayMs: 500, safeCurrentA: 6 }] });
   t.teardown(() => real.close());
   const file = join(work, 'external.yaml');
-  writeFileSync(file, `name: a real charger on the rig
+  writeFileSync(
+    file,
+    `name: a real charger on the rig
 rig:
   meter: { init: ['label 2 "EV Charger"', close 2 calendar] }
   chargers: { garage: { mode: external } }
@@ -146,7 +185,8 @@ steps:
   - expect: { charger: garage, setpoint: 6, within: 10s }
   - expect: { charger: garage, applied: 6 }
   - expect: { charger: garage, measured: { atMost: 6.6 }, within: 10s }
-`);
+`,
+  );
   const r = await run(['scenario', 'run', file, '--work-dir', join(work, 'runs')]);
   t.equal(r.code, 0, r.stdout + r.stderr);
   t.equal(real.unit(1).setpointA, 6, 'the stand-in holds the 6 A the agent wrote');

@@ -62,7 +62,6 @@ function start(args: string[], tt: Test): Proc {
   };
 }
 
-
 const exited = (p: Proc) => new Promise<number | null>((r) => (p.child.exitCode !== null ? r(p.child.exitCode) : p.child.once('exit', (code) => r(code))));
 
 t.test('typing "open 2 dno 30" at sim meter reduces sim charger through the agent on a pty', needs('socat'), async (t) => {
@@ -79,14 +78,17 @@ t.test('typing "open 2 dno 30" at sim meter reduces sim charger through the agen
   await meter.waitFor(/sim meter: on .* at 115200 8N1/, 30_000);
 
   const config = join(dir, 'config.yaml');
-  writeFileSync(config, [
-    `han: { port: ${pty.a} }`,
-    `chargers: [{ id: garage, profile: alfen-eve, transport: { type: tcp, host: 127.0.0.1, port: ${port} }, maxCurrentA: 32 }]`,
-    'bindings: [{ switch: 2, chargers: [garage] }]',
-    'rules: { restore: { maxDelayS: 1 } }',
-    `eventLog: { path: ${join(dir, 'events.db')} }`,
-    'log: { level: warn }',
-  ].join('\n') + '\n');
+  writeFileSync(
+    config,
+    [
+      `han: { port: ${pty.a} }`,
+      `chargers: [{ id: garage, profile: alfen-eve, transport: { type: tcp, host: 127.0.0.1, port: ${port} }, maxCurrentA: 32 }]`,
+      'bindings: [{ switch: 2, chargers: [garage] }]',
+      'rules: { restore: { maxDelayS: 1 } }',
+      `eventLog: { path: ${join(dir, 'events.db')} }`,
+      'log: { level: warn }',
+    ].join('\n') + '\n',
+  );
   const run = start(['run', '--config', config], t);
 
   await meter.waitFor(/agent> READ what=switches/, 30_000);
@@ -143,13 +145,16 @@ t.test('the control API listens on loopback only and answers each command with o
   t.same(await ask('open 2 dno 30'), ['switch 2 open cause dno for 30 min', 'ok']);
   t.same(await ask('frobnicate'), ['error: unknown command "frobnicate"; "help" lists them']);
   const shown = await ask('show');
-  t.ok(shown.some((l) => l.includes('switch 2 HCALCS open cause dno dur 30 min')), 'show reports the meter state');
+  t.ok(
+    shown.some((l) => l.includes('switch 2 HCALCS open cause dno dur 30 min')),
+    'show reports the meter state',
+  );
   t.same(await ask('quit'), ['bye', 'ok']);
   c.destroy();
   t.equal(await exited(meter), 0, 'quit over the control API stops the simulator');
 });
 
-t.test('sim charger as an RTU slave on a pty: the agent\'s own field tool writes and reads it', needs('socat'), async (t) => {
+t.test("sim charger as an RTU slave on a pty: the agent's own field tool writes and reads it", needs('socat'), async (t) => {
   const pty: PtyPair = await openPtyPair();
   t.teardown(() => pty.close());
   const charger = start(['sim', 'charger', '--profile', 'heidelberg-energy-control', '--port', pty.b, '--no-console'], t);
@@ -157,12 +162,15 @@ t.test('sim charger as an RTU slave on a pty: the agent\'s own field tool writes
   const dir = mkdtempSync(join(tmpdir(), 'hcalcs-rtu-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const config = join(dir, 'config.yaml');
-  writeFileSync(config, [
-    'han: { port: tcp://127.0.0.1:9 }',
-    `chargers: [{ id: wallbox, profile: heidelberg-energy-control, transport: { type: rtu, path: ${pty.a}, serial: { baudRate: 19200, parity: even } }, maxCurrentA: 16 }]`,
-    'bindings: [{ switch: 2, chargers: [wallbox] }]',
-    `eventLog: { path: ${join(dir, 'events.db')} }`,
-  ].join('\n') + '\n');
+  writeFileSync(
+    config,
+    [
+      'han: { port: tcp://127.0.0.1:9 }',
+      `chargers: [{ id: wallbox, profile: heidelberg-energy-control, transport: { type: rtu, path: ${pty.a}, serial: { baudRate: 19200, parity: even } }, maxCurrentA: 16 }]`,
+      'bindings: [{ switch: 2, chargers: [wallbox] }]',
+      `eventLog: { path: ${join(dir, 'events.db')} }`,
+    ].join('\n') + '\n',
+  );
   const set = start(['charger', 'set', '--charger', 'wallbox', '--limit', '10', '--config', config], t);
   t.equal(await exited(set), 0, `charger set exits 0: ${set.lines.map((l) => l.text).join(' / ')}`);
   await charger.waitFor(/write unit 1 FC06 261 \[100\] -> setpoint 10 A$/, 10_000);
@@ -183,7 +191,9 @@ t.test('a scenario with the simulated meter on a serial line and the charger as 
   const dir = mkdtempSync(join(tmpdir(), 'hcalcs-serial-rig-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, 'serial-rig.yaml');
-  writeFileSync(file, `name: serial rig
+  writeFileSync(
+    file,
+    `name: serial rig
 rig:
   meter:
     port: ${han.b}
@@ -205,8 +215,12 @@ steps:
   - expect: { charger: wallbox, setpoint: 0 }
   - expect: { charger: wallbox, setpoint: 6, within: 30s }
     name: healed over RTU
-`);
+`,
+  );
   const run = start(['scenario', 'run', file, '--work-dir', dir], t);
   t.equal(await exited(run), 0, run.lines.map((l) => l.text).join('\n'));
-  t.ok(run.lines.some((l) => /^1 scenario: 1 passed, 0 failed/.test(l.text)), 'the report says it passed');
+  t.ok(
+    run.lines.some((l) => /^1 scenario: 1 passed, 0 failed/.test(l.text)),
+    'the report says it passed',
+  );
 });

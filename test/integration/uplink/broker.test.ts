@@ -78,17 +78,29 @@ t.test('state, events, heartbeat and last will over TLS with password auth', nee
     const id = (JSON.parse(m.payload) as { id: number }).id;
     if (rows.has(id)) t.equal(m.payload, rows.get(id), `row ${id} as log --json prints it`);
   }
-  t.notOk(received.some((m) => m.retain), 'event rows are not retained');
+  t.notOk(
+    received.some((m) => m.retain),
+    'event rows are not retained',
+  );
 
   await until('a heartbeat', () => sub.on(`${prefix}/heartbeat`).length > 0, 30_000);
-  t.match(JSON.parse(sub.on(`${prefix}/heartbeat`)[0]!.payload), { uptimeS: Number, version: 'test', gatewayId: 'testgw1', lastAckedId: Number, backlog: Number });
+  t.match(JSON.parse(sub.on(`${prefix}/heartbeat`)[0]!.payload), {
+    uptimeS: Number,
+    version: 'test',
+    gatewayId: 'testgw1',
+    lastAckedId: Number,
+    backlog: Number,
+  });
 
   // Home Assistant discovery: retained sensors with availability from the status topic.
   const ha = sub.messages.filter((m) => m.topic.startsWith('homeassistant/sensor/'));
   const limitSensor = ha.find((m) => m.topic.endsWith('garage_limit/config'));
   t.ok(limitSensor, 'a discovery document for the garage limit');
   t.match(JSON.parse(limitSensor!.payload), { state_topic: `${prefix}/charger/garage`, availability_topic: `${prefix}/status`, unit_of_measurement: 'A' });
-  t.ok(ha.some((m) => m.topic.endsWith('switch_2/config')), 'a discovery document for switch 2');
+  t.ok(
+    ha.some((m) => m.topic.endsWith('switch_2/config')),
+    'a discovery document for switch 2',
+  );
 
   // A subscriber that comes later gets the retained state at once.
   const late = new Subscriber();

@@ -38,9 +38,16 @@ t.test('commands enabled: only what can lower, recorded like an owner command', 
 
   await sub.publish(`${prefix}/command/manual-limit`, JSON.stringify({ chargerId: 'garage', limitA: 10, requestId: 'r1' }));
   await until('r1 answered', () => results().some((r) => r.requestId === 'r1'));
-  t.match(results().find((r) => r.requestId === 'r1'), { name: 'manual-limit', accepted: true, command: Number });
+  t.match(
+    results().find((r) => r.requestId === 'r1'),
+    { name: 'manual-limit', accepted: true, command: Number },
+  );
   await until('the cap applied', () => sub.on(`${prefix}/charger/garage`).some((m) => JSON.parse(m.payload).limitA === 10));
-  t.match(rows(db, 'owner.command').at(-1), { name: 'manual-limit', args: { chargerId: 'garage', limitA: 10, by: 'fleet', via: 'mqtt', requestId: 'r1' } }, 'recorded like any owner command, marked as from the fleet');
+  t.match(
+    rows(db, 'owner.command').at(-1),
+    { name: 'manual-limit', args: { chargerId: 'garage', limitA: 10, by: 'fleet', via: 'mqtt', requestId: 'r1' } },
+    'recorded like any owner command, marked as from the fleet',
+  );
 
   // The same command delivered again (a publisher's QoS 1 resend reaches the broker as a new
   // message): refused by its requestId, not queued a second time.
@@ -50,22 +57,34 @@ t.test('commands enabled: only what can lower, recorded like an owner command', 
 
   await sub.publish(`${prefix}/command/manual-limit`, JSON.stringify({ chargerId: 'garage', limitA: 20, requestId: 'r2' }));
   await until('r2 answered', () => results().some((r) => r.requestId === 'r2'));
-  t.match(results().find((r) => r.requestId === 'r2'), { accepted: false, reason: /only lower/ });
+  t.match(
+    results().find((r) => r.requestId === 'r2'),
+    { accepted: false, reason: /only lower/ },
+  );
   await until('the refusal on the events topic', () => sub.events(prefix).some((e) => e.kind === 'uplink.command-refused' && e.data.requestId === 'r2'));
   t.equal(rows(db, 'owner.command').length, 1, 'the refused command never reached the agent');
 
   await sub.publish(`${prefix}/command/manual-limit`, JSON.stringify({ chargerId: 'garage', limitA: null, requestId: 'r3' }));
   await until('r3 answered', () => results().some((r) => r.requestId === 'r3'));
-  t.match(results().find((r) => r.requestId === 'r3'), { accepted: false, reason: /clearing/ });
+  t.match(
+    results().find((r) => r.requestId === 'r3'),
+    { accepted: false, reason: /clearing/ },
+  );
 
   // A retained command reaches a running uplink as a live message (MQTT clears the retain
   // flag on live delivery) and is applied once; handed over again when the uplink
   // subscribes anew (restart, reconnect), it is refused instead of being applied again.
   await sub.publish(`${prefix}/command/restore-now`, JSON.stringify({ requestId: 'r4' }), true);
   await until('r4 answered', () => results().some((r) => r.requestId === 'r4'));
-  t.match(results().find((r) => r.requestId === 'r4'), { accepted: true });
+  t.match(
+    results().find((r) => r.requestId === 'r4'),
+    { accepted: true },
+  );
   await until('restore-now recorded', () => rows(db, 'owner.command').some((d) => d.name === 'restore-now'));
-  t.match(rows(db, 'owner.command').find((d) => d.name === 'restore-now'), { args: { by: 'fleet', via: 'mqtt', requestId: 'r4' } });
+  t.match(
+    rows(db, 'owner.command').find((d) => d.name === 'restore-now'),
+    { args: { by: 'fleet', via: 'mqtt', requestId: 'r4' } },
+  );
   await child.stop();
   const again = new UplinkChild(db, config);
   t.teardown(() => again.kill9());

@@ -62,10 +62,13 @@ t.test('a broker that accepts the session and never acknowledges a publish', asy
     s.on('close', () => sockets.delete(s));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  t.teardown(() => new Promise<void>((r) => {
-    for (const s of sockets) s.destroy();
-    server.close(() => r());
-  }));
+  t.teardown(
+    () =>
+      new Promise<void>((r) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => r());
+      }),
+  );
   const port = (server.address() as { port: number }).port;
   const db = join(mkdtempSync(join(tmpdir(), 'hcalcs-uplink-')), 'events.db');
   const child = new UplinkChild(db, mqttConfig({ url: `mqtt://127.0.0.1:${port}`, gatewayId: 'mutegw', reconnectS: 1, ackTimeoutS: 2 }));

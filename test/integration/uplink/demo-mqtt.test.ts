@@ -31,12 +31,24 @@ t.test('demo --mqtt: state and every event row reach a subscriber to hcalcs/#', 
   // The agent sends its last rows before it says offline; wait for them all the same.
   await until('every row of the story', () => new Set(sub.events('hcalcs/demo').map((e) => e.id)).size >= rows.length, 30_000);
   const got = new Map(sub.events('hcalcs/demo').map((e) => [e.id, e.hash]));
-  t.same(rows.filter((r) => got.get(r.id) !== r.hash).map((r) => r.id), [], `all ${rows.length} rows arrived with their hashes`);
+  t.same(
+    rows.filter((r) => got.get(r.id) !== r.hash).map((r) => r.id),
+    [],
+    `all ${rows.length} rows arrived with their hashes`,
+  );
   const kinds = sub.events('hcalcs/demo').map((e) => e.kind);
-  for (const k of ['agent.start', 'switch.state', 'limit.changed', 'charger.write', 'han.rejected', 'boost.denied', 'restore.scheduled', 'agent.stop']) t.ok(kinds.includes(k), `${k} on the events topic`);
+  for (const k of ['agent.start', 'switch.state', 'limit.changed', 'charger.write', 'han.rejected', 'boost.denied', 'restore.scheduled', 'agent.stop'])
+    t.ok(kinds.includes(k), `${k} on the events topic`);
 
   const limits = sub.on('hcalcs/demo/charger/garage').map((m) => (JSON.parse(m.payload) as { limitA: number }).limitA);
   t.ok(limits.includes(6) && limits.at(-1) === 32, `the charger topic followed the story: ${[...new Set(limits)].join(' -> ')} A`);
-  t.ok(sub.on('hcalcs/demo/switch/2').some((m) => JSON.parse(m.payload).state === 'open'), 'switch 2 seen open');
-  t.same(sub.on('hcalcs/demo/status').map((m) => m.payload), ['online', 'offline'], 'online, then offline at the end');
+  t.ok(
+    sub.on('hcalcs/demo/switch/2').some((m) => JSON.parse(m.payload).state === 'open'),
+    'switch 2 seen open',
+  );
+  t.same(
+    sub.on('hcalcs/demo/status').map((m) => m.payload),
+    ['online', 'offline'],
+    'online, then offline at the end',
+  );
 });

@@ -123,7 +123,10 @@ t.test('a silent device backs off and does not delay the others', async (t) => {
   c.silentUnits.add(9);
   const outcomes: string[] = [];
   const track = (name: string, p: Promise<unknown>) =>
-    p.then(() => outcomes.push(`${name} ok`), (e: BusError) => outcomes.push(`${name} ${e.code}`));
+    p.then(
+      () => outcomes.push(`${name} ok`),
+      (e: BusError) => outcomes.push(`${name} ${e.code}`),
+    );
   await Promise.all([
     track('u9 a', bus.read(dev(9), 'holding', 0, 1)),
     track('u1 a', bus.read(dev(1), 'holding', 0, 1)),

@@ -24,7 +24,12 @@ export function makeConfig(p: Partial<MachineConfig> = {}): MachineConfig {
 }
 
 export const goodFailsafe: FailsafeReport = {
-  wrote: { currentA: 6, timeoutS: 15 }, readBack: { currentA: 6, timeoutS: 15 }, timeoutS: 15, timeoutSource: 'written', ok: true, notes: [],
+  wrote: { currentA: 6, timeoutS: 15 },
+  readBack: { currentA: 6, timeoutS: 15 },
+  timeoutS: 15,
+  timeoutSource: 'written',
+  ok: true,
+  notes: [],
 };
 
 export function makeFacts(p: Partial<ChargerFacts> = {}): ChargerFacts {
@@ -82,9 +87,14 @@ export const written = (limitA: number, ok = true): MachineInput => ({
   outcome: ok ? { ok, limitA, readBackA: limitA, durationMs: 3 } : { ok, limitA, error: 'no answer', durationMs: 1000 },
 });
 export const timer = (name: 'tick' | 'verify' | 'connect', reconnected = false): MachineInput => ({ type: 'timer', timer: name, reconnected });
-export const readBack = (valueA: number | null, kind: 'setpoint' | 'applied' = 'setpoint'): MachineInput => ({ type: 'read-back', value: valueA === null ? null : { valueA, kind } });
+export const readBack = (valueA: number | null, kind: 'setpoint' | 'applied' = 'setpoint'): MachineInput => ({
+  type: 'read-back',
+  value: valueA === null ? null : { valueA, kind },
+});
 export const reading = (lane: 'cycle' | 'verify', currentsA?: number[]): MachineInput => ({
-  type: 'reading', lane, reading: currentsA === undefined ? { vehicleState: 'C' } : { vehicleState: 'C', charging: true, currentsA },
+  type: 'reading',
+  lane,
+  reading: currentsA === undefined ? { vehicleState: 'C' } : { vehicleState: 'C', charging: true, currentsA },
 });
 
 /** Connected, fed, limit written at connect and acknowledged: the common starting point. */

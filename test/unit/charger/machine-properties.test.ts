@@ -23,7 +23,14 @@ const factsArb: fc.Arbitrary<ChargerFacts> = fc.record({
 });
 
 const actionArb: fc.Arbitrary<Action> = fc.oneof(
-  { weight: 6, arbitrary: fc.record({ kind: fc.constant('answer' as const), pick: fc.nat(3), outcome: fc.constantFrom('ok' as const, 'ok' as const, 'timeout' as const, 'lost' as const) }) },
+  {
+    weight: 6,
+    arbitrary: fc.record({
+      kind: fc.constant('answer' as const),
+      pick: fc.nat(3),
+      outcome: fc.constantFrom('ok' as const, 'ok' as const, 'timeout' as const, 'lost' as const),
+    }),
+  },
   { weight: 3, arbitrary: fc.constant({ kind: 'advance' as const }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('set-limit' as const), limitA: fc.constantFrom(0, 6, 10, 16, 32) }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'reboot' as const }) },

@@ -3,7 +3,16 @@
 // checks the machine's promises on every step.
 
 import { initialState, step } from '../../../drivers/charger/machine/step.js';
-import type { ChargerFacts, Lane, MachineConfig, MachineEffect, MachineInput, MachineState, Request, TimerName } from '../../../drivers/charger/machine/types.js';
+import type {
+  ChargerFacts,
+  Lane,
+  MachineConfig,
+  MachineEffect,
+  MachineInput,
+  MachineState,
+  Request,
+  TimerName,
+} from '../../../drivers/charger/machine/types.js';
 import { T0 } from './machine-fixtures.js';
 
 export type Outcome = 'ok' | 'timeout' | 'lost';
@@ -51,7 +60,8 @@ export class Sim {
   private take(e: MachineEffect): void {
     switch (e.type) {
       case 'request':
-        if (this.pending.some((p) => p.lane === e.lane)) throw new Error(`two requests in flight on lane ${e.lane}: ${JSON.stringify(this.pending)} + ${e.request.op}`);
+        if (this.pending.some((p) => p.lane === e.lane))
+          throw new Error(`two requests in flight on lane ${e.lane}: ${JSON.stringify(this.pending)} + ${e.request.op}`);
         if (e.request.op === 'write') this.writesRequested.push(e.request.limitA);
         this.pending.push({ lane: e.lane, request: e.request });
         return;
@@ -69,7 +79,8 @@ export class Sim {
 
   private check(): void {
     for (const name of ['tick', 'verify', 'connect'] as const) {
-      if (this.state.timers[name] !== this.timers.has(name)) throw new Error(`timer ${name}: machine says ${this.state.timers[name]}, armed ${this.timers.has(name)}`);
+      if (this.state.timers[name] !== this.timers.has(name))
+        throw new Error(`timer ${name}: machine says ${this.state.timers[name]}, armed ${this.timers.has(name)}`);
     }
     const s = this.state;
     if (s.appliedA !== null && s.appliedA !== this.ackedA) throw new Error(`applied ${s.appliedA} but the charger last acknowledged ${this.ackedA}`);
@@ -91,7 +102,11 @@ export class Sim {
         this.feed(ok ? { type: 'fed' } : { type: 'feed-failed', ...fail });
         return;
       case 'read-limit':
-        this.feed(ok ? { type: 'read-back', value: this.facts.limitReadable ? { valueA: this.setpointA, kind: 'setpoint' } : null } : { type: 'read-back-failed', ...fail });
+        this.feed(
+          ok
+            ? { type: 'read-back', value: this.facts.limitReadable ? { valueA: this.setpointA, kind: 'setpoint' } : null }
+            : { type: 'read-back-failed', ...fail },
+        );
         return;
       case 'read': {
         const lane = p.lane === 'verify' ? 'verify' : 'cycle';
@@ -107,7 +122,10 @@ export class Sim {
           this.setpointA = req.limitA;
           this.ackedA = req.limitA;
         }
-        this.feed({ type: 'written', outcome: ok ? { ok, limitA: req.limitA, readBackA: req.limitA, durationMs: 3 } : { ok, limitA: req.limitA, error: fail.error, durationMs: 1000 } });
+        this.feed({
+          type: 'written',
+          outcome: ok ? { ok, limitA: req.limitA, readBackA: req.limitA, durationMs: 3 } : { ok, limitA: req.limitA, error: fail.error, durationMs: 1000 },
+        });
         return;
     }
   }

@@ -5,15 +5,42 @@ import t from 'tap';
 import { step, initialState } from '../../../drivers/charger/machine/step.js';
 import type { ChargerFacts, MachineConfig } from '../../../drivers/charger/machine/types.js';
 import {
-  S, T0, connected, connectedWith, connectFailed, eventData, events, fed, feedFailed, goodFailsafe, makeConfig, readBack, reading,
-  requests, run, runTable, setLimit, start, timer, timers, written, type Case,
+  S,
+  T0,
+  connected,
+  connectedWith,
+  connectFailed,
+  eventData,
+  events,
+  fed,
+  feedFailed,
+  goodFailsafe,
+  makeConfig,
+  readBack,
+  reading,
+  requests,
+  run,
+  runTable,
+  setLimit,
+  start,
+  timer,
+  timers,
+  written,
+  type Case,
 } from './machine-fixtures.js';
 
 /** Connected with the limit written and confirmed by the first verify read (95 % of it drawn). */
 function settled(limitA: number, config: MachineConfig, f: Partial<ChargerFacts> = {}) {
   const base = connectedWith(limitA, config, f);
   const m = limitA * 0.95;
-  return run(config, [[0, timer('verify')], [0, reading('verify', [m, m, m])]], base.state).state;
+  return run(
+    config,
+    [
+      [0, timer('verify')],
+      [0, reading('verify', [m, m, m])],
+    ],
+    base.state,
+  ).state;
 }
 
 /** settled(), then the first keep-alive period begins (its read-back is on the wire). */
@@ -37,7 +64,11 @@ const cases: Case[] = [
   },
   {
     name: 'the connect timer connects again',
-    given: (c) => run(c, [[0, start], [0, connectFailed]]).state,
+    given: (c) =>
+      run(c, [
+        [0, start],
+        [0, connectFailed],
+      ]).state,
     input: [1000, timer('connect')],
     requests: ['cycle:connect'],
   },
@@ -47,7 +78,10 @@ const cases: Case[] = [
     given: connecting,
     input: [0, connected()],
     events: ['charger.connected', 'charger.failsafe'],
-    data: [['charger.connected', { profileId: 'test-profile', keepAlivePeriodMs: 5000 }], ['charger.failsafe', { ok: true, timeoutS: 15 }]],
+    data: [
+      ['charger.connected', { profileId: 'test-profile', keepAlivePeriodMs: 5000 }],
+      ['charger.failsafe', { ok: true, timeoutS: 15 }],
+    ],
     requests: ['cycle:keep-alive'],
   },
   {
@@ -76,14 +110,24 @@ const cases: Case[] = [
   },
   {
     name: 'the limit asked for while down is written once the first keep-alive answered',
-    given: (c) => run(c, [[0, start], [0, setLimit(6)], [0, connected()]]).state,
+    given: (c) =>
+      run(c, [
+        [0, start],
+        [0, setLimit(6)],
+        [0, connected()],
+      ]).state,
     input: [0, fed],
     requests: ['write:write 6'],
     state: (s, t) => t.equal(s.appliedA, null, 'unknown until acknowledged'),
   },
   {
     name: 'a keep-alive that fails at connect is recorded and connecting goes on',
-    given: (c) => run(c, [[0, start], [0, setLimit(6)], [0, connected()]]).state,
+    given: (c) =>
+      run(c, [
+        [0, start],
+        [0, setLimit(6)],
+        [0, connected()],
+      ]).state,
     input: [0, feedFailed(false)],
     events: ['charger.keepalive.error'],
     data: [['charger.keepalive.error', { error: 'no answer', during: 'connect' }]],
@@ -91,7 +135,13 @@ const cases: Case[] = [
   },
   {
     name: 'the write at connect starts its verification, then the keep-alive period',
-    given: (c) => run(c, [[0, start], [0, setLimit(6)], [0, connected()], [0, fed]]).state,
+    given: (c) =>
+      run(c, [
+        [0, start],
+        [0, setLimit(6)],
+        [0, connected()],
+        [0, fed],
+      ]).state,
     input: [0, written(6)],
     events: ['charger.write'],
     data: [['charger.write', { limitA: 6, ok: true, reason: 'connect', explanation: 'x' }]],
@@ -103,7 +153,11 @@ const cases: Case[] = [
   },
   {
     name: 'a charger without a keep-alive is read back on its own period',
-    given: (c) => run(c, [[0, start], [0, connected({ keepAliveKind: 'none', keepAlivePeriodMs: null })]]).state,
+    given: (c) =>
+      run(c, [
+        [0, start],
+        [0, connected({ keepAliveKind: 'none', keepAlivePeriodMs: null })],
+      ]).state,
     input: [0, fed],
     timers: ['tick@30000'],
   },
@@ -144,7 +198,15 @@ const cases: Case[] = [
   },
   {
     name: 'a reading is taken when one is due and no write is being verified',
-    given: (c) => run(c, [[15 * S, timer('tick')], [15 * S, readBack(10)]], settled(10, c)).state,
+    given: (c) =>
+      run(
+        c,
+        [
+          [15 * S, timer('tick')],
+          [15 * S, readBack(10)],
+        ],
+        settled(10, c),
+      ).state,
     input: [15 * S, fed],
     requests: ['cycle:read'],
   },
@@ -160,7 +222,10 @@ const cases: Case[] = [
     name: 'the rewrite after a reboot is recorded as a heal',
     given: (c) => run(c, [[5 * S, readBack(0)]], inPeriod(10, c)).state,
     input: [5 * S, written(10)],
-    data: [['charger.write', { reason: 'heal', limitA: 10 }], ['charger.healed', { foundA: 0, limitA: 10, kind: 'setpoint', ok: true }]],
+    data: [
+      ['charger.write', { reason: 'heal', limitA: 10 }],
+      ['charger.healed', { foundA: 0, limitA: 10, kind: 'setpoint', ok: true }],
+    ],
   },
   {
     name: 'a failed heal rewrite is recorded as not ok',
@@ -172,8 +237,21 @@ const cases: Case[] = [
   {
     name: 'a setpoint read back as the write read it back (a charger that rounds) is not lost',
     given: (c) => {
-      const base = run(c, [[0, start], [0, setLimit(10)], [0, connected()], [0, fed]]).state;
-      const w = run(c, [[0, { type: 'written', outcome: { ok: true, limitA: 10, readBackA: 9.9, durationMs: 3 } }], [0, timer('verify')], [0, reading('verify', [9, 9, 9])]], base);
+      const base = run(c, [
+        [0, start],
+        [0, setLimit(10)],
+        [0, connected()],
+        [0, fed],
+      ]).state;
+      const w = run(
+        c,
+        [
+          [0, { type: 'written', outcome: { ok: true, limitA: 10, readBackA: 9.9, durationMs: 3 } }],
+          [0, timer('verify')],
+          [0, reading('verify', [9, 9, 9])],
+        ],
+        base,
+      );
       return run(c, [[5 * S, timer('tick')]], w.state).state;
     },
     input: [5 * S, readBack(9.9)],
@@ -238,20 +316,45 @@ const cases: Case[] = [
   },
   {
     name: 'a verify retry that is acknowledged polls after pollMs, not verifying afresh',
-    given: (c) => run(c, [[20 * S, timer('verify')], [20 * S, reading('verify', [15, 15, 15])]], connectedWith(6, c).state).state,
+    given: (c) =>
+      run(
+        c,
+        [
+          [20 * S, timer('verify')],
+          [20 * S, reading('verify', [15, 15, 15])],
+        ],
+        connectedWith(6, c).state,
+      ).state,
     input: [20 * S, written(6)],
     data: [['charger.write', { reason: 'verify-retry' }]],
     timers: ['verify@22000'],
   },
   {
-    name: 'after the last retry\'s window: alarm',
+    name: "after the last retry's window: alarm",
     given: (c) => {
-      const r = run(c, [[20 * S, timer('verify')], [20 * S, reading('verify', [15, 15, 15])], [20 * S, written(6)], [40 * S, timer('verify')], [40 * S, reading('verify', [15, 15, 15])], [40 * S, written(6)], [60 * S, timer('verify')]], connectedWith(6, c).state);
+      const r = run(
+        c,
+        [
+          [20 * S, timer('verify')],
+          [20 * S, reading('verify', [15, 15, 15])],
+          [20 * S, written(6)],
+          [40 * S, timer('verify')],
+          [40 * S, reading('verify', [15, 15, 15])],
+          [40 * S, written(6)],
+          [60 * S, timer('verify')],
+        ],
+        connectedWith(6, c).state,
+      );
       return r.state;
     },
     input: [60 * S, reading('verify', [15.5, 15, 15])],
     events: ['charger.alarm'],
-    data: [['charger.alarm', { reason: 'measured current above the limit', limitA: 6, measuredA: 15.5, allowedA: 7, attempts: 3, windowMs: 20000, sinceWriteMs: 60000 }]],
+    data: [
+      [
+        'charger.alarm',
+        { reason: 'measured current above the limit', limitA: 6, measuredA: 15.5, allowedA: 7, attempts: 3, windowMs: 20000, sinceWriteMs: 60000 },
+      ],
+    ],
   },
   {
     name: 'a charger that measures no current is verified by read-back only',
@@ -277,7 +380,15 @@ const cases: Case[] = [
   },
   {
     name: 'a newer limit after a failed write is written at once',
-    given: (c) => run(c, [[S, setLimit(10)], [S, setLimit(6)]], connectedWith(16, c).state).state,
+    given: (c) =>
+      run(
+        c,
+        [
+          [S, setLimit(10)],
+          [S, setLimit(6)],
+        ],
+        connectedWith(16, c).state,
+      ).state,
     input: [2 * S, written(10, false)],
     requests: ['write:write 6'],
     events: ['charger.write'],
@@ -333,7 +444,19 @@ const cases: Case[] = [
     name: 'after failed periods a re-enable charger is enabled again when it answers',
     given: (c) => {
       const s = settled(10, c, { canReenable: true });
-      return run(c, [[5 * S, timer('tick')], [5 * S, readBack(10)], [5 * S, feedFailed(false)], [10 * S, timer('tick')], [10 * S, readBack(10)], [10 * S, fed], [10 * S, reading('cycle', [9.5, 9.5, 9.5])]], s).state;
+      return run(
+        c,
+        [
+          [5 * S, timer('tick')],
+          [5 * S, readBack(10)],
+          [5 * S, feedFailed(false)],
+          [10 * S, timer('tick')],
+          [10 * S, readBack(10)],
+          [10 * S, fed],
+          [10 * S, reading('cycle', [9.5, 9.5, 9.5])],
+        ],
+        s,
+      ).state;
     },
     input: [10 * S, { type: 'reenabled', notWritten: [] }],
     data: [['charger.reenabled', { afterFailedPeriods: 1, ok: true, notes: [] }]],
@@ -341,7 +464,12 @@ const cases: Case[] = [
   },
   {
     name: 'a connect that answers after close leaves the charger alone',
-    given: (c) => run(c, [[0, start], [0, setLimit(6)], [0, { type: 'close' }]]).state,
+    given: (c) =>
+      run(c, [
+        [0, start],
+        [0, setLimit(6)],
+        [0, { type: 'close' }],
+      ]).state,
     input: [0, connected()],
     requests: [],
     events: [],
@@ -349,14 +477,34 @@ const cases: Case[] = [
   },
   {
     name: 'a failed connect after close arms no retry',
-    given: (c) => run(c, [[0, start], [0, { type: 'close' }]]).state,
+    given: (c) =>
+      run(c, [
+        [0, start],
+        [0, { type: 'close' }],
+      ]).state,
     input: [0, connectFailed],
     timers: [],
   },
   {
     name: 'a reading within the limit after an alarm confirms late and clears the alarm',
     given: (c) => {
-      const r = run(c, [[20 * S, timer('verify')], [20 * S, reading('verify', [15, 15, 15])], [20 * S, written(6)], [40 * S, timer('verify')], [40 * S, reading('verify', [15, 15, 15])], [40 * S, written(6)], [60 * S, timer('verify')], [60 * S, reading('verify', [15, 15, 15])], [71 * S, timer('tick')], [71 * S, readBack(6)], [71 * S, fed]], connectedWith(6, c).state);
+      const r = run(
+        c,
+        [
+          [20 * S, timer('verify')],
+          [20 * S, reading('verify', [15, 15, 15])],
+          [20 * S, written(6)],
+          [40 * S, timer('verify')],
+          [40 * S, reading('verify', [15, 15, 15])],
+          [40 * S, written(6)],
+          [60 * S, timer('verify')],
+          [60 * S, reading('verify', [15, 15, 15])],
+          [71 * S, timer('tick')],
+          [71 * S, readBack(6)],
+          [71 * S, fed],
+        ],
+        connectedWith(6, c).state,
+      );
       return r.state;
     },
     input: [71 * S, reading('cycle', [5.8, 5.7, 5.9])],
@@ -376,7 +524,10 @@ runTable(t, cases);
 
 t.test('connect backoff doubles up to its cap, then the limit asked for while down is written', async (t) => {
   const config = makeConfig({ reconnect: { initialMs: 1000, maxMs: 3000 } });
-  let r = run(config, [[0, start], [0, setLimit(6)]]);
+  let r = run(config, [
+    [0, start],
+    [0, setLimit(6)],
+  ]);
   let at = 0;
   const retries: number[] = [];
   const connects: number[] = [0];
@@ -391,7 +542,14 @@ t.test('connect backoff doubles up to its cap, then the limit asked for while do
   }
   t.same(retries, [1000, 2000, 3000, 3000]);
   t.same(connects, [0, 1000, 3000, 6000, 9000]);
-  r = run(config, [[at, connected()], [at, fed]], r.state);
+  r = run(
+    config,
+    [
+      [at, connected()],
+      [at, fed],
+    ],
+    r.state,
+  );
   t.same(requests(r.effects), ['write:write 6']);
   t.equal(r.state.connectFailures, 0);
   t.equal(r.state.lastError, null);
@@ -403,7 +561,15 @@ t.test('three periods without an answer count as disconnected', async (t) => {
   let s = settled(10, config);
   const kinds: string[] = [];
   for (let p = 1; p <= 3; p++) {
-    const r = run(config, [[p * 5 * S, timer('tick')], [p * 5 * S, readBack(10)], [p * 5 * S, feedFailed(false)]], s);
+    const r = run(
+      config,
+      [
+        [p * 5 * S, timer('tick')],
+        [p * 5 * S, readBack(10)],
+        [p * 5 * S, feedFailed(false)],
+      ],
+      s,
+    );
     s = r.state;
     kinds.push(...r.all.flatMap(events));
   }

@@ -18,12 +18,21 @@ mkdirSync(extra);
 const goE = JSON.parse(readFileSync(join(PROFILES_DIR, 'go-e.json'), 'utf8')) as Record<string, unknown>;
 
 const charger = (profile: string): ChargerConfig => ({
-  id: 'c', profile, transport: { type: 'tcp', host: '127.0.0.1', port: 502 }, minCurrentA: 6, maxCurrentA: 16, allowPause: false, timeoutMs: 500,
+  id: 'c',
+  profile,
+  transport: { type: 'tcp', host: '127.0.0.1', port: 502 },
+  minCurrentA: 6,
+  maxCurrentA: 16,
+  allowPause: false,
+  timeoutMs: 500,
 });
 
 t.test('search path order and origins', async (t) => {
   const dirs = profileSearchPath('rel', { siteDir: site, cwd: root });
-  t.same(dirs.map((d) => d.origin), ['shipped', 'site', 'config']);
+  t.same(
+    dirs.map((d) => d.origin),
+    ['shipped', 'site', 'config'],
+  );
   t.equal(dirs[0]!.dir, PROFILES_DIR);
   t.equal(dirs[2]!.dir, join(root, 'rel'));
   t.same(profileSearchPath(undefined, { siteDir: site }).length, 2);
@@ -67,7 +76,10 @@ t.test('a missing profilesDir is a notice, not a failure', async (t) => {
   const cat = loadCatalogue(profileSearchPath(join(root, 'nope'), { siteDir: join(root, 'also-nope') }));
   t.match(cat.notices.join('\n'), /profilesDir .*nope: no such directory/);
   t.ok(cat.profiles.size >= 16);
-  t.same(cat.searched.map((s) => s.found), [true, false, false]);
+  t.same(
+    cat.searched.map((s) => s.found),
+    [true, false, false],
+  );
 });
 
 t.test('charger profiles: where each profile comes from, overrides and broken files', async (t) => {
@@ -97,5 +109,8 @@ t.test('charger profiles: where each profile comes from, overrides and broken fi
   t.match(text.text, /broken .*\n {2}bad-box \(config\)\n {4}.*bad-box\.json: \(root\): must be object/);
   const json = JSON.parse((await capture(true)).text) as { profiles: Array<{ id: string; origin: string }>; broken: Array<{ id: string }> };
   t.equal(json.profiles.find((p) => p.id === 'go-e')!.origin, 'site');
-  t.same(json.broken.map((b) => b.id), ['bad-box']);
+  t.same(
+    json.broken.map((b) => b.id),
+    ['bad-box'],
+  );
 });

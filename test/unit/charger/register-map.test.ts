@@ -67,8 +67,14 @@ t.test('out of range is an error, never a wrap-around', async (t) => {
 
 t.test('property: encode never rounds a limit up, and loses less than one step', async (t) => {
   const specs = [
-    H('uint16', { scale: 0.1 }), H('uint16', { scale: 0.001 }), H('uint16', { scale: 0.01 }), H('uint16'),
-    H('uint32', { scale: 0.001 }), H('uint32', { scale: 0.001, wordOrder: 'LE' }), H('float32'), H('float32', { wordOrder: 'LE' }),
+    H('uint16', { scale: 0.1 }),
+    H('uint16', { scale: 0.001 }),
+    H('uint16', { scale: 0.01 }),
+    H('uint16'),
+    H('uint32', { scale: 0.001 }),
+    H('uint32', { scale: 0.001, wordOrder: 'LE' }),
+    H('float32'),
+    H('float32', { wordOrder: 'LE' }),
   ];
   fc.assert(
     fc.property(fc.double({ min: 0, max: 63, noNaN: true }), fc.constantFrom(...specs), (a, spec) => {

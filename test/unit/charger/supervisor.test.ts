@@ -51,7 +51,14 @@ class FakeCharger implements ProfileCharger {
       this.connectFailures--;
       throw new BusError('connection refused', 'disconnected');
     }
-    this.failsafe = { wrote: { currentA: 6, timeoutS: 15 }, readBack: { currentA: this.failsafeReadsA, timeoutS: 15 }, timeoutS: 15, timeoutSource: 'written', ok: this.failsafeReadsA === 6, notes: [] };
+    this.failsafe = {
+      wrote: { currentA: 6, timeoutS: 15 },
+      readBack: { currentA: this.failsafeReadsA, timeoutS: 15 },
+      timeoutS: 15,
+      timeoutSource: 'written',
+      ok: this.failsafeReadsA === 6,
+      notes: [],
+    };
   }
   private measured(): number {
     if (this.stuckA !== null) return this.stuckA;
@@ -120,8 +127,11 @@ function setup(opts: Partial<SupervisorOptions> = {}) {
   const charger = new FakeCharger(clock);
   const events: Array<{ at: number; kind: string; data: Record<string, unknown> }> = [];
   const sup = new ChargerSupervisor(charger, {
-    logger, clock, verification: { windowMs: 20_000, pollMs: 2000, toleranceA: 1, tolerancePct: 10, retries: 2 },
-    onEvent: (kind, _id, data) => events.push({ at: clock.now(), kind, data }), ...opts,
+    logger,
+    clock,
+    verification: { windowMs: 20_000, pollMs: 2000, toleranceA: 1, tolerancePct: 10, retries: 2 },
+    onEvent: (kind, _id, data) => events.push({ at: clock.now(), kind, data }),
+    ...opts,
   });
   const settle = async (): Promise<void> => {
     for (let i = 0; i < 3; i++) await sup.idle();
@@ -176,7 +186,10 @@ t.test('keep-alive cadence: every period, never longer than a third of the timeo
   t.equal(at.length, 13, 'one at connect, then 60 s / 5 s');
   const gaps = at.slice(1).map((a, i) => a - at[i]!);
   const timeoutMs = charger.failsafe!.timeoutS! * 1000;
-  t.ok(gaps.every((g) => g <= timeoutMs / 3), `gaps ${[...new Set(gaps)].join(',')} ms <= ${timeoutMs / 3} ms`);
+  t.ok(
+    gaps.every((g) => g <= timeoutMs / 3),
+    `gaps ${[...new Set(gaps)].join(',')} ms <= ${timeoutMs / 3} ms`,
+  );
   await sup.close();
   t.equal(sup.state().connected, true);
 });
@@ -190,7 +203,10 @@ t.test('with a limit set, a poll-kind charger is fed by the read-back every peri
   const fed = charger.calls.filter((c) => c.what === 'keepalive' || c.what === 'read-limit').map((c) => c.at);
   const gaps = fed.slice(1).map((a, i) => a - fed[i]!);
   t.ok(fed.length >= 8, `${fed.length} feeding requests in 40 s`);
-  t.ok(gaps.every((g) => g <= 5000), `largest gap ${Math.max(...gaps)} ms <= the 5 s period`);
+  t.ok(
+    gaps.every((g) => g <= 5000),
+    `largest gap ${Math.max(...gaps)} ms <= the 5 s period`,
+  );
   await sup.close();
 });
 
@@ -228,7 +244,10 @@ t.test('verification: confirmed when the measured current falls, time recorded',
   const confirmMs = v.data.confirmMs as number;
   t.ok(confirmMs >= 8000 && confirmMs <= 10_000, `confirmed after ${confirmMs} ms (car 8 s, polls every 2 s)`);
   t.equal(sup.state().verification.status, 'confirmed');
-  t.notOk(events.some((e) => e.kind === 'charger.alarm'), 'no alarm');
+  t.notOk(
+    events.some((e) => e.kind === 'charger.alarm'),
+    'no alarm',
+  );
   await sup.close();
 });
 
@@ -344,7 +363,10 @@ t.test('dry run records "would write" and writes nothing', async (t) => {
   await sup.setLimit(10, 'closed');
   await run(30_000);
   t.same(charger.writes(), []);
-  t.same(events.filter((e) => e.kind === 'charger.would-write').map((e) => e.data.limitA), [6, 10]);
+  t.same(
+    events.filter((e) => e.kind === 'charger.would-write').map((e) => e.data.limitA),
+    [6, 10],
+  );
   t.equal(sup.state().wouldWriteA, 10);
   t.equal(sup.state().appliedLimitA, null);
   await sup.close();
@@ -406,9 +428,13 @@ t.test('close stops every timer', async (t) => {
   t.equal(clock.pending(), 0);
 });
 
-t.test('after periods without an answer, a profile\'s re-enable writes are made and the limit rewritten', async (t) => {
+t.test("after periods without an answer, a profile's re-enable writes are made and the limit rewritten", async (t) => {
   const { charger, sup, run, events } = setup();
-  charger.profile = { ...heidelberg, keepAlive: { ...heidelberg.keepAlive, kind: 'heartbeat-value' }, failsafe: { ...heidelberg.failsafe!, reenable: [{ register: { address: 5014, table: 'holding', type: 'uint16' }, value: 1, why: 'KEBA-like' }] } };
+  charger.profile = {
+    ...heidelberg,
+    keepAlive: { ...heidelberg.keepAlive, kind: 'heartbeat-value' },
+    failsafe: { ...heidelberg.failsafe!, reenable: [{ register: { address: 5014, table: 'holding', type: 'uint16' }, value: 1, why: 'KEBA-like' }] },
+  };
   sup.start();
   await run(0);
   await sup.setLimit(10, 'x');
@@ -421,6 +447,9 @@ t.test('after periods without an answer, a profile\'s re-enable writes are made 
   t.equal(reenabled[0]!.data.afterFailedPeriods, 2);
   t.equal(charger.calls.filter((c) => c.what === 'reenable').length, 1);
   const at = charger.calls.find((c) => c.what === 'reenable')!.at;
-  t.ok(charger.calls.some((c) => c.what === 'write 10' && c.at >= at), 'the limit is written again after the re-enable');
+  t.ok(
+    charger.calls.some((c) => c.what === 'write 10' && c.at >= at),
+    'the limit is written again after the re-enable',
+  );
   await sup.close();
 });

@@ -37,8 +37,14 @@ t.test('a verification by read-back alone shows no measured current', async (t) 
 
 t.test('a failsafe that did not read back is not called written and read back', async (t) => {
   const fs = { wrote: { currentA: 6 }, readBack: { currentA: 0 }, timeoutS: 30, timeoutSource: 'written', notes: ['current reads back 0'] } as const;
-  t.equal(describeEvent({ kind: 'charger.failsafe', chargerId: 'wb', data: { ...fs, ok: true, notes: [] } }), 'charger wb: failsafe settings written and read back');
-  t.equal(describeEvent({ kind: 'charger.failsafe', chargerId: 'wb', data: { ...fs, ok: false, notes: [...fs.notes] } }), 'charger wb: failsafe settings NOT confirmed');
+  t.equal(
+    describeEvent({ kind: 'charger.failsafe', chargerId: 'wb', data: { ...fs, ok: true, notes: [] } }),
+    'charger wb: failsafe settings written and read back',
+  );
+  t.equal(
+    describeEvent({ kind: 'charger.failsafe', chargerId: 'wb', data: { ...fs, ok: false, notes: [...fs.notes] } }),
+    'charger wb: failsafe settings NOT confirmed',
+  );
 });
 
 t.test('kinds the timeline does not tell are left out', async (t) => {

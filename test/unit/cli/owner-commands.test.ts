@@ -122,7 +122,8 @@ t.test('the demo only ever removes a log it made', async (t) => {
 t.test('parseDecimal and parseOptions', async (t) => {
   t.equal(parseDecimal('x', '7.5'), 7.5);
   t.equal(parseDecimal('x', '0'), 0);
-  for (const bad of ['', '0x10', '1e3', '+5', '05', '.5', '5.', 'NaN', 'Infinity', ' 5']) t.throws(() => parseDecimal('x', bad), /must be a decimal number/, JSON.stringify(bad));
+  for (const bad of ['', '0x10', '1e3', '+5', '05', '.5', '5.', 'NaN', 'Infinity', ' 5'])
+    t.throws(() => parseDecimal('x', bad), /must be a decimal number/, JSON.stringify(bad));
   t.throws(() => parseDecimal('n', '1.5', { integer: true }), /whole number/);
   const p = parseOptions(['--n', '3', '--flag'], { n: { type: 'int', min: 1 }, flag: { type: 'boolean' } });
   t.same(p, { kind: 'ok', values: { n: 3, flag: true }, positionals: [] });

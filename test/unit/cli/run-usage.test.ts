@@ -11,7 +11,9 @@ t.test('an unknown option or a stray argument is bad usage (64), named on stderr
   for (const bad of [['--bogus'], ['now'], ['--dry-run=yes']]) {
     const stderr = t.capture(process.stderr, 'write', () => true);
     const code = await runCommand(['--config', DEMO_CONFIG, ...bad]);
-    const text = stderr().map((c) => String(c.args[0])).join('');
+    const text = stderr()
+      .map((c) => String(c.args[0]))
+      .join('');
     t.equal(code, 64, bad.join(' '));
     t.match(text, /^run: .+\nusage: hcalcs-agent run \[--config PATH\] \[--dry-run\]/, 'says what is wrong, then the usage');
   }
@@ -20,7 +22,9 @@ t.test('an unknown option or a stray argument is bad usage (64), named on stderr
 t.test('--help prints the usage and exits 0', async (t) => {
   const stdout = t.capture(process.stdout, 'write', () => true);
   const code = await runCommand(['--config', DEMO_CONFIG, '--help']);
-  const text = stdout().map((c) => String(c.args[0])).join('');
+  const text = stdout()
+    .map((c) => String(c.args[0]))
+    .join('');
   t.equal(code, 0);
   t.match(text, /^usage: hcalcs-agent run \[--config PATH\] \[--dry-run\]/);
 });

@@ -58,7 +58,12 @@ const cases: Case[] = [
       d.chargers[0].transport = { type: 'udp', host: 'x' };
       d.chargers[1].transport = { path: '/dev/ttyUSB1' };
       d.chargers.push({ id: 'c3', profile: 'alfen-eve', transport: { type: 'tcp' }, maxCurrentA: 16 });
-      d.chargers.push({ id: 'c4', profile: 'heidelberg-energy-control', transport: { type: 'rtu', path: '/dev/ttyUSB2', serial: { dataBits: 8 } }, maxCurrentA: 16 });
+      d.chargers.push({
+        id: 'c4',
+        profile: 'heidelberg-energy-control',
+        transport: { type: 'rtu', path: '/dev/ttyUSB2', serial: { dataBits: 8 } },
+        maxCurrentA: 16,
+      });
       d.bindings.push({ switch: 4, chargers: ['c3', 'c4'] });
     },
     expect: [
@@ -125,7 +130,10 @@ const cases: Case[] = [
     name: 'empty and repeated lists',
     edit: (d) => {
       d.chargers = [];
-      d.bindings = [{ switch: 1, chargers: [] }, { switch: 2, chargers: ['garage', 'garage'] }];
+      d.bindings = [
+        { switch: 1, chargers: [] },
+        { switch: 2, chargers: ['garage', 'garage'] },
+      ];
     },
     expect: [
       ['chargers', /^must list at least 1 item$/],
@@ -201,7 +209,11 @@ for (const c of cases) {
     t.same(pathsOf(problems), c.expect.map(([p]) => p).sort(), 'exactly these paths');
     for (const [path, re] of c.expect) {
       const mine = problems.filter((l) => l.startsWith(`${path}: `)).map((l) => l.slice(path.length + 2));
-      t.ok(mine.some((m) => re.test(m)), `${path}: ${re}`, { found: mine });
+      t.ok(
+        mine.some((m) => re.test(m)),
+        `${path}: ${re}`,
+        { found: mine },
+      );
     }
   });
 }

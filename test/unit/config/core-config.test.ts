@@ -29,34 +29,50 @@ t.test('the base config, defaults and all', async (t) => {
   });
 });
 
-const conversions: [name: string, edit: (d: ReturnType<typeof baseDoc>) => void, check: (c: ReturnType<typeof toCoreConfig>) => unknown, expected: unknown][] = [
-  ['staleAfterS -> staleAfterMs', (d) => (d.rules = { link: { staleAfterS: 90 } }), (c) => c.link.staleAfterMs, 90_000],
-  ['holdS 0 -> holdMs 0', (d) => (d.rules = { link: { holdS: 0 } }), (c) => c.link.holdMs, 0],
-  ['fractional seconds round to whole ms', (d) => (d.rules = { link: { staleAfterS: 1.1 } }), (c) => c.link.staleAfterMs, 1100],
-  ['maxDelayS 1800 -> 1 800 000 ms', (d) => (d.rules = { restore: { maxDelayS: 1800 } }), (c) => c.restore.maxDelayMs, 1_800_000],
-  ['maxDelayS 0 disables', (d) => (d.rules = { restore: { maxDelayS: 0 } }), (c) => c.restore.maxDelayMs, 0],
-  ['ramp intervalS -> intervalMs', (d) => (d.rules = { restore: { ramp: { stepA: 2, intervalS: 30 } } }), (c) => c.restore.ramp, { stepA: 2, intervalMs: 30_000 }],
-  ['no ramp stays absent', () => {}, (c) => 'ramp' in c.restore, false],
-  ['meterRandomisesCalendar carried', (d) => (d.rules = { restore: { meterRandomisesCalendar: true } }), (c) => c.restore.meterRandomisesCalendar, true],
-  ['siteCapA carried', (d) => (d.rules = { siteCapA: 40 }), (c) => c.siteCapA, 40],
-  ['no siteCapA stays absent', () => {}, (c) => 'siteCapA' in c, false],
-  ['labels carried', (d) => (d.rules = { labels: { pattern: 'EV', flags: '', policy: 'enforce' } }), (c) => c.labels, { pattern: 'EV', flags: '', policy: 'enforce' }],
-  ['fallback reduced', (d) => (d.rules = { link: { fallback: 'reduced' } }), (c) => c.link.fallback, 'reduced'],
-  ['boost rule', (d) => (d.rules = { boost: { liftsDnoOpen: false } }), (c) => c.boost.liftsDnoOpen, false],
+const conversions: [name: string, edit: (d: ReturnType<typeof baseDoc>) => void, check: (c: ReturnType<typeof toCoreConfig>) => unknown, expected: unknown][] =
   [
-    'binding by dev only, lower case in the file',
-    (d) => (d.bindings[0] = { dev: '00-db-12-34-56-78-90-9a', chargers: ['garage'], reducedCurrentA: 10 }),
-    (c) => c.bindings[0],
-    { chargerIds: ['garage'], reducedCurrentA: 10, dev: '00-DB-12-34-56-78-90-9A' },
-  ],
-  [
-    'binding by switch and dev, two chargers',
-    (d) => (d.bindings[0] = { switch: 1, dev: '00-DB-12-34-56-78-90-97', chargers: ['garage', 'drive'] }),
-    (c) => c.bindings[0],
-    { chargerIds: ['garage', 'drive'], reducedCurrentA: 6, switchIdx: 1, dev: '00-DB-12-34-56-78-90-97' },
-  ],
-  ['allowPause and min carried', (d) => (Object.assign(d.chargers[0], { allowPause: true, minCurrentA: 8 }), (d.bindings[0].reducedCurrentA = 0)), (c) => c.chargers[0], { id: 'garage', minCurrentA: 8, maxCurrentA: 32, allowPause: true }],
-];
+    ['staleAfterS -> staleAfterMs', (d) => (d.rules = { link: { staleAfterS: 90 } }), (c) => c.link.staleAfterMs, 90_000],
+    ['holdS 0 -> holdMs 0', (d) => (d.rules = { link: { holdS: 0 } }), (c) => c.link.holdMs, 0],
+    ['fractional seconds round to whole ms', (d) => (d.rules = { link: { staleAfterS: 1.1 } }), (c) => c.link.staleAfterMs, 1100],
+    ['maxDelayS 1800 -> 1 800 000 ms', (d) => (d.rules = { restore: { maxDelayS: 1800 } }), (c) => c.restore.maxDelayMs, 1_800_000],
+    ['maxDelayS 0 disables', (d) => (d.rules = { restore: { maxDelayS: 0 } }), (c) => c.restore.maxDelayMs, 0],
+    [
+      'ramp intervalS -> intervalMs',
+      (d) => (d.rules = { restore: { ramp: { stepA: 2, intervalS: 30 } } }),
+      (c) => c.restore.ramp,
+      { stepA: 2, intervalMs: 30_000 },
+    ],
+    ['no ramp stays absent', () => {}, (c) => 'ramp' in c.restore, false],
+    ['meterRandomisesCalendar carried', (d) => (d.rules = { restore: { meterRandomisesCalendar: true } }), (c) => c.restore.meterRandomisesCalendar, true],
+    ['siteCapA carried', (d) => (d.rules = { siteCapA: 40 }), (c) => c.siteCapA, 40],
+    ['no siteCapA stays absent', () => {}, (c) => 'siteCapA' in c, false],
+    [
+      'labels carried',
+      (d) => (d.rules = { labels: { pattern: 'EV', flags: '', policy: 'enforce' } }),
+      (c) => c.labels,
+      { pattern: 'EV', flags: '', policy: 'enforce' },
+    ],
+    ['fallback reduced', (d) => (d.rules = { link: { fallback: 'reduced' } }), (c) => c.link.fallback, 'reduced'],
+    ['boost rule', (d) => (d.rules = { boost: { liftsDnoOpen: false } }), (c) => c.boost.liftsDnoOpen, false],
+    [
+      'binding by dev only, lower case in the file',
+      (d) => (d.bindings[0] = { dev: '00-db-12-34-56-78-90-9a', chargers: ['garage'], reducedCurrentA: 10 }),
+      (c) => c.bindings[0],
+      { chargerIds: ['garage'], reducedCurrentA: 10, dev: '00-DB-12-34-56-78-90-9A' },
+    ],
+    [
+      'binding by switch and dev, two chargers',
+      (d) => (d.bindings[0] = { switch: 1, dev: '00-DB-12-34-56-78-90-97', chargers: ['garage', 'drive'] }),
+      (c) => c.bindings[0],
+      { chargerIds: ['garage', 'drive'], reducedCurrentA: 6, switchIdx: 1, dev: '00-DB-12-34-56-78-90-97' },
+    ],
+    [
+      'allowPause and min carried',
+      (d) => (Object.assign(d.chargers[0], { allowPause: true, minCurrentA: 8 }), (d.bindings[0].reducedCurrentA = 0)),
+      (c) => c.chargers[0],
+      { id: 'garage', minCurrentA: 8, maxCurrentA: 32, allowPause: true },
+    ],
+  ];
 
 for (const [name, edit, check, expected] of conversions) {
   t.test(name, async (t) => {
@@ -77,7 +93,10 @@ t.test('profile limits narrow each charger to what its profile can signal', asyn
 
 t.test('a range the profile cannot signal throws a clear error', async (t) => {
   const config = load((d) => (Object.assign(d.chargers[1], { minCurrentA: 20, maxCurrentA: 32 }), (d.bindings[1].reducedCurrentA = 20)));
-  t.throws(() => toCoreConfig(config, { 'heidelberg-energy-control': { maxCurrentA: 16 } }), /charger drive: configured 20\.\.32 A and profile heidelberg-energy-control's range do not overlap/);
+  t.throws(
+    () => toCoreConfig(config, { 'heidelberg-energy-control': { maxCurrentA: 16 } }),
+    /charger drive: configured 20\.\.32 A and profile heidelberg-energy-control's range do not overlap/,
+  );
 });
 
 t.test('toCoreConfig does not share arrays with the config', async (t) => {

@@ -199,7 +199,9 @@ const cases: Case[] = [
       d.chargers.push(heidelberg('drive2', rtu('/dev/ttyUSB1', 9600, 'none'), 2));
       d.bindings[1].chargers.push('drive2');
     },
-    errors: [['chargers[2].transport.serial', /^9600 8N1 differs from 19200 8E1 of chargers\[1\] on the same line \/dev\/ttyUSB1; one RS-485 line has one setting$/]],
+    errors: [
+      ['chargers[2].transport.serial', /^9600 8N1 differs from 19200 8E1 of chargers\[1\] on the same line \/dev\/ttyUSB1; one RS-485 line has one setting$/],
+    ],
   },
   {
     name: 'two chargers on one line with the same address',
@@ -250,7 +252,12 @@ const cases: Case[] = [
     edit: (d) => {
       d.rules = { siteCapA: 10 };
     },
-    errors: [['rules.siteCapA', /^10 A cannot give every charger its minimum at once \(garage 6 A \+ drive 6 A = 12 A, and none may pause\); raise siteCapA to at least 12 A or set allowPause: true on enough chargers$/]],
+    errors: [
+      [
+        'rules.siteCapA',
+        /^10 A cannot give every charger its minimum at once \(garage 6 A \+ drive 6 A = 12 A, and none may pause\); raise siteCapA to at least 12 A or set allowPause: true on enough chargers$/,
+      ],
+    ],
   },
   {
     name: 'siteCapA below the sum of minimums, but one may pause: a warning',
@@ -258,7 +265,12 @@ const cases: Case[] = [
       d.rules = { siteCapA: 10 };
       d.chargers[0].allowPause = true;
     },
-    warnings: [['rules.siteCapA', /^10 A is below the chargers' minimums together \(garage 6 A \+ drive 6 A = 12 A\): when all charge, one that allows pausing is paused$/]],
+    warnings: [
+      [
+        'rules.siteCapA',
+        /^10 A is below the chargers' minimums together \(garage 6 A \+ drive 6 A = 12 A\): when all charge, one that allows pausing is paused$/,
+      ],
+    ],
   },
   {
     name: 'siteCapA at the sum of minimums is fine',
@@ -347,7 +359,11 @@ for (const c of cases) {
     t.same(pathsOf(lines), expected.map(([p]) => p).sort(), 'exactly these paths');
     for (const [path, re] of expected) {
       const mine = lines.filter((l) => l.startsWith(`${path}: `)).map((l) => l.slice(path.length + 2));
-      t.ok(mine.some((m) => re.test(m)), `${path}: ${re}`, { found: mine });
+      t.ok(
+        mine.some((m) => re.test(m)),
+        `${path}: ${re}`,
+        { found: mine },
+      );
     }
   });
 }

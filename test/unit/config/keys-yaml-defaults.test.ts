@@ -10,7 +10,11 @@ const levels: [where: string, reach: (d: Doc) => Doc, allowed: string][] = [
   ['han', (d) => d.han, 'port, serial, requireChecksum, sendChecksum, reconnect, readSchedule'],
   ['han.serial', (d) => (d.han.serial = {}), 'baudRate, dataBits, parity, stopBits'],
   ['han.reconnect', (d) => (d.han.reconnect = {}), 'initialMs, maxMs'],
-  ['chargers[0]', (d) => d.chargers[0], 'id, profile, transport, unitId, minCurrentA, maxCurrentA, allowPause, timeoutMs, registers, failsafeCurrentA, failsafeTimeoutS'],
+  [
+    'chargers[0]',
+    (d) => d.chargers[0],
+    'id, profile, transport, unitId, minCurrentA, maxCurrentA, allowPause, timeoutMs, registers, failsafeCurrentA, failsafeTimeoutS',
+  ],
   ['chargers[0].transport', (d) => d.chargers[0].transport, 'type, host, port'],
   ['chargers[1].transport', (d) => d.chargers[1].transport, 'type, path, serial'],
   ['chargers[1].transport.serial', (d) => d.chargers[1].transport.serial, 'baudRate, dataBits, parity, stopBits'],
@@ -68,7 +72,11 @@ t.test('a misspelt key gets a suggestion', async (t) => {
 });
 
 const yamlCases: [name: string, text: string, expect: string[]][] = [
-  ['unclosed flow list', 'han:\n  port: /dev/ttyUSB0\nbindings: [1, 2\nchargers: []\n', ['4:1: Flow sequence in block collection must be sufficiently indented and end with a ]']],
+  [
+    'unclosed flow list',
+    'han:\n  port: /dev/ttyUSB0\nbindings: [1, 2\nchargers: []\n',
+    ['4:1: Flow sequence in block collection must be sufficiently indented and end with a ]'],
+  ],
   ['duplicate key', 'han:\n  port: /dev/ttyUSB0\n  port: /dev/ttyUSB1\n', ['3:3: Map keys must be unique']],
   ['tab indentation', 'han:\n\tport: /dev/ttyUSB0\n', ['2:1: Tabs are not allowed as indentation']],
   ['unterminated quote', 'han:\n  port: "/dev/ttyUSB0\nchargers: []\n', ['4:1: Missing closing "quote']],
@@ -206,7 +214,9 @@ bindings:
   - { switch: 1, chargers: [a, b] }
 `;
   // x-line is not a setting: unknown keys are refused even as anchor holders.
-  t.same(problemsOf(parseConfig(text, 'a.yaml')), ['x-line: unknown key; allowed here: version, han, chargers, bindings, rules, profilesDir, eventLog, history, log, mqtt']);
+  t.same(problemsOf(parseConfig(text, 'a.yaml')), [
+    'x-line: unknown key; allowed here: version, han, chargers, bindings, rules, profilesDir, eventLog, history, log, mqtt',
+  ]);
   const inline = text
     .replace(/x-line: &line\n(  .*\n){3}/, '')
     .replace('transport: *line', 'transport: &line { type: rtu, path: /dev/ttyUSB1, serial: { baudRate: 19200, parity: even } }');

@@ -74,24 +74,38 @@ for (const [what, mqtt, want] of broken) {
   t.test(what, async (t) => {
     const problems = problemsOf(parseDoc(withMqtt(mqtt)));
     t.equal(problems.length, want.length, problems.join('\n'));
-    for (const [path, msg] of want) t.ok(problems.some((p) => p.startsWith(`${path}: `) && msg.test(p)), `${path}: ${msg} in\n${problems.join('\n')}`);
+    for (const [path, msg] of want)
+      t.ok(
+        problems.some((p) => p.startsWith(`${path}: `) && msg.test(p)),
+        `${path}: ${msg} in\n${problems.join('\n')}`,
+      );
   });
 }
 
 t.test('warnings that do not stop the agent', async (t) => {
   const w = warningsOf(parseDoc(withMqtt({ url: 'mqtt://b', tls: { ca, rejectUnauthorized: false } })));
-  t.ok(w.some((l) => l.startsWith('mqtt.tls: ') && /ignored for mqtt:\/\//.test(l)), w.join('\n'));
-  t.ok(w.some((l) => l.startsWith('mqtt.tls.rejectUnauthorized: ')), w.join('\n'));
+  t.ok(
+    w.some((l) => l.startsWith('mqtt.tls: ') && /ignored for mqtt:\/\//.test(l)),
+    w.join('\n'),
+  );
+  t.ok(
+    w.some((l) => l.startsWith('mqtt.tls.rejectUnauthorized: ')),
+    w.join('\n'),
+  );
 });
 
-t.test('a password file this user cannot read is a warning (the service user may)', { skip: process.getuid?.() === 0 ? 'root reads every file' : false }, async (t) => {
-  const locked = join(dir, 'locked');
-  writeFileSync(locked, 'x');
-  chmodSync(locked, 0o000);
-  const r = parseDoc(withMqtt({ url: 'mqtt://b', username: 'u', passwordFile: locked }));
-  t.ok(r.ok);
-  t.ok(warningsOf(r).some((l) => l.startsWith('mqtt.passwordFile: ')));
-});
+t.test(
+  'a password file this user cannot read is a warning (the service user may)',
+  { skip: process.getuid?.() === 0 ? 'root reads every file' : false },
+  async (t) => {
+    const locked = join(dir, 'locked');
+    writeFileSync(locked, 'x');
+    chmodSync(locked, 0o000);
+    const r = parseDoc(withMqtt({ url: 'mqtt://b', username: 'u', passwordFile: locked }));
+    t.ok(r.ok);
+    t.ok(warningsOf(r).some((l) => l.startsWith('mqtt.passwordFile: ')));
+  },
+);
 
 t.test('enabled: false skips the file checks (the demo keeps a section it does not use)', async (t) => {
   t.ok(parseDoc(withMqtt({ enabled: false, url: 'mqtts://b', username: 'u', passwordFile: join(dir, 'nope') })).ok);

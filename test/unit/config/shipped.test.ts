@@ -23,8 +23,12 @@ for (const f of readdirSync(profileDir).filter((f) => f.endsWith('.json'))) {
 }
 
 const shipped = [
-  ...readdirSync(join(root, 'config')).filter((f) => f.endsWith('.yaml')).map((f) => join('config', f)),
-  ...readdirSync(join(root, 'config/examples')).filter((f) => f.endsWith('.yaml')).map((f) => join('config/examples', f)),
+  ...readdirSync(join(root, 'config'))
+    .filter((f) => f.endsWith('.yaml'))
+    .map((f) => join('config', f)),
+  ...readdirSync(join(root, 'config/examples'))
+    .filter((f) => f.endsWith('.yaml'))
+    .map((f) => join('config/examples', f)),
 ];
 
 t.ok(shipped.includes('config/demo.yaml'), 'the demo config is shipped');
@@ -44,9 +48,10 @@ t.test('the demo config says what the demo needs', async (t) => {
   if (!r.ok) return t.fail(r.problems.join('\n'));
   const c = r.config;
   t.equal(c.han.port, 'tcp://127.0.0.1:17201');
-  t.same(c.chargers.map((x) => [x.id, x.profile, x.transport, x.unitId, x.maxCurrentA]), [
-    ['garage', 'alfen-eve', { type: 'tcp', host: '127.0.0.1', port: 17502 }, 1, 32],
-  ]);
+  t.same(
+    c.chargers.map((x) => [x.id, x.profile, x.transport, x.unitId, x.maxCurrentA]),
+    [['garage', 'alfen-eve', { type: 'tcp', host: '127.0.0.1', port: 17502 }, 1, 32]],
+  );
   t.same(c.bindings, [{ switch: 2, chargers: ['garage'], reducedCurrentA: 6 }]);
   t.equal(c.rules.restore.maxDelayS, 5);
   t.equal(c.eventLog.path, '/srv/agent/var/demo-events.db');

@@ -18,7 +18,13 @@ t.test('a stream of rejected lines: one row at once, one summary per window, not
   t.equal(rows.filter((k) => k === 'han.rejected').length, 1, 'the first line recorded in full');
   t.equal(rows.filter((k) => k === 'han.rejected-summary').length, 0, 'no summary before the window ends');
   t.equal(r.state.counters.linesRejected, 1000);
-  t.same(timers(config, r.state).filter((x) => x.kind === 'bad-lines').map((x) => x.atMs), [T0 + WINDOW_MS], 'a tick is asked for at the window end');
+  t.same(
+    timers(config, r.state)
+      .filter((x) => x.kind === 'bad-lines')
+      .map((x) => x.atMs),
+    [T0 + WINDOW_MS],
+    'a tick is asked for at the window end',
+  );
   const end = run(config, [[WINDOW_MS, { type: 'tick' }]], r.state);
   const summary = events(end.effects, 'han.rejected-summary')[0]?.data as { count: number; byReason: Record<string, number>; samples: string[] } | undefined;
   t.ok(summary, 'a summary closes the window');

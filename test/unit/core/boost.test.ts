@@ -18,13 +18,18 @@ const cases: Case[] = [
       ['boost.granted', { idx: 2, untilMs: T0 + 2 * S + 30 * MIN, periodMin: 30, liftsOpen: true, rule: 'boost.liftsDnoOpen=true' }],
       ['restore.exempt', { reason: 'boost', fromA: 6, toA: 32 }],
     ],
-    explain: { c1: /^32 A <- charger c1 maximum 32 A; switch 2 open, cause dno, since 12:00:01Z \(lifted by boost\); boost on switch 2 until 12:30:02Z lifts it/ },
+    explain: {
+      c1: /^32 A <- charger c1 maximum 32 A; switch 2 open, cause dno, since 12:00:01Z \(lifted by boost\); boost on switch 2 until 12:30:02Z lifts it/,
+    },
     // the stale deadline (last line + 60 s) comes before the boost end
     wake: T0 + 2 * S + 60 * S,
   },
   {
     name: 'a press for a switch not on the button is denied, recorded and explained',
-    start: [[0, boostCfg([3], 30)], [S, sw(2, 'open', 'dno')]],
+    start: [
+      [0, boostCfg([3], 30)],
+      [S, sw(2, 'open', 'dno')],
+    ],
     input: [2 * S, press],
     limits: {},
     events: ['boost.press', 'boost.granted', 'boost.denied'],
@@ -51,7 +56,10 @@ const cases: Case[] = [
   {
     name: 'with boost.liftsDnoOpen=false a boost still lifts a supplier open',
     config: { boost: { liftsDnoOpen: false } },
-    start: [[0, boostCfg([2], 30)], [S, sw(2, 'open', 'supplier')]],
+    start: [
+      [0, boostCfg([2], 30)],
+      [S, sw(2, 'open', 'supplier')],
+    ],
     input: [2 * S, press],
     limits: { c1: 32 },
   },
@@ -61,7 +69,10 @@ const cases: Case[] = [
     input: [3 * S, boostCfg([3], 30)],
     limits: { c1: 6 },
     events: ['boost.config', 'boost.ended', 'limit.changed'],
-    data: [['boost.ended', { idx: 2, reason: 'removed-from-button' }], ['boost.config', { loads: [3], removed: [2], added: [] }]],
+    data: [
+      ['boost.ended', { idx: 2, reason: 'removed-from-button' }],
+      ['boost.config', { loads: [3], removed: [2], added: [] }],
+    ],
   },
   {
     name: 'BOOST action=cancel ends the boost',
@@ -87,7 +98,11 @@ const cases: Case[] = [
   },
   {
     name: 'a switch added to the button after the press gets no boost from it',
-    start: [[0, boostCfg([3], 30)], [S, sw(2, 'open', 'dno')], [2 * S, press]],
+    start: [
+      [0, boostCfg([3], 30)],
+      [S, sw(2, 'open', 'dno')],
+      [2 * S, press],
+    ],
     input: [3 * S, boostCfg([2, 3], 30)],
     limits: {},
     explain: { c1: /^6 A <- switch 2 open/ },
@@ -104,7 +119,10 @@ const cases: Case[] = [
   {
     name: "the meter's boost closing a switch not on the button is honoured but waits the delay, recorded",
     config: { restore: { maxDelayMs: 600 * S } },
-    start: [[0, boostCfg([3], 30)], [S, sw(2, 'open', 'dno')]],
+    start: [
+      [0, boostCfg([3], 30)],
+      [S, sw(2, 'open', 'dno')],
+    ],
     input: [2 * S, sw(2, 'closed', 'boost')],
     limits: {},
     events: ['switch.state', 'boost.inconsistent', 'restore.scheduled'],
@@ -122,7 +140,12 @@ const cases: Case[] = [
       ],
     },
     // switch 3 pauses the charger; its close leaves 0 -> 6 A waiting; switch 2 (dno) caps at 6 A
-    start: [[0, boostCfg([2], 30)], [S, sw(2, 'open', 'dno')], [2 * S, sw(3, 'open', 'dno')], [3 * S, sw(3, 'closed', 'dno')]],
+    start: [
+      [0, boostCfg([2], 30)],
+      [S, sw(2, 'open', 'dno')],
+      [2 * S, sw(3, 'open', 'dno')],
+      [3 * S, sw(3, 'closed', 'dno')],
+    ],
     input: [4 * S, press],
     limits: {},
     applied: { c1: 0 },

@@ -24,7 +24,9 @@ export function checkOpenSwitchCaps(config: CoreConfig, trace: Trace[]): void {
       // A charger held back at a start was not written by this process: nothing to check yet.
       if (rec?.held && a === null) continue;
       if (a === null || a === undefined || a > cap.capA) {
-        throw new Error(`at ${at(tr.atMs)} (${tr.kind}) charger ${id} is at ${String(a)} A above ${cap.capA} A: ${cap.why}; explanation: ${tr.after.chargers[id]?.explanation}`);
+        throw new Error(
+          `at ${at(tr.atMs)} (${tr.kind}) charger ${id} is at ${String(a)} A above ${cap.capA} A: ${cap.why}; explanation: ${tr.after.chargers[id]?.explanation}`,
+        );
       }
     }
   }
@@ -47,7 +49,9 @@ export function checkIncreasesWaited(config: CoreConfig, trace: Trace[]): void {
       if (e.kind === 'restore.scheduled') {
         const d = e.data as { delayMs: number; dueMs: number };
         if (d.delayMs < 0 || d.delayMs > config.restore.maxDelayMs || d.dueMs !== tr.atMs + d.delayMs) {
-          throw new Error(`at ${at(tr.atMs)} restore.scheduled for ${e.chargerId} has delay ${d.delayMs} ms, due ${at(d.dueMs)} (max ${config.restore.maxDelayMs} ms)`);
+          throw new Error(
+            `at ${at(tr.atMs)} restore.scheduled for ${e.chargerId} has delay ${d.delayMs} ms, due ${at(d.dueMs)} (max ${config.restore.maxDelayMs} ms)`,
+          );
         }
         due.set(e.chargerId, d.dueMs);
       }
@@ -63,7 +67,9 @@ export function checkIncreasesWaited(config: CoreConfig, trace: Trace[]): void {
       if (evs(tr.effects, 'restore.exempt', e.chargerId).length > 0) continue;
       const d = due.get(e.chargerId);
       if (d === null || d === undefined || tr.atMs < d) {
-        throw new Error(`at ${at(tr.atMs)} (${tr.kind}) charger ${e.chargerId} rose ${prev} -> ${e.limitA} A without exemption; restore due ${d === null || d === undefined ? 'none' : at(d)}`);
+        throw new Error(
+          `at ${at(tr.atMs)} (${tr.kind}) charger ${e.chargerId} rose ${prev} -> ${e.limitA} A without exemption; restore due ${d === null || d === undefined ? 'none' : at(d)}`,
+        );
       }
     }
   }
@@ -79,7 +85,10 @@ export function checkBounds(config: CoreConfig, trace: Trace[]): void {
       const c = config.chargers.find((x) => x.id === e.chargerId);
       if (!c) throw new Error(`apply-limit for unknown charger ${e.chargerId}`);
       const ok = e.limitA === 0 ? c.allowPause : e.limitA >= c.minCurrentA && e.limitA <= c.maxCurrentA;
-      if (!ok) throw new Error(`at ${at(tr.atMs)} charger ${c.id} got ${e.limitA} A outside 0/${c.minCurrentA}..${c.maxCurrentA} (allowPause ${String(c.allowPause)})`);
+      if (!ok)
+        throw new Error(
+          `at ${at(tr.atMs)} charger ${c.id} got ${e.limitA} A outside 0/${c.minCurrentA}..${c.maxCurrentA} (allowPause ${String(c.allowPause)})`,
+        );
     }
     const targets = computeTargets(config, tr.after, tr.atMs);
     let sum = 0;
@@ -89,7 +98,10 @@ export function checkBounds(config: CoreConfig, trace: Trace[]): void {
       if (tr.after.chargers[ch.id]?.held) continue;
       const a = tr.after.chargers[ch.id]?.appliedA ?? 0;
       const targetA = targets.get(ch.id)?.targetA ?? NaN;
-      if (!(a <= targetA)) throw new Error(`at ${at(tr.atMs)} (${tr.kind}) charger ${ch.id} applied ${a} A above its target ${targetA} A: ${tr.after.chargers[ch.id]?.explanation}`);
+      if (!(a <= targetA))
+        throw new Error(
+          `at ${at(tr.atMs)} (${tr.kind}) charger ${ch.id} applied ${a} A above its target ${targetA} A: ${tr.after.chargers[ch.id]?.explanation}`,
+        );
       sum += a;
       if (a > 0 && !(a === ch.minCurrentA && !ch.allowPause)) unmetOk = false;
     }
@@ -108,8 +120,12 @@ export function checkRestart(config: CoreConfig, trace: Trace[]): void {
   trace.forEach((tr, i) => {
     const ids = tr.effects.flatMap((e) => (e.type === 'apply-limit' ? [e.chargerId] : []));
     if (i === 0 || tr.kind === 'resume') {
-      const want = config.chargers.filter((c) => !tr.after.chargers[c.id]?.held).map((c) => c.id).sort();
-      if (JSON.stringify([...ids].sort()) !== JSON.stringify(want)) throw new Error(`at ${at(tr.atMs)} (${tr.kind}) emitted limits for ${ids.join(',')} not every charger not held ${want.join(',')}`);
+      const want = config.chargers
+        .filter((c) => !tr.after.chargers[c.id]?.held)
+        .map((c) => c.id)
+        .sort();
+      if (JSON.stringify([...ids].sort()) !== JSON.stringify(want))
+        throw new Error(`at ${at(tr.atMs)} (${tr.kind}) emitted limits for ${ids.join(',')} not every charger not held ${want.join(',')}`);
     }
     const boot = tr.after.boot;
     for (const c of config.chargers) {
@@ -174,7 +190,9 @@ export function checkStartCaps(config: CoreConfig, trace: Trace[]): void {
         if (!b.chargerIds.includes(ch.id) || b.switchIdx === undefined || heard.has(b.switchIdx)) continue;
         const floor = b.reducedCurrentA >= ch.minCurrentA ? b.reducedCurrentA : ch.allowPause ? 0 : ch.minCurrentA;
         if (e.limitA > floor) {
-          throw new Error(`at ${at(tr.atMs)} (${tr.kind}) charger ${ch.id} written ${e.limitA} A above ${floor} A while switch ${b.switchIdx} is unconfirmed since ${at(startMs)}`);
+          throw new Error(
+            `at ${at(tr.atMs)} (${tr.kind}) charger ${ch.id} written ${e.limitA} A above ${floor} A while switch ${b.switchIdx} is unconfirmed since ${at(startMs)}`,
+          );
         }
       }
     }

@@ -8,7 +8,10 @@ const two = [
 ];
 
 // The meter has answered a READ (labels, then END) without reporting switch 2.
-const answered: Timed[] = [[0, label(2, 'EV charger')], [0, endSwitches]];
+const answered: Timed[] = [
+  [0, label(2, 'EV charger')],
+  [0, endSwitches],
+];
 
 const cases: Case[] = [
   {
@@ -18,7 +21,9 @@ const cases: Case[] = [
     input: [0, hb()],
     limits: {},
     events: ['core.started'],
-    explain: { c1: /^no limit written yet; not written until the meter confirms or 12:00:10Z; target 6 A <- switch 2 not confirmed by the meter since the start \(never reported\): counts as open$/ },
+    explain: {
+      c1: /^no limit written yet; not written until the meter confirms or 12:00:10Z; target 6 A <- switch 2 not confirmed by the meter since the start \(never reported\): counts as open$/,
+    },
   },
   {
     name: 'the meter answering READ with no switch 2 at all: normal charging (through the restore delay from the reduced current)',
@@ -65,7 +70,10 @@ const cases: Case[] = [
         { switchIdx: 3, chargerIds: ['c1'], reducedCurrentA: 8 },
       ],
     },
-    start: [[0, sw(3, 'closed')], [0, sw(1, 'open')]],
+    start: [
+      [0, sw(3, 'closed')],
+      [0, sw(1, 'open')],
+    ],
     input: [S, sw(3, 'open', 'supplier')],
     limits: { c1: 8 },
     explain: { c1: /^8 A <- switch 3 open, cause supplier.*switch 1 open, cause dno/ },
@@ -110,7 +118,7 @@ const cases: Case[] = [
     explain: { c1: /^12 A <- owner's manual limit 12 A; switch 2 state unknown$/ },
   },
   {
-    name: "an unknown charger in an owner action is refused and recorded",
+    name: 'an unknown charger in an owner action is refused and recorded',
     start: [[0, hb()]],
     input: [S, { type: 'owner-manual-limit', chargerId: 'nope', limitA: 12 }],
     limits: {},
@@ -146,7 +154,12 @@ const siteCases: Array<{ name: string; cap: number; chargers: typeof three; want
   { name: 'a cap above the sum changes nothing', cap: 48, chargers: three, want: { a: 16, b: 16, c: 16 } },
   { name: 'equal shares floored to 0.1 A', cap: 32, chargers: three, want: { a: 10.6, b: 10.6, c: 10.6 } },
   { name: 'minimums that do not fit pause the last charger that may pause', cap: 15, chargers: three, want: { a: 7.5, b: 7.5, c: 0 } },
-  { name: 'a charger that may not pause keeps charging; the last that may pause yields', cap: 12, chargers: [three[0]!, three[1]!, { ...three[2]!, allowPause: false }], want: { a: 6, b: 0, c: 6 } },
+  {
+    name: 'a charger that may not pause keeps charging; the last that may pause yields',
+    cap: 12,
+    chargers: [three[0]!, three[1]!, { ...three[2]!, allowPause: false }],
+    want: { a: 6, b: 0, c: 6 },
+  },
   {
     name: 'nobody may pause: everyone at the minimum and the explanation says the cap is not met',
     cap: 10,

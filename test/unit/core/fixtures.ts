@@ -136,7 +136,6 @@ export interface Case {
   wake?: number;
 }
 
-
 function inOrder(have: string[], want: string[]): boolean {
   let i = 0;
   for (const k of have) if (k === want[i]) i++;

@@ -16,7 +16,9 @@ const cases: Case[] = [
     start: [[0, label(2, 'Heat pump')]],
     input: [S, sw(2, 'open')],
     limits: { c1: 6 },
-    explain: { c1: /^6 A <- switch 2 open, cause dno, since 12:00:01Z; label alarm: switch 2 label "Heat pump" does not match \/ev\|charg\/i \(labels.policy=warn, acting anyway\)$/ },
+    explain: {
+      c1: /^6 A <- switch 2 open, cause dno, since 12:00:01Z; label alarm: switch 2 label "Heat pump" does not match \/ev\|charg\/i \(labels.policy=warn, acting anyway\)$/,
+    },
   },
   {
     name: 'the alarm event carries the label, the pattern and the policy',
@@ -27,7 +29,10 @@ const cases: Case[] = [
   {
     name: 'enforce: a wrong label makes the agent ignore that switch, explained',
     config: { labels: { policy: 'enforce' } },
-    start: [[0, endSwitches], [0, label(2, 'Heat pump')]],
+    start: [
+      [0, endSwitches],
+      [0, label(2, 'Heat pump')],
+    ],
     input: [S, sw(2, 'open')],
     limits: {},
     explain: { c1: /^32 A <- charger c1 maximum 32 A; switch 2 ignored: switch 2 label "Heat pump" does not match \/ev\|charg\/i \(labels.policy=enforce\)$/ },
@@ -35,7 +40,10 @@ const cases: Case[] = [
   {
     name: 'enforce: a label that turns wrong while open lifts the claim (through the restore delay)',
     config: { labels: { policy: 'enforce' }, restore: { maxDelayMs: 100 * S } },
-    start: [[0, label(2, 'EV charger')], [S, sw(2, 'open')]],
+    start: [
+      [0, label(2, 'EV charger')],
+      [S, sw(2, 'open')],
+    ],
     input: [2 * S, label(2, 'Heat pump')],
     limits: {},
     events: ['label.alarm', 'restore.scheduled'],
@@ -45,18 +53,27 @@ const cases: Case[] = [
     start: [[0, sw(2, 'closed', 'calendar')]],
     input: [S, endSwitches],
     events: ['read.end', 'label.alarm'],
-    data: [['label.alarm', { idx: 2, problem: 'missing' }], ['read.end', { what: 'switches', missingLabels: [2] }]],
+    data: [
+      ['label.alarm', { idx: 2, problem: 'missing' }],
+      ['read.end', { what: 'switches', missingLabels: [2] }],
+    ],
   },
   {
     name: 'a READ answer with the label raises nothing',
-    start: [[0, sw(2, 'closed', 'calendar')], [S, label(2, 'EV Charger')]],
+    start: [
+      [0, sw(2, 'closed', 'calendar')],
+      [S, label(2, 'EV Charger')],
+    ],
     input: [2 * S, endSwitches],
     noEvents: ['label.alarm'],
   },
   {
     name: 'enforce: a missing label makes the agent ignore the switch',
     config: { labels: { policy: 'enforce' } },
-    start: [[0, sw(2, 'open')], [S, endSwitches]],
+    start: [
+      [0, sw(2, 'open')],
+      [S, endSwitches],
+    ],
     input: [2 * S, hb()],
     applied: { c1: 32 },
     explain: { c1: /switch 2 ignored: switch 2 label missing from the last READ/ },

@@ -14,30 +14,44 @@ const cases: Case[] = [
   {
     name: 'the last state holds for holdMs, then fallback normal lifts it (through the delay)',
     config: { restore: { maxDelayMs: 100 * S } },
-    start: [[0, sw(2, 'open')], [61 * S, { type: 'tick' }]],
+    start: [
+      [0, sw(2, 'open')],
+      [61 * S, { type: 'tick' }],
+    ],
     input: [60 * S + 10 * MIN, { type: 'tick' }],
     limits: {},
     events: ['link.fallback', 'link.fallback', 'restore.scheduled'],
     data: [['link.fallback', { scope: 'link', fallback: 'normal' }]],
-    explain: { c1: /restore to 32 A due .*target 32 A <- charger c1 maximum 32 A; link stale since 12:01:00Z, hold ended 12:11:00Z: fallback normal for switch 2 \(last open, cause dno\) \(Reg 7\)/ },
+    explain: {
+      c1: /restore to 32 A due .*target 32 A <- charger c1 maximum 32 A; link stale since 12:01:00Z, hold ended 12:11:00Z: fallback normal for switch 2 \(last open, cause dno\) \(Reg 7\)/,
+    },
   },
   {
     name: 'fallback normal with no delay configured restores at once',
-    start: [[0, sw(2, 'open')], [61 * S, { type: 'tick' }]],
+    start: [
+      [0, sw(2, 'open')],
+      [61 * S, { type: 'tick' }],
+    ],
     input: [60 * S + 10 * MIN, { type: 'tick' }],
     limits: { c1: 32 },
   },
   {
     name: "fallback reduced reduces even a closed switch's chargers once the hold ends",
     config: { link: { fallback: 'reduced' } },
-    start: [[0, sw(2, 'closed')], [61 * S, { type: 'tick' }]],
+    start: [
+      [0, sw(2, 'closed')],
+      [61 * S, { type: 'tick' }],
+    ],
     input: [60 * S + 10 * MIN, { type: 'tick' }],
     limits: { c1: 6 },
     explain: { c1: /fallback reduced for switch 2 \(last closed, cause dno\)/ },
   },
   {
     name: 'a dur lease that ends before the hold ends the hold (fallback at the lease end)',
-    start: [[0, sw(2, 'open', 'dno', { durMin: 3 })], [61 * S, { type: 'tick' }]],
+    start: [
+      [0, sw(2, 'open', 'dno', { durMin: 3 })],
+      [61 * S, { type: 'tick' }],
+    ],
     input: [3 * MIN, { type: 'tick' }],
     limits: { c1: 32 },
     events: ['link.fallback', 'lease.expired'],
@@ -45,7 +59,11 @@ const cases: Case[] = [
   },
   {
     name: 'a valid line ends the stale episode and the fallback',
-    start: [[0, sw(2, 'open')], [61 * S, { type: 'tick' }], [60 * S + 10 * MIN, { type: 'tick' }]],
+    start: [
+      [0, sw(2, 'open')],
+      [61 * S, { type: 'tick' }],
+      [60 * S + 10 * MIN, { type: 'tick' }],
+    ],
     input: [12 * MIN, hb()],
     limits: { c1: 6 },
     data: [['link.fresh', { staleSinceMs: T0 + 60 * S, fallbackEnded: true }]],
@@ -63,7 +81,10 @@ const cases: Case[] = [
   {
     name: 'a report without dur drops the lease',
     config: { link: { staleAfterMs: 60 * MIN } },
-    start: [[0, sw(2, 'open', 'dno', { durMin: 30 })], [MIN, sw(2, 'open')]],
+    start: [
+      [0, sw(2, 'open', 'dno', { durMin: 30 })],
+      [MIN, sw(2, 'open')],
+    ],
     input: [30 * MIN, { type: 'tick' }],
     noEvents: ['lease.expired'],
   },
@@ -156,7 +177,10 @@ t.test('fallback reduced keeps an open switch reduced, and reduces a binding nev
   // c2's switch 5 is never confirmed: held back at the start, then written at its reduced
   // current when the start grace ends (was: 16 A at once, the cold-start bug of issue 7).
   t.same(r.all.map(limits), [{ c1: 8 }, { c2: 10 }, {}]);
-  t.match(r.state.chargers['c2']?.explanation, /^10 A <- link stale since 12:01:00Z, hold ended 12:11:00Z: fallback reduced for switch 5 \(state never known\)$/);
+  t.match(
+    r.state.chargers['c2']?.explanation,
+    /^10 A <- link stale since 12:01:00Z, hold ended 12:11:00Z: fallback reduced for switch 5 \(state never known\)$/,
+  );
 });
 
 t.test('a clock that goes back is recorded', async (t) => {

@@ -15,15 +15,37 @@ const SEED = Number(process.env['CORE_PROPERTY_SEED'] ?? Date.now() & 0x7fffffff
 //    fallback, freeing site-cap share; with restore.maxDelayMs 0 the others' rise is due at once.
 const KNOWN_CASES = [
   [
-    {"chargers":[{"id":"b","minCurrentA":6,"maxCurrentA":10,"allowPause":false},{"id":"a","minCurrentA":6,"maxCurrentA":16,"allowPause":false},{"id":"c","minCurrentA":6,"maxCurrentA":16,"allowPause":false}],"bindings":[{"switchIdx":1,"chargerIds":["b"],"reducedCurrentA":0}],"boost":{"liftsDnoOpen":false},"labels":{"pattern":"ev|charg","flags":"i","policy":"enforce"},"link":{"staleAfterMs":60000,"holdMs":0,"fallback":"reduced"},"restore":{"maxDelayMs":0,"meterRandomisesCalendar":false},"siteCapA":40},
-    [{"gapMs":0,"action":{"type":"han","message":{"verb":"SWITCH","idx":1,"state":"open","cause":"dno","type":"HCALCS"}}},{"gapMs":0,"action":{"type":"han","message":{"verb":"END","what":"switches"}}},{"gapMs":120000,"action":{"type":"restart"}}],
+    {
+      chargers: [
+        { id: 'b', minCurrentA: 6, maxCurrentA: 10, allowPause: false },
+        { id: 'a', minCurrentA: 6, maxCurrentA: 16, allowPause: false },
+        { id: 'c', minCurrentA: 6, maxCurrentA: 16, allowPause: false },
+      ],
+      bindings: [{ switchIdx: 1, chargerIds: ['b'], reducedCurrentA: 0 }],
+      boost: { liftsDnoOpen: false },
+      labels: { pattern: 'ev|charg', flags: 'i', policy: 'enforce' },
+      link: { staleAfterMs: 60000, holdMs: 0, fallback: 'reduced' },
+      restore: { maxDelayMs: 0, meterRandomisesCalendar: false },
+      siteCapA: 40,
+    },
+    [
+      { gapMs: 0, action: { type: 'han', message: { verb: 'SWITCH', idx: 1, state: 'open', cause: 'dno', type: 'HCALCS' } } },
+      { gapMs: 0, action: { type: 'han', message: { verb: 'END', what: 'switches' } } },
+      { gapMs: 120000, action: { type: 'restart' } },
+    ],
     0,
   ],
 ] as unknown as [CoreConfig, Item[], number][];
 
 t.test(`safety, delay, bounds, restart and wake invariants hold over ${RUNS} random runs`, (t) => {
   let steps = 0;
-  const checks = { openSwitchCaps: checkOpenSwitchCaps, startCaps: checkStartCaps, increasesWaited: checkIncreasesWaited, bounds: checkBounds, restart: checkRestart };
+  const checks = {
+    openSwitchCaps: checkOpenSwitchCaps,
+    startCaps: checkStartCaps,
+    increasesWaited: checkIncreasesWaited,
+    bounds: checkBounds,
+    restart: checkRestart,
+  };
   fc.assert(
     fc.property(configArb, itemsArb, seedArb, (config, items, seed) => {
       const trace = simulate(config, items, seed, false);

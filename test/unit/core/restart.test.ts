@@ -25,7 +25,10 @@ t.test('resume re-emits every saved limit at once: a reduction survives the rest
 });
 
 t.test('a pending restore keeps its due time across a restart', (t) => {
-  const before = run(delayed, [[0, sw(2, 'open')], [10 * S, sw(2, 'closed', 'dno')]]);
+  const before = run(delayed, [
+    [0, sw(2, 'open')],
+    [10 * S, sw(2, 'closed', 'dno')],
+  ]);
   const due = T0 + 10 * S + firstDelay;
   t.ok(firstDelay > 20 * S, `this seed draws a delay worth testing (${firstDelay} ms)`);
   const r = resumeAt(delayed, before.state, 20 * S);
@@ -39,7 +42,10 @@ t.test('a pending restore keeps its due time across a restart', (t) => {
 // than a stale period down (a street's power cut, or a clock stepped forward) every gateway
 // would then raise together, so a cold start drops it and the rise draws a fresh delay (issue 7).
 t.test('after a cold restart a pending restore is dropped and the rise draws a fresh delay once the meter confirms', (t) => {
-  const before = run(delayed, [[0, sw(2, 'open')], [10 * S, sw(2, 'closed', 'dno')]]);
+  const before = run(delayed, [
+    [0, sw(2, 'open')],
+    [10 * S, sw(2, 'closed', 'dno')],
+  ]);
   const down = 10 * S + firstDelay + 5 * S;
   const r = resumeAt(delayed, before.state, down);
   t.same(limits(r.effects), { c1: 6 }, 'the saved reduced limit is written again at once');
@@ -55,7 +61,11 @@ t.test('after a cold restart a pending restore is dropped and the rise draws a f
 
 t.test('a boost that ended while down ends at resume: the reduction comes back at once', (t) => {
   const config = makeConfig({ link: { staleAfterMs: 2 * 60 * MIN } });
-  const before = run(config, [[0, boostCfg([2], 30)], [S, sw(2, 'open')], [2 * S, press]]);
+  const before = run(config, [
+    [0, boostCfg([2], 30)],
+    [S, sw(2, 'open')],
+    [2 * S, press],
+  ]);
   t.same(before.state.chargers['c1']?.appliedA, 32);
   const r = resumeAt(config, before.state, 40 * MIN);
   t.same(limits(r.effects), { c1: 6 });
@@ -65,7 +75,11 @@ t.test('a boost that ended while down ends at resume: the reduction comes back a
 
 t.test('a boost still running at a quick restart keeps its end time; the charger is not dipped while the meter answers', (t) => {
   const config = makeConfig({ link: { staleAfterMs: 2 * 60 * MIN } });
-  const before = run(config, [[0, boostCfg([2], 30)], [S, sw(2, 'open')], [2 * S, press]]);
+  const before = run(config, [
+    [0, boostCfg([2], 30)],
+    [S, sw(2, 'open')],
+    [2 * S, press],
+  ]);
   const r = resumeAt(config, before.state, 30 * S);
   // Unconfirmed, switch 2 counts as open without a boost: 6 A, but the charger was told 32 A,
   // so nothing is written until the meter answers (or the start grace ends).
@@ -80,7 +94,10 @@ t.test('a boost still running at a quick restart keeps its end time; the charger
 
 t.test('a stale episode running before the restart keeps its start, so restarts cannot stretch a hold', (t) => {
   const config = makeConfig();
-  const before = run(config, [[0, sw(2, 'open')], [61 * S, { type: 'tick' }]]);
+  const before = run(config, [
+    [0, sw(2, 'open')],
+    [61 * S, { type: 'tick' }],
+  ]);
   const r = resumeAt(config, before.state, 5 * MIN);
   t.equal(r.state.link.staleSinceMs, T0 + 60 * S);
   t.same(wakes(r.effects), [T0 + 60 * S + 10 * MIN]);
@@ -88,11 +105,26 @@ t.test('a stale episode running before the restart keeps its start, so restarts 
 });
 
 t.test('the generator continues across a restart (a JSON round trip)', (t) => {
-  const inputs = [[0, sw(2, 'open')], [10 * S, sw(2, 'closed', 'dno')], [20 * S, sw(2, 'open')], [30 * S, sw(2, 'closed', 'dno')]] as const;
-  const straight = run(delayed, inputs.map(([a, b]) => [a, b]));
-  const half = run(delayed, inputs.slice(0, 2).map(([a, b]) => [a, b]));
+  const inputs = [
+    [0, sw(2, 'open')],
+    [10 * S, sw(2, 'closed', 'dno')],
+    [20 * S, sw(2, 'open')],
+    [30 * S, sw(2, 'closed', 'dno')],
+  ] as const;
+  const straight = run(
+    delayed,
+    inputs.map(([a, b]) => [a, b]),
+  );
+  const half = run(
+    delayed,
+    inputs.slice(0, 2).map(([a, b]) => [a, b]),
+  );
   const resumed = resumeAt(delayed, half.state, 15 * S);
-  const rest = run(delayed, inputs.slice(2).map(([a, b]) => [a, b]), resumed.state);
+  const rest = run(
+    delayed,
+    inputs.slice(2).map(([a, b]) => [a, b]),
+    resumed.state,
+  );
   t.same(events(rest.effects, 'restore.scheduled')[0]?.data, events(straight.effects, 'restore.scheduled')[0]?.data);
   t.end();
 });

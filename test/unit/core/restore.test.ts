@@ -29,7 +29,10 @@ const cases: Case[] = [
   {
     name: 'the restore applies when its due time comes',
     config: { ...delayed, link: { staleAfterMs: 3600 * S } },
-    start: [[0, sw(2, 'open')], [10 * S, sw(2, 'closed', 'dno')]],
+    start: [
+      [0, sw(2, 'open')],
+      [10 * S, sw(2, 'closed', 'dno')],
+    ],
     input: [10 * S + firstDelay, { type: 'tick' }],
     limits: { c1: 32 },
     events: ['restore.done', 'limit.changed'],
@@ -38,7 +41,10 @@ const cases: Case[] = [
   {
     name: 'a new reduction cancels the pending restore',
     config: delayed,
-    start: [[0, sw(2, 'open')], [10 * S, sw(2, 'closed', 'dno')]],
+    start: [
+      [0, sw(2, 'open')],
+      [10 * S, sw(2, 'closed', 'dno')],
+    ],
     input: [11 * S, sw(2, 'open', 'dno')],
     limits: {},
     data: [['restore.cancelled', { reason: 'target back at the applied limit' }]],
@@ -70,7 +76,10 @@ const cases: Case[] = [
   {
     name: 'the owner cancels a pending delay: applied at once, recorded',
     config: delayed,
-    start: [[0, sw(2, 'open')], [10 * S, sw(2, 'closed', 'dno')]],
+    start: [
+      [0, sw(2, 'open')],
+      [10 * S, sw(2, 'closed', 'dno')],
+    ],
     input: [11 * S, { type: 'owner-restore-now' }],
     limits: { c1: 32 },
     events: ['owner.restore-now', 'restore.exempt', 'limit.changed'],
@@ -79,7 +88,10 @@ const cases: Case[] = [
   {
     name: "the owner clearing a manual limit raises at once (the owner's own action)",
     config: delayed,
-    start: [[0, endSwitches], [0, { type: 'owner-manual-limit', chargerId: 'c1', limitA: 10 }]],
+    start: [
+      [0, endSwitches],
+      [0, { type: 'owner-manual-limit', chargerId: 'c1', limitA: 10 }],
+    ],
     input: [S, { type: 'owner-manual-limit', chargerId: 'c1', limitA: null }],
     limits: { c1: 32 },
     data: [['restore.exempt', { reason: 'owner-manual-limit' }]],
@@ -118,7 +130,10 @@ t.test('the delay is drawn uniformly from [0, maxDelayMs] and the seed decides i
 });
 
 t.test('a ramp steps up by stepA every intervalMs after the delay', (t) => {
-  const config = makeConfig({ chargers: [{ id: 'c1', minCurrentA: 6, maxCurrentA: 16, allowPause: false }], restore: { maxDelayMs: 0, ramp: { stepA: 4, intervalMs: 10 * S } } });
+  const config = makeConfig({
+    chargers: [{ id: 'c1', minCurrentA: 6, maxCurrentA: 16, allowPause: false }],
+    restore: { maxDelayMs: 0, ramp: { stepA: 4, intervalMs: 10 * S } },
+  });
   const r = run(config, [
     [0, sw(2, 'open')],
     [5 * S, sw(2, 'closed', 'dno')],
@@ -126,7 +141,10 @@ t.test('a ramp steps up by stepA every intervalMs after the delay', (t) => {
     [25 * S, { type: 'tick' }],
     [35 * S, { type: 'tick' }],
   ]);
-  t.same(r.all.map((e) => limits(e).c1), [6, 10, 14, 16, undefined]);
+  t.same(
+    r.all.map((e) => limits(e).c1),
+    [6, 10, 14, 16, undefined],
+  );
   t.match(events(r.all[1]!, 'restore.ramp')[0]?.data, { fromA: 6, toA: 10, targetA: 16, nextMs: T0 + 15 * S });
   t.end();
 });
@@ -142,7 +160,10 @@ t.test('a ramp from a pause starts at the minimum', (t) => {
     [5 * S, sw(2, 'closed', 'dno')],
     [15 * S, { type: 'tick' }],
   ]);
-  t.same(r.all.map((e) => limits(e).c1), [0, 6, 8]);
+  t.same(
+    r.all.map((e) => limits(e).c1),
+    [0, 6, 8],
+  );
   t.end();
 });
 

@@ -61,7 +61,11 @@ export const configArb: fc.Arbitrary<CoreConfig> = fc
       chargers: r.chargers,
       bindings: r.bindingSeeds.map((b) => {
         const chosen = ids.filter((_, i) => (b.pick >> i) & 1);
-        const out: CoreConfig['bindings'][number] = { switchIdx: b.switchIdx, chargerIds: chosen.length > 0 ? chosen : [ids[0]!], reducedCurrentA: b.reducedCurrentA };
+        const out: CoreConfig['bindings'][number] = {
+          switchIdx: b.switchIdx,
+          chargerIds: chosen.length > 0 ? chosen : [ids[0]!],
+          reducedCurrentA: b.reducedCurrentA,
+        };
         if (b.dev !== undefined) out.dev = b.dev;
         return out;
       }),
@@ -109,7 +113,13 @@ const actionArb: fc.Arbitrary<Action> = fc.oneof(
       .record({ loads: fc.uniqueArray(fc.integer({ min: 1, max: 4 }), { maxLength: 4 }), periodMin: fc.constantFrom(1, 5, 30) })
       .map(({ loads, periodMin }): Action => ({ type: 'han', message: { verb: 'BOOSTCFG', loads, periodMin } })),
   },
-  { weight: 3, arbitrary: fc.constantFrom<Action>({ type: 'han', message: { verb: 'BOOST', action: 'press' } }, { type: 'han', message: { verb: 'BOOST', action: 'cancel' } }) },
+  {
+    weight: 3,
+    arbitrary: fc.constantFrom<Action>(
+      { type: 'han', message: { verb: 'BOOST', action: 'press' } },
+      { type: 'han', message: { verb: 'BOOST', action: 'cancel' } },
+    ),
+  },
   { weight: 3, arbitrary: seqArb.map((seq): Action => ({ type: 'han', message: seq === undefined ? { verb: 'HB' } : { verb: 'HB', seq } })) },
   { weight: 1, arbitrary: fc.constant<Action>({ type: 'han', message: { verb: 'END', what: 'switches' } }) },
   { weight: 1, arbitrary: fc.constantFrom<Action>({ type: 'link-up' }, { type: 'link-down', error: 'EIO' }) },

@@ -112,7 +112,10 @@ const cases: StartCase[] = [
   {
     name: 'cold resume (down > a stale period), saved closed: the charger may stand at its failsafe, so reduced then the delay',
     config: delayed,
-    before: [[0, sw(2, 'closed')], [700 * S, hb()]],
+    before: [
+      [0, sw(2, 'closed')],
+      [700 * S, hb()],
+    ],
     after: [
       [700 * S + 5 * MIN, 'resume', {}],
       [700 * S + 5 * MIN + S, sw(2, 'closed'), { c1: 6 }, ['restore.scheduled', 'limit.changed']],
@@ -121,7 +124,10 @@ const cases: StartCase[] = [
   {
     name: 'resume with the clock stepped back (negative downtime) is a cold start',
     config: delayed,
-    before: [[10 * MIN, sw(2, 'closed')], [30 * MIN, { type: 'tick' }]],
+    before: [
+      [10 * MIN, sw(2, 'closed')],
+      [30 * MIN, { type: 'tick' }],
+    ],
     after: [
       [0, 'resume', {}],
       [S, sw(2, 'closed'), { c1: 6 }, ['restore.scheduled']],
@@ -180,13 +186,19 @@ t.test('the grace end asks the meter again and is woken for', (t) => {
 
 t.test('the grace is configurable', (t) => {
   const config = makeConfig({ link: { startGraceMs: 3 * S } });
-  const r = run(config, [[0, { type: 'tick' }], [3 * S, { type: 'tick' }]]);
+  const r = run(config, [
+    [0, { type: 'tick' }],
+    [3 * S, { type: 'tick' }],
+  ]);
   t.same(limits(r.effects), { c1: 6 });
   t.end();
 });
 
 t.test('saved deadlines are clamped on a quick resume: never further than their own length from now', (t) => {
-  const before = run(delayed, [[0, sw(2, 'open')], [10 * S, sw(2, 'closed', 'dno')]]);
+  const before = run(delayed, [
+    [0, sw(2, 'open')],
+    [10 * S, sw(2, 'closed', 'dno')],
+  ]);
   const saved = JSON.parse(JSON.stringify(before.state));
   // As if saved by a clock a year ahead: the due time is a year away.
   const YEAR = 365 * 24 * 60 * MIN;

@@ -28,29 +28,40 @@ t.test('status of a reduced charger, a boost, a label alarm and a pending restor
   ]);
   const v = describe(config, r.state, T0 + 10 * S);
   t.same(JSON.parse(JSON.stringify(v)), v, 'plain JSON');
-  t.match(v.switches.find((s) => s.idx === 2), {
-    state: 'open',
-    cause: 'dno',
-    dev: DEV_A,
-    bound: true,
-    chargerIds: ['c1'],
-    since: '2026-11-28T12:00:01.000Z',
-    durMin: 30,
-    leaseEndMs: T0 + S + 30 * MIN,
-    leaseExpired: false,
-    seq: 7,
-    label: 'Heat pump',
-    labelOk: false,
-    labelMissing: false,
-  });
-  t.match(v.switches.find((s) => s.idx === 3), { label: null, labelOk: null, labelMissing: true });
+  t.match(
+    v.switches.find((s) => s.idx === 2),
+    {
+      state: 'open',
+      cause: 'dno',
+      dev: DEV_A,
+      bound: true,
+      chargerIds: ['c1'],
+      since: '2026-11-28T12:00:01.000Z',
+      durMin: 30,
+      leaseEndMs: T0 + S + 30 * MIN,
+      leaseExpired: false,
+      seq: 7,
+      label: 'Heat pump',
+      labelOk: false,
+      labelMissing: false,
+    },
+  );
+  t.match(
+    v.switches.find((s) => s.idx === 3),
+    { label: null, labelOk: null, labelMissing: true },
+  );
   t.match(v.boost, { known: true, loads: [3], periodMin: 30, lastPressMs: T0 + 4 * S, liftsDnoOpen: true });
   t.match(v.boost.switches, [
     { idx: 2, onButton: false, activeUntilMs: null, lastDenial: { reason: 'switch 2 not on the Boost Button' } },
     { idx: 3, onButton: true, activeUntilMs: T0 + 4 * S + 30 * MIN, liftsOpen: true },
   ]);
   t.match(v.chargers, [
-    { id: 'c1', appliedA: 6, targetA: 6, explanation: /^6 A <- switch 2 open, cause dno, since 12:00:01Z; boost denied: switch 2 not on the Boost Button; label alarm/ },
+    {
+      id: 'c1',
+      appliedA: 6,
+      targetA: 6,
+      explanation: /^6 A <- switch 2 open, cause dno, since 12:00:01Z; boost denied: switch 2 not on the Boost Button; label alarm/,
+    },
     { id: 'c2', appliedA: 16, targetA: 16 },
   ]);
   t.match(v.link, { transport: 'unknown', state: 'fresh', lastLineMs: T0 + 6 * S, staleDeadlineMs: T0 + 66 * S, fallback: 'normal' });
@@ -61,7 +72,10 @@ t.test('status of a reduced charger, a boost, a label alarm and a pending restor
       ['label-missing', 3],
     ],
   );
-  t.same(v.pending.map((p) => p.kind), ['stale', 'lease', 'boost-end']);
+  t.same(
+    v.pending.map((p) => p.kind),
+    ['stale', 'lease', 'boost-end'],
+  );
   t.equal(v.nextWakeMs, T0 + 66 * S);
   t.equal(v.counters.linesOk, 7);
   t.end();

@@ -116,7 +116,9 @@ const TAMPERS: Array<{
   {
     name: 'two rows swapped (contents exchanged, hashes recomputed in place)',
     act: (db) => {
-      const rows = db.prepare('SELECT id, at, at_ms, kind, "switch", charger, data FROM events WHERE id IN (2, 3) ORDER BY id').all() as Array<Record<string, unknown>>;
+      const rows = db.prepare('SELECT id, at, at_ms, kind, "switch", charger, data FROM events WHERE id IN (2, 3) ORDER BY id').all() as Array<
+        Record<string, unknown>
+      >;
       const [r2, r3] = rows as [Record<string, unknown>, Record<string, unknown>];
       const set = db.prepare('UPDATE events SET at = ?, at_ms = ?, kind = ?, "switch" = ?, charger = ?, data = ? WHERE id = ?');
       set.run(r3.at, r3.at_ms, r3.kind, r3.switch, r3.charger, r3.data, 2);

@@ -27,7 +27,10 @@ t.test('a readonly reader reads while another process appends: no errors, sees n
   const seen: number[] = [];
   const errors: string[] = [];
   let done = false;
-  exited.then(() => (done = true), () => (done = true));
+  exited.then(
+    () => (done = true),
+    () => (done = true),
+  );
   while (!done || seen.at(-1) !== total + 1) {
     try {
       const rows = reader.query({ limit: 5 });
@@ -44,8 +47,14 @@ t.test('a readonly reader reads while another process appends: no errors, sees n
   t.equal(code, 0, `writer exited cleanly ${stderr}`);
   t.match(stdout, /ready\ndone\n/);
   t.same(errors, [], 'the reader never failed and always saw an intact chain');
-  t.ok(seen.some((id) => id > 1 && id < total + 1), 'saw rows while the writer was still writing');
-  t.ok(seen.every((id, i) => i === 0 || id >= (seen[i - 1] ?? 0)), 'what it sees only grows');
+  t.ok(
+    seen.some((id) => id > 1 && id < total + 1),
+    'saw rows while the writer was still writing',
+  );
+  t.ok(
+    seen.every((id, i) => i === 0 || id >= (seen[i - 1] ?? 0)),
+    'what it sees only grows',
+  );
   t.equal(seen.at(-1), total + 1, 'sees the last row');
   t.same(reader.verify(), { ok: true, count: total + 1 });
 });

@@ -105,7 +105,10 @@ t.test('JSONL to stdout: every column, data as the stored text, parses back', as
   const { log, path } = seeded(t);
   const r = await run([], path);
   t.equal(r.code, 0);
-  const lines = r.out.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const lines = r.out
+    .trimEnd()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
   const stored = [...log.scan()];
   t.equal(lines.length, 3);
   lines.forEach((l, i) => {
@@ -159,10 +162,25 @@ t.test('--since and --out (written whole, then renamed)', async (t) => {
   t.equal(r.code, 0);
   t.equal(r.out, '', 'nothing on stdout');
   t.match(r.err, /exported 2 events \(ids 2\.\.3\) as jsonl to .*evidence\.jsonl/);
-  const lines = readFileSync(file, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as { id: number; anchor?: boolean });
-  t.same(lines.map((l) => l.id), [1, 2, 3], 'the window starts with its anchor: the row its first prev_hash points to');
-  t.same(lines.map((l) => l.anchor === true), [true, false, false], 'only the anchor is marked');
-  t.same(readdirSync(dir).filter((f) => f.startsWith('evidence')), ['evidence.jsonl'], 'no .partial left behind');
+  const lines = readFileSync(file, 'utf8')
+    .trimEnd()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { id: number; anchor?: boolean });
+  t.same(
+    lines.map((l) => l.id),
+    [1, 2, 3],
+    'the window starts with its anchor: the row its first prev_hash points to',
+  );
+  t.same(
+    lines.map((l) => l.anchor === true),
+    [true, false, false],
+    'only the anchor is marked',
+  );
+  t.same(
+    readdirSync(dir).filter((f) => f.startsWith('evidence')),
+    ['evidence.jsonl'],
+    'no .partial left behind',
+  );
   const none = await run(['--since', '2030-01-01'], path);
   t.equal(none.code, 0);
   t.equal(none.out, '');
@@ -244,14 +262,34 @@ t.test('a large export streams with backpressure and stays whole', async (t) => 
 
 t.test('--until, --kind and --charger select rows; a filtered export says its rows are not a chain', async (t) => {
   const { path } = seeded(t);
-  const ids = (text: string) => text.trimEnd().split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { id: number; anchor?: boolean });
+  const ids = (text: string) =>
+    text
+      .trimEnd()
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => JSON.parse(l) as { id: number; anchor?: boolean });
   const until = await run(['--until', '2026-11-28T12:03:02.123Z'], path);
-  t.same(ids(until.out).map((r) => r.id), [1], '--until is exclusive');
+  t.same(
+    ids(until.out).map((r) => r.id),
+    [1],
+    '--until is exclusive',
+  );
   const window = await run(['--since', '2026-11-28T12:03:02.123Z', '--until', '2026-11-28T12:03:03Z'], path);
-  t.same(ids(window.out).map((r) => [r.id, r.anchor === true]), [[1, true], [2, false]], 'a window: its anchor, then its rows');
+  t.same(
+    ids(window.out).map((r) => [r.id, r.anchor === true]),
+    [
+      [1, true],
+      [2, false],
+    ],
+    'a window: its anchor, then its rows',
+  );
   t.notMatch(window.err, /not a contiguous chain/);
   const kind = await run(['--kind', 'charger.write'], path);
-  t.same(ids(kind.out).map((r) => r.id), [3], 'no anchor for a filtered selection');
+  t.same(
+    ids(kind.out).map((r) => r.id),
+    [3],
+    'no anchor for a filtered selection',
+  );
   t.match(kind.err, /not a contiguous chain/);
   const charger = await run(['--charger', 'wallbox "ü", left', '--format', 'csv'], path);
   t.equal(charger.code, 0);

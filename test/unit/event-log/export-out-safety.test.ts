@@ -25,11 +25,11 @@ async function run(argv: string[], path: string) {
 t.test('an existing file is kept unless --force', async (t) => {
   const { path, dir } = seeded(t);
   const file = join(dir, 'evidence.jsonl');
-  writeFileSync(file, 'the owner\'s earlier evidence\n');
+  writeFileSync(file, "the owner's earlier evidence\n");
   const r = await run(['--out', file], path);
   t.equal(r.code, 73);
   t.match(r.err, `${file} exists; choose another name or add --force to replace it`);
-  t.equal(readFileSync(file, 'utf8'), 'the owner\'s earlier evidence\n', 'untouched');
+  t.equal(readFileSync(file, 'utf8'), "the owner's earlier evidence\n", 'untouched');
   t.notOk(existsSync(`${file}.partial`), 'no partial left');
   const forced = await run(['--out', file, '--force'], path);
   t.equal(forced.code, 0);

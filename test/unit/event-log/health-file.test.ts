@@ -25,7 +25,13 @@ const degraded: EventLogHealth = {
   movedAside: [],
   path: logPath,
 };
-const record = (over: Partial<HealthRecord> = {}): HealthRecord => ({ pid: process.pid, eventLogPath: logPath, updatedAtMs: Date.now(), eventLog: degraded, ...over });
+const record = (over: Partial<HealthRecord> = {}): HealthRecord => ({
+  pid: process.pid,
+  eventLogPath: logPath,
+  updatedAtMs: Date.now(),
+  eventLog: degraded,
+  ...over,
+});
 
 t.test('written to the runtime directory, beside the log and in the temp directory; the newest wins', async (t) => {
   const paths = healthFilePaths(logPath, env);
@@ -40,7 +46,9 @@ t.test('written to the runtime directory, beside the log and in the temp directo
 
 t.test('status lines: the alarm while degraded, the moved-aside file, nothing for a dead writer', async (t) => {
   t.same(describeHealth(record()), [
-    'event log DEGRADED since 2026-11-30T04:00:00Z: appending rows failed: database or disk is full (SQLITE_FULL); rows kept in memory until the file takes them: 12 waiting, 0 lost (pid ' + process.pid + ')',
+    'event log DEGRADED since 2026-11-30T04:00:00Z: appending rows failed: database or disk is full (SQLITE_FULL); rows kept in memory until the file takes them: 12 waiting, 0 lost (pid ' +
+      process.pid +
+      ')',
   ]);
   const memory = describeHealth(record({ eventLog: { ...degraded, storage: 'memory', lost: 5 } }))[0];
   t.match(memory, /no log file open, rows kept in memory: 12 waiting, 5 lost/);

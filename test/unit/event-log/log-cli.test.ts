@@ -66,7 +66,12 @@ t.test('local time by default, named; --utc switches', async (t) => {
     else process.env.TZ = tz;
   });
   const { log, path } = tempLog(t);
-  log.append({ kind: 'restore.scheduled', chargerId: 'garage', atMs: Date.UTC(2026, 6, 14, 21, 41), data: { fromA: 6, toA: 32, delayMs: 212_000, dueMs: Date.UTC(2026, 6, 14, 21, 44, 32), maxDelayMs: 600_000 } });
+  log.append({
+    kind: 'restore.scheduled',
+    chargerId: 'garage',
+    atMs: Date.UTC(2026, 6, 14, 21, 41),
+    data: { fromA: 6, toA: 32, delayMs: 212_000, dueMs: Date.UTC(2026, 6, 14, 21, 44, 32), maxDelayMs: 600_000 },
+  });
   const local = await run([], path);
   t.match(local.out, /SUMMARY \(UTC\+01:00\)/);
   t.match(local.out, /22:41:00 restore\.scheduled +garage +6->32 A at 22:44:32 \(random delay 212 s of max 600 s\)/, 'times inside the data as local times');
@@ -82,7 +87,10 @@ t.test('--json: one object a line that parses back to the rows', async (t) => {
   const { path, log } = seeded(t);
   const r = await run(['--json'], path);
   t.equal(r.code, 0);
-  const rows = r.out.trimEnd().split('\n').map((l) => JSON.parse(l) as EventRow);
+  const rows = r.out
+    .trimEnd()
+    .split('\n')
+    .map((l) => JSON.parse(l) as EventRow);
   t.same(rows, log.query({}));
   t.equal(rows[3]?.data.reason, 'no read-back\nsecond line\x1b[2J', 'JSON keeps the data exactly');
 });
@@ -92,7 +100,12 @@ t.test('filters and limit reach the query', async (t) => {
   const ids = async (argv: string[]) => {
     const r = await run([...argv, '--json', '--utc'], path);
     t.equal(r.code, 0, argv.join(' '));
-    return r.out === '' ? [] : r.out.trimEnd().split('\n').map((l) => (JSON.parse(l) as EventRow).id);
+    return r.out === ''
+      ? []
+      : r.out
+          .trimEnd()
+          .split('\n')
+          .map((l) => (JSON.parse(l) as EventRow).id);
   };
   t.same(await ids(['--limit', '2']), [3, 4]);
   t.same(await ids(['--limit=1']), [4]);
@@ -113,7 +126,10 @@ t.test('a window prints from its start, oldest first, and says when --limit cut 
   const { log, path } = tempLog(t);
   log.appendMany(Array.from({ length: 60 }, (_, i) => ({ kind: 'n', data: { i }, atMs: T0 + i * 1000 })));
   const r = await run(['--json', '--utc', '--since', new Date(T0 + 5000).toISOString(), '--limit', '10'], path);
-  const ids = r.out.trimEnd().split('\n').map((l) => (JSON.parse(l) as EventRow).id);
+  const ids = r.out
+    .trimEnd()
+    .split('\n')
+    .map((l) => (JSON.parse(l) as EventRow).id);
   t.same(ids, [6, 7, 8, 9, 10, 11, 12, 13, 14, 15], 'the start of the window, not its newest rows');
   t.match(r.err, /note: 55 events in the window; shown the first 10, to 2026-11-28 12:03:15/);
   const whole = await run(['--json', '--utc', '--since', new Date(T0 + 5000).toISOString(), '--limit', '100'], path);
@@ -124,14 +140,23 @@ t.test('default limit is 50 newest, with a note that there are more', async (t) 
   const { log, path } = tempLog(t);
   log.appendMany(Array.from({ length: 60 }, (_, i) => ({ kind: 'n', data: { i } })));
   const r = await run(['--json'], path);
-  const ids = r.out.trimEnd().split('\n').map((l) => (JSON.parse(l) as EventRow).id);
-  t.same(ids, Array.from({ length: 50 }, (_, i) => i + 11));
+  const ids = r.out
+    .trimEnd()
+    .split('\n')
+    .map((l) => (JSON.parse(l) as EventRow).id);
+  t.same(
+    ids,
+    Array.from({ length: 50 }, (_, i) => i + 11),
+  );
   t.match(r.err, /the newest 50 of 60 events/);
 });
 
 t.test('--switch N: the switch rows and the rows it caused (limits, writes, restores)', async (t) => {
   const { log, path } = tempLog(t);
-  const claims = (n: number) => [{ source: 'switch', capA: 6, text: `switch ${n} open, cause dno, since 12:00:00Z` }, { source: 'charger', capA: 32, text: 'charger garage maximum 32 A' }];
+  const claims = (n: number) => [
+    { source: 'switch', capA: 6, text: `switch ${n} open, cause dno, since 12:00:00Z` },
+    { source: 'charger', capA: 32, text: 'charger garage maximum 32 A' },
+  ];
   log.appendMany([
     { kind: 'switch.state', switchIdx: 2, data: { state: 'open', cause: 'dno' } },
     { kind: 'limit.changed', chargerId: 'garage', data: { fromA: 32, toA: 6, reason: 'decrease', explanation: '6 A <- switch 2 open', claims: claims(2) } },
@@ -142,8 +167,19 @@ t.test('--switch N: the switch rows and the rows it caused (limits, writes, rest
     { kind: 'charger.write', chargerId: 'drive', data: { limitA: 6, ok: true } },
   ]);
   const r = await run(['--switch', '2', '--json'], path);
-  t.same(r.out.trimEnd().split('\n').map((l) => (JSON.parse(l) as EventRow).id), [1, 2, 3], 'switch 2, its charger\'s limit and write; no sample, nothing of switch 3');
-  const ids = async (argv: string[]) => (await run([...argv, '--json'], path)).out.trimEnd().split('\n').map((l) => (JSON.parse(l) as EventRow).id);
+  t.same(
+    r.out
+      .trimEnd()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as EventRow).id),
+    [1, 2, 3],
+    "switch 2, its charger's limit and write; no sample, nothing of switch 3",
+  );
+  const ids = async (argv: string[]) =>
+    (await run([...argv, '--json'], path)).out
+      .trimEnd()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as EventRow).id);
   t.notOk((await ids([])).includes(4), 'history samples are hidden from the story by default');
   t.ok((await ids(['--samples'])).includes(4), '--samples shows them');
   t.same(await ids(['--kind', 'charger.sample']), [4], 'and asking for the kind by name does too');
@@ -171,7 +207,13 @@ t.test('--follow shows newly committed rows within a second', async (t) => {
   // The promise is "within a second": it rests on the poll period, not on this machine's speed.
   t.ok(FOLLOW_POLL_MS <= 250, 'polls at least four times a second');
   t.comment(`rows seen ${tookMs} ms after the commit`);
-  t.same(out.text.trimEnd().split('\n').map((l) => (JSON.parse(l) as EventRow).kind), ['agent.start', 'switch.state', 'limit.changed']);
+  t.same(
+    out.text
+      .trimEnd()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as EventRow).kind),
+    ['agent.start', 'switch.state', 'limit.changed'],
+  );
 });
 
 t.test('bad usage exits 64 with a clear message; --help exits 0', async (t) => {

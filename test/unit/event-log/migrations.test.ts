@@ -8,9 +8,11 @@ import { openEventLogStore } from '../../../agent/event-log/store.js';
 import { T0 } from './fixtures/helpers.js';
 
 function tables(db: Database.Database): string[] {
-  return (db.prepare("SELECT name FROM sqlite_master WHERE type IN ('table', 'trigger', 'index') AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as Array<{ name: string }>).map(
-    (r) => r.name,
-  );
+  return (
+    db.prepare("SELECT name FROM sqlite_master WHERE type IN ('table', 'trigger', 'index') AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as Array<{
+      name: string;
+    }>
+  ).map((r) => r.name);
 }
 
 const ALL_OBJECTS = [
@@ -29,7 +31,10 @@ const ALL_OBJECTS = [
 ];
 
 t.test('versions are ordered, contiguous and end at LATEST_VERSION', async (t) => {
-  t.same(MIGRATIONS.map((m) => m.version), Array.from({ length: MIGRATIONS.length }, (_, i) => i + 1));
+  t.same(
+    MIGRATIONS.map((m) => m.version),
+    Array.from({ length: MIGRATIONS.length }, (_, i) => i + 1),
+  );
   t.equal(LATEST_VERSION, MIGRATIONS.length);
 });
 
@@ -82,12 +87,18 @@ t.test('a version-1 file with rows (before the command queue) is migrated and ke
   const log = openEventLogStore(path);
   t.teardown(() => log.close());
   t.same(log.verify(), { ok: true, count: 3 });
-  t.same(log.query({}).map((r) => r.data), [{ n: 1 }, { n: 2 }, { n: 3 }]);
+  t.same(
+    log.query({}).map((r) => r.data),
+    [{ n: 1 }, { n: 2 }, { n: 3 }],
+  );
   t.same(log.loadState('core'), { x: 1 });
   t.equal(log.append({ kind: 'after.upgrade' }).id, 4);
   t.same(log.verify(), { ok: true, count: 4 });
   const id = log.enqueueCommand({ name: 'restore-now' });
-  t.same(log.takeCommands().map((c) => c.id), [id]);
+  t.same(
+    log.takeCommands().map((c) => c.id),
+    [id],
+  );
   const check = new Database(path, { readonly: true });
   t.teardown(() => check.close());
   t.equal(schemaVersion(check), LATEST_VERSION);
@@ -96,17 +107,17 @@ t.test('a version-1 file with rows (before the command queue) is migrated and ke
 t.test('migrating again is a no-op', async (t) => {
   const db = new Database(':memory:');
   t.teardown(() => db.close());
-  t.same(migrate(db), MIGRATIONS.map((m) => m.version));
+  t.same(
+    migrate(db),
+    MIGRATIONS.map((m) => m.version),
+  );
   t.same(migrate(db), []);
 });
 
 t.test('a failing migration rolls back whole and names itself; the file stays at the old version', async (t) => {
   const db = new Database(':memory:');
   t.teardown(() => db.close());
-  const broken = [
-    ...MIGRATIONS,
-    { version: LATEST_VERSION + 1, description: 'test step', up: 'CREATE TABLE half_done (x); CREATE TABLE events (x);' },
-  ];
+  const broken = [...MIGRATIONS, { version: LATEST_VERSION + 1, description: 'test step', up: 'CREATE TABLE half_done (x); CREATE TABLE events (x);' }];
   t.throws(() => migrate(db, { migrations: broken }), new RegExp(`migration to version ${LATEST_VERSION + 1} \\(test step\\) failed: .*already exists`));
   t.equal(schemaVersion(db), LATEST_VERSION);
   t.notOk(tables(db).includes('half_done'), 'the first statement of the failed step was rolled back');
@@ -128,6 +139,9 @@ t.test('a file from a newer agent is refused and left untouched', async (t) => {
 });
 
 t.test('a file that is not SQLite gives a clear error for the writer too', async (t) => {
-  const dir = t.testdir({ 'junk.db': 'this is not a database, just some text that is long enough to have a header........................................................................' });
+  const dir = t.testdir({
+    'junk.db':
+      'this is not a database, just some text that is long enough to have a header........................................................................',
+  });
   t.throws(() => openEventLogStore(join(dir, 'junk.db')), /event log .*junk\.db.*not a database/);
 });

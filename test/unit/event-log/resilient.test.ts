@@ -63,7 +63,11 @@ t.test('a corrupt file at start is moved aside and a new log begins with the rea
   t.match(moved, /events\.db\.broken-\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d\.\d{3}Z$/);
   t.same(readFileSync(moved), junk, 'the old file is kept byte for byte');
   const { rows, verify } = rowsOf(path);
-  t.same(rows.map((r) => r.kind), ['eventlog.recovered', 'agent.start'], 'the first row says why');
+  t.same(
+    rows.map((r) => r.kind),
+    ['eventlog.recovered', 'agent.start'],
+    'the first row says why',
+  );
   t.match(rows[0]!.data, { when: 'start', movedTo: moved, reason: /not a database/ });
   t.ok(verify.ok, 'the new chain verifies');
 });
@@ -101,7 +105,11 @@ t.test('a full disk while running: nothing throws, the health says so, rows are 
   fault.on = true;
   t.doesNotThrow(() => log.append({ kind: 'during.1' }));
   const r = log.appendMany([{ kind: 'during.2' }, { kind: 'during.3' }]);
-  t.same(r.map((x) => x.id), [0, 0], 'unwritten rows come back with id 0');
+  t.same(
+    r.map((x) => x.id),
+    [0, 0],
+    'unwritten rows come back with id 0',
+  );
   t.doesNotThrow(() => log.saveState('core', { v: 1 }));
   log.saveState('core', { v: 2 });
   t.same(log.takeCommands(), [], 'no commands, no throw');
@@ -121,9 +129,15 @@ t.test('a full disk while running: nothing throws, the health says so, rows are 
   t.equal(log.health().buffered, 0);
   log.close();
   const { rows, verify, core } = rowsOf(path);
-  t.same(rows.map((x) => x.kind), ['before', 'eventlog.outage', 'during.1', 'during.2', 'during.3', 'after']);
+  t.same(
+    rows.map((x) => x.kind),
+    ['before', 'eventlog.outage', 'during.1', 'during.2', 'during.3', 'after'],
+  );
   t.match(rows[1]!.data, { reason: /disk is full/, delayedRows: 4, lostRows: 0 });
-  t.notOk(rows.some((x) => x.kind === 'eventlog.gap'), 'nothing lost, no gap row');
+  t.notOk(
+    rows.some((x) => x.kind === 'eventlog.gap'),
+    'nothing lost, no gap row',
+  );
   t.same(core, { v: 2 }, 'the latest state reached the disk');
   t.ok(verify.ok);
 });
@@ -150,7 +164,11 @@ t.test('a long outage fills the bounded buffer: the oldest rows go, a gap row sa
   const gap = rows.find((r) => r.kind === 'eventlog.gap');
   t.match(gap?.data, { lost: 150, firstAtMs: 1_000_010, lastAtMs: 1_001_500 });
   const kept = rows.filter((r) => r.kind === 'row').map((r) => r.data.i);
-  t.same(kept, Array.from({ length: 100 }, (_, i) => 150 + i), 'the newest 100 rows, in order');
+  t.same(
+    kept,
+    Array.from({ length: 100 }, (_, i) => 150 + i),
+    'the newest 100 rows, in order',
+  );
   t.ok(rows.findIndex((r) => r.kind === 'eventlog.gap') < rows.findIndex((r) => r.kind === 'row'), 'the gap row comes before them');
   t.ok(verify.ok);
 });
@@ -168,7 +186,11 @@ t.test('a database file deleted while running is rebuilt from the open connectio
   t.equal(log.health().status, 'ok');
   log.close();
   const { rows, verify, core } = rowsOf(path);
-  t.same(rows.filter((r) => r.kind === 'row').map((r) => r.data.i), Array.from({ length: 22 }, (_, i) => i), 'every row, including those written after the deletion');
+  t.same(
+    rows.filter((r) => r.kind === 'row').map((r) => r.data.i),
+    Array.from({ length: 22 }, (_, i) => i),
+    'every row, including those written after the deletion',
+  );
   const re = rows.find((r) => r.kind === 'eventlog.reopened');
   t.match(re?.data, { reason: /database file .* deleted while running/, rebuilt: 'copied from the open connection' });
   t.same(core, { v: 'kept' });
@@ -187,7 +209,10 @@ t.test('a WAL deleted while running is folded into the database; nothing is lost
   log.append({ kind: 'row', data: { i: 11 } });
   // Like a crash: the other process reads the files without this connection's help.
   const { rows, verify } = rowsOf(path);
-  t.same(rows.filter((r) => r.kind === 'row').map((r) => r.data.i), Array.from({ length: 12 }, (_, i) => i));
+  t.same(
+    rows.filter((r) => r.kind === 'row').map((r) => r.data.i),
+    Array.from({ length: 12 }, (_, i) => i),
+  );
   t.match(rows.find((r) => r.kind === 'eventlog.reopened')?.data, { reason: /WAL file .*-wal deleted while running/ });
   t.ok(verify.ok);
   log.close();
@@ -205,7 +230,11 @@ t.test('no file can be opened at all: the log lives in memory, raises the alarm,
   t.doesNotThrow(() => log.append({ kind: 'agent.start' }));
   log.saveState('core', { v: 1 });
   t.same(log.loadState('core'), { v: 1 });
-  t.same(log.query({}).map((r) => r.kind), ['agent.start'], 'the memory log answers queries');
+  t.same(
+    log.query({}).map((r) => r.kind),
+    ['agent.start'],
+    'the memory log answers queries',
+  );
   log.maintain();
   t.equal(log.health().storage, 'memory', 'still impossible');
   rmSync(blocker);
@@ -215,7 +244,10 @@ t.test('no file can be opened at all: the log lives in memory, raises the alarm,
   t.equal(log.health().status, 'ok', 'the directory is usable now');
   log.close();
   const { rows, core } = rowsOf(path);
-  t.same(rows.map((r) => r.kind), ['eventlog.outage', 'agent.start']);
+  t.same(
+    rows.map((r) => r.kind),
+    ['eventlog.outage', 'agent.start'],
+  );
   t.match(rows[0]!.data, { reason: /cannot open/ });
   t.same(core, { v: 1 });
 });
@@ -227,7 +259,10 @@ t.test('a malformed row never throws; it is replaced by a note and its batch-mat
   t.doesNotThrow(() => log.appendMany([{ kind: 'good.1' }, { kind: 'has space' }, { kind: 'good.2' }]));
   log.close();
   const { rows } = rowsOf(path);
-  t.same(rows.map((r) => r.kind), ['good.1', 'eventlog.rejected-row', 'good.2']);
+  t.same(
+    rows.map((r) => r.kind),
+    ['good.1', 'eventlog.rejected-row', 'good.2'],
+  );
   t.match(rows[1]!.data, { kind: 'has space', error: /printable ASCII/ });
 });
 
@@ -245,6 +280,12 @@ t.test('a corrupt file found while running is moved aside and a new log continue
   t.equal(log.health().movedAside.length, 1);
   log.close();
   const { rows } = rowsOf(path);
-  t.same(rows.map((r) => r.kind), ['eventlog.recovered', 'eventlog.outage', 'during']);
-  t.ok(readdirSync(d).some((f) => f.startsWith('events.db.broken-')), 'the old file is kept');
+  t.same(
+    rows.map((r) => r.kind),
+    ['eventlog.recovered', 'eventlog.outage', 'during'],
+  );
+  t.ok(
+    readdirSync(d).some((f) => f.startsWith('events.db.broken-')),
+    'the old file is kept',
+  );
 });

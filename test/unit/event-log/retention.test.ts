@@ -88,14 +88,34 @@ t.test('an exported window after pruning verifies alone (Python, the documented 
   mkdirSync(join(dir, 'bundle'));
   const tarFile = join(dir, 'evidence.tar.gz');
   const e = new Sink();
-  const code = await evidenceCommand(['--utc', '--since', '2026-07-14T22:30Z', '--until', '2026-07-15T01:00Z', '--out', tarFile], { eventLogPath: path, out: new Sink(), err: e, now: () => at('02:00', true) });
+  const code = await evidenceCommand(['--utc', '--since', '2026-07-14T22:30Z', '--until', '2026-07-15T01:00Z', '--out', tarFile], {
+    eventLogPath: path,
+    out: new Sink(),
+    err: e,
+    now: () => at('02:00', true),
+  });
   t.equal(code, 0, e.text);
   execFileSync('tar', ['-xzf', tarFile, '-C', join(dir, 'bundle')]);
   const [stem] = readdirSync(join(dir, 'bundle'));
   const b = join(dir, 'bundle', stem ?? '');
-  t.same(readdirSync(b).sort(), ['README.txt', 'VERSION', 'config.yaml', 'events.jsonl', 'incidents.jsonl', 'incidents.txt', 'summary.txt', 'verify.json', 'verify.txt']);
+  t.same(readdirSync(b).sort(), [
+    'README.txt',
+    'VERSION',
+    'config.yaml',
+    'events.jsonl',
+    'incidents.jsonl',
+    'incidents.txt',
+    'summary.txt',
+    'verify.json',
+    'verify.txt',
+  ]);
   const readme = readFileSync(join(b, 'README.txt'), 'utf8');
-  const code2 = readme.split('Python:\n')[1]!.split('\n').map((l) => l.slice(2)).join('\n') + '\nprint("OK", prev[0])\n';
+  const code2 =
+    readme
+      .split('Python:\n')[1]!
+      .split('\n')
+      .map((l) => l.slice(2))
+      .join('\n') + '\nprint("OK", prev[0])\n';
   const recipe = (cwd: string) => execFileSync(PY as string, ['-c', code2], { cwd, encoding: 'utf8', stdio: 'pipe' }).trim();
   t.match(recipe(b), /^OK \d+$/, "the bundle's events pass the recipe");
   const wdir = join(dir, 'window');
@@ -114,6 +134,10 @@ t.test('an exported window after pruning verifies alone (Python, the documented 
   t.match(verify, /head: id \d+ hash [0-9a-f]{64}/);
   t.match(verify, /this bundle's events.jsonl alone: OK/);
   t.match(readFileSync(join(b, 'summary.txt'), 'utf8'), /reductions +1\n  garage 2026-07-14 23:50:00 20 min at 6 A, dno sw 2, ended by boost/);
-  const again = await evidenceCommand(['--utc', '--since', '2026-07-14T22:30Z', '--until', '2026-07-15T01:00Z', '--out', tarFile], { eventLogPath: path, out: new Sink(), err: new Sink() });
+  const again = await evidenceCommand(['--utc', '--since', '2026-07-14T22:30Z', '--until', '2026-07-15T01:00Z', '--out', tarFile], {
+    eventLogPath: path,
+    out: new Sink(),
+    err: new Sink(),
+  });
   t.equal(again, 73, 'an existing bundle is never overwritten');
 });

@@ -25,7 +25,10 @@ t.test('append round trip: fields, UTC time, the injected clock', async (t) => {
 t.test('appendMany writes in order in one transaction and chains across calls', async (t) => {
   const { log } = tempLog(t);
   const rows = log.appendMany([{ kind: 'a.one' }, { kind: 'a.two' }, { kind: 'a.three' }]);
-  t.same(rows.map((r) => r.id), [1, 2, 3]);
+  t.same(
+    rows.map((r) => r.id),
+    [1, 2, 3],
+  );
   t.same(log.appendMany([]), []);
   log.append({ kind: 'a.four' });
   t.same(log.verify(), { ok: true, count: 4 });
@@ -71,9 +74,19 @@ t.test('query filters and limits (newest N, oldest first)', async (t) => {
     { name: 'since + kind + limit', q: { sinceMs: T0 + 60_000, kind: 'han.message', limit: 5 }, ids: [8] },
     { name: 'no match', q: { chargerId: 'nope' }, ids: [] },
   ];
-  for (const c of cases) t.same(log.query(c.q).map((r) => r.id), c.ids, c.name);
+  for (const c of cases)
+    t.same(
+      log.query(c.q).map((r) => r.id),
+      c.ids,
+      c.name,
+    );
   // The same statements are reused: a second pass gives the same answers.
-  for (const c of cases) t.same(log.query(c.q).map((r) => r.id), c.ids, `${c.name} (again)`);
+  for (const c of cases)
+    t.same(
+      log.query(c.q).map((r) => r.id),
+      c.ids,
+      `${c.name} (again)`,
+    );
   t.throws(() => log.query({ limit: -1 }), /limit/);
 });
 
@@ -100,7 +113,11 @@ t.test('bad events get a clear error and the whole batch is refused', async (t) 
   for (const [name, e, re] of bad) {
     t.throws(() => log.appendMany([{ kind: 'fine.before' }, e, { kind: 'fine.after' }]), re, name);
   }
-  t.same(log.query({}).map((r) => r.kind), ['ok.first'], 'nothing of a refused batch was written');
+  t.same(
+    log.query({}).map((r) => r.kind),
+    ['ok.first'],
+    'nothing of a refused batch was written',
+  );
   t.same(log.verify(), { ok: true, count: 1 });
 });
 
@@ -113,10 +130,13 @@ t.test('SQLite triggers refuse UPDATE, DELETE and overwriting an id', async (t) 
   t.throws(() => db.prepare('DELETE FROM events WHERE id = 2').run(), /append-only: DELETE refused/);
   t.throws(() => db.prepare('DELETE FROM events').run(), /append-only: DELETE refused/);
   t.throws(
-    () => db.prepare("INSERT OR REPLACE INTO events SELECT id, at, at_ms, 'forged', \"switch\", charger, data, prev_hash, hash FROM events WHERE id = 1").run(),
+    () => db.prepare('INSERT OR REPLACE INTO events SELECT id, at, at_ms, \'forged\', "switch", charger, data, prev_hash, hash FROM events WHERE id = 1').run(),
     /cannot be overwritten/,
   );
-  t.same(log.query({}).map((r) => r.kind), ['a', 'b']);
+  t.same(
+    log.query({}).map((r) => r.kind),
+    ['a', 'b'],
+  );
   t.same(log.verify(), { ok: true, count: 2 });
 });
 
@@ -152,7 +172,10 @@ t.test('commands: a CLI connection enqueues, the agent takes each once, oldest f
   ]);
   t.same(log.takeCommands(), [], 'taken once');
   const id3 = cli.enqueueCommand({ name: 'restore-now' });
-  t.same(log.takeCommands().map((c) => c.id), [id3]);
+  t.same(
+    log.takeCommands().map((c) => c.id),
+    [id3],
+  );
   t.throws(() => cli.enqueueCommand({ name: '' }), /name/);
 });
 
@@ -169,12 +192,18 @@ t.test('readonly: writes refused; sees rows appended after it opened', async (t)
   log.append({ kind: 'before' });
   const reader = openEventLogStore(path, { readonly: true });
   t.teardown(() => reader.close());
-  t.same(reader.query({}).map((r) => r.kind), ['before']);
+  t.same(
+    reader.query({}).map((r) => r.kind),
+    ['before'],
+  );
   t.throws(() => reader.append({ kind: 'x' }), /readonly/);
   t.throws(() => reader.saveState('k', 1), /readonly/);
   t.throws(() => reader.takeCommands(), /readonly/);
   log.appendMany([{ kind: 'after.1' }, { kind: 'after.2' }]);
-  t.same(reader.query({ limit: 2 }).map((r) => r.kind), ['after.1', 'after.2']);
+  t.same(
+    reader.query({ limit: 2 }).map((r) => r.kind),
+    ['after.1', 'after.2'],
+  );
   t.same(reader.verify(), { ok: true, count: 3 });
   t.same(reader.head(), { id: 3, hash: log.query({ limit: 1 })[0]?.hash });
 });
@@ -195,5 +224,8 @@ t.test('two writers (agent and a CLI) interleave without breaking the chain', as
   t.teardown(() => other.close());
   for (let i = 0; i < 20; i++) (i % 3 === 0 ? other : log).append({ kind: 'w', data: { i } });
   t.same(log.verify(), { ok: true, count: 20 });
-  t.same(log.query({}).map((r) => r.data.i), Array.from({ length: 20 }, (_, i) => i));
+  t.same(
+    log.query({}).map((r) => r.data.i),
+    Array.from({ length: 20 }, (_, i) => i),
+  );
 });

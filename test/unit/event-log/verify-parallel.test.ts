@@ -14,4 +14,3 @@ t.test('verifyParallel: slices checked in worker threads merge to the sequential
   const small = await log.verifyParallel({ threads: 2, onFallback: (e) => fallbacks.push(e.message) });
   t.same(small, { ok: true, count: 300 }, 'below minRows: sequential');
 });
-

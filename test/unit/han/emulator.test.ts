@@ -49,7 +49,10 @@ async function client(port: number): Promise<Client> {
   };
 }
 
-async function setup(t: { teardown(fn: () => unknown): void }, opts: ConstructorParameters<typeof MeterEmulator>[0] = {}): Promise<{ emu: MeterEmulator; c: Client }> {
+async function setup(
+  t: { teardown(fn: () => unknown): void },
+  opts: ConstructorParameters<typeof MeterEmulator>[0] = {},
+): Promise<{ emu: MeterEmulator; c: Client }> {
   const emu = new MeterEmulator({ heartbeatMs: 0, ...opts });
   const port = await emu.listenTcp('127.0.0.1', 0);
   const c = await client(port);
@@ -67,7 +70,6 @@ const msg = (line: string, requireChecksum = false): HanMessage | string => {
   return out.kind === 'message' ? out.message : out.kind === 'rejected' ? out.reason : out.kind;
 };
 const strip = (m: HanMessage | string): unknown => (typeof m === 'string' ? m : { ...m, seq: undefined });
-
 
 t.test('READ what=switches: a SWITCH and a LABEL per configured switch, then END', async (t) => {
   const { emu, c } = await setup(t);
@@ -96,13 +98,19 @@ t.test('READ what=boost: BOOSTCFG then END; PING: HB; a checksummed READ is acce
   c.send(formatLine('READ', { what: 'boost' }, { checksum: true }));
   c.send('PING*10');
   const lines = await c.waitFor(4);
-  t.same(lines.slice(1).map((l) => strip(msg(l))), [
-    { verb: 'BOOSTCFG', loads: [2, 3], periodMin: 60, seq: undefined },
-    { verb: 'END', what: 'boost', seq: undefined },
-    { verb: 'HB', seq: undefined, time: (msg(lines[3] ?? '') as { time?: string }).time },
-  ]);
+  t.same(
+    lines.slice(1).map((l) => strip(msg(l))),
+    [
+      { verb: 'BOOSTCFG', loads: [2, 3], periodMin: 60, seq: undefined },
+      { verb: 'END', what: 'boost', seq: undefined },
+      { verb: 'HB', seq: undefined, time: (msg(lines[3] ?? '') as { time?: string }).time },
+    ],
+  );
   t.match((msg(lines[3] ?? '') as { time?: string }).time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
-  t.same(emu.received.map((r) => r.outcome.kind), ['ignored', 'ignored']);
+  t.same(
+    emu.received.map((r) => r.outcome.kind),
+    ['ignored', 'ignored'],
+  );
 });
 
 t.test('an unknown request and a bad line get ERR; nothing stops the emulator', async (t) => {
@@ -111,11 +119,14 @@ t.test('an unknown request and a bad line get ERR; nothing stops the emulator', 
   c.send('READ what=switches*00');
   c.send('PING');
   const lines = await c.waitFor(3);
-  t.same(lines.map((l) => strip(msg(l))), [
-    { verb: 'ERR', code: 'unsupported', text: 'READ everything', seq: undefined },
-    { verb: 'ERR', code: 'bad_line', text: 'bad_checksum', seq: undefined },
-    { verb: 'HB', seq: undefined, time: (msg(lines[2] ?? '') as { time?: string }).time },
-  ]);
+  t.same(
+    lines.map((l) => strip(msg(l))),
+    [
+      { verb: 'ERR', code: 'unsupported', text: 'READ everything', seq: undefined },
+      { verb: 'ERR', code: 'bad_line', text: 'bad_checksum', seq: undefined },
+      { verb: 'HB', seq: undefined, time: (msg(lines[2] ?? '') as { time?: string }).time },
+    ],
+  );
   t.equal(emu.received.length, 3);
 });
 
@@ -137,8 +148,14 @@ t.test('checksum option: every line carries a valid *HH', async (t) => {
   emu.setLabel(3, 'say "hi"');
   emu.pressBoost();
   const lines = await c.waitFor(3);
-  t.ok(lines.every((l) => /\*[0-9A-F]{2}$/.test(l)), 'all end in *HH');
-  t.same(lines.map((l) => (msg(l, true) as HanMessage).verb), ['SWITCH', 'LABEL', 'BOOST']);
+  t.ok(
+    lines.every((l) => /\*[0-9A-F]{2}$/.test(l)),
+    'all end in *HH',
+  );
+  t.same(
+    lines.map((l) => (msg(l, true) as HanMessage).verb),
+    ['SWITCH', 'LABEL', 'BOOST'],
+  );
   t.equal((msg(lines[1] ?? '', true) as { text?: string }).text, 'say "hi"');
 });
 
@@ -147,11 +164,14 @@ t.test('pressBoost with moveSwitches closes the assigned loads for the period', 
   emu.setBoostConfig([2, 5], 45);
   emu.pressBoost({ moveSwitches: true });
   const lines = await c.waitFor(4);
-  t.same(lines.slice(1).map((l) => strip(msg(l))), [
-    { verb: 'BOOST', action: 'press', seq: undefined },
-    { verb: 'SWITCH', idx: 2, type: 'HCALCS', state: 'closed', cause: 'boost', durMin: 45, seq: undefined },
-    { verb: 'SWITCH', idx: 5, type: 'HCALCS', state: 'closed', cause: 'boost', durMin: 45, seq: undefined },
-  ]);
+  t.same(
+    lines.slice(1).map((l) => strip(msg(l))),
+    [
+      { verb: 'BOOST', action: 'press', seq: undefined },
+      { verb: 'SWITCH', idx: 2, type: 'HCALCS', state: 'closed', cause: 'boost', durMin: 45, seq: undefined },
+      { verb: 'SWITCH', idx: 5, type: 'HCALCS', state: 'closed', cause: 'boost', durMin: 45, seq: undefined },
+    ],
+  );
 });
 
 t.test('sendRaw sends exactly the bytes given (fault injection)', async (t) => {
@@ -159,15 +179,24 @@ t.test('sendRaw sends exactly the bytes given (fault injection)', async (t) => {
   emu.sendRaw('SWITCH idx=2 state=open*00');
   emu.sendRaw('\u00ff\u0001garbage');
   const lines = await c.waitFor(2);
-  t.same(lines.map((l) => msg(l)), ['bad_checksum', 'bad_byte']);
+  t.same(
+    lines.map((l) => msg(l)),
+    ['bad_checksum', 'bad_byte'],
+  );
   t.equal(emu.nextSeq, 0, 'raw lines take no sequence number');
 });
 
 t.test('heartbeat every heartbeatMs while a peer is connected', async (t) => {
   const { c } = await setup(t, { heartbeatMs: 30 });
   const lines = await c.waitFor(2);
-  t.same(lines.map((l) => (msg(l) as HanMessage).verb), ['HB', 'HB']);
-  t.same(lines.map((l) => (msg(l) as { seq?: number }).seq), [0, 1]);
+  t.same(
+    lines.map((l) => (msg(l) as HanMessage).verb),
+    ['HB', 'HB'],
+  );
+  t.same(
+    lines.map((l) => (msg(l) as { seq?: number }).seq),
+    [0, 1],
+  );
 });
 
 t.test('setSwitch rejects a switch number outside 1-5', async (t) => {

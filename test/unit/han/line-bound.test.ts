@@ -101,7 +101,10 @@ t.test('a 10 MB write without LF: buffer stays within one line, one line_too_lon
 t.test('after an over-long line, the next valid line parses whole', async (t) => {
   const valid = 'SWITCH idx=5 state=open seq=3';
   const { lines } = await feed([Buffer.from('Z'.repeat(1000) + '\n' + valid + '\n')]);
-  t.same(summarise(lines).map((o) => (o.kind === 'rejected' ? o.reason : o.kind)), ['line_too_long', 'message']);
+  t.same(
+    summarise(lines).map((o) => (o.kind === 'rejected' ? o.reason : o.kind)),
+    ['line_too_long', 'message'],
+  );
   t.equal(lines[1], valid);
 });
 

@@ -24,7 +24,10 @@ t.test('every example in the protocol doc parses to its message, checksum verifi
     ['ERR code=busy text="..."', { verb: 'ERR', code: 'busy', text: '...' }],
     ['BOOSTCFG loads=- period=1440', { verb: 'BOOSTCFG', loads: [], periodMin: 1440 }],
     ['SWITCH idx=1 state=open type=ALCS cause=calendar dur=0', { verb: 'SWITCH', idx: 1, type: 'ALCS', state: 'open', cause: 'calendar' }],
-    ['SWITCH idx=1 state=open dev=00-db-12-34-56-78-90-9a', { verb: 'SWITCH', idx: 1, type: 'HCALCS', state: 'open', cause: 'unknown', dev: '00-DB-12-34-56-78-90-9A' }],
+    [
+      'SWITCH idx=1 state=open dev=00-db-12-34-56-78-90-9a',
+      { verb: 'SWITCH', idx: 1, type: 'HCALCS', state: 'open', cause: 'unknown', dev: '00-DB-12-34-56-78-90-9A' },
+    ],
   ];
   for (const [line, expected] of table) t.same(message(parseLine(line)), expected, line);
   // The agent's own verbs reach a parser on the meter side as unknown verbs, with their fields.

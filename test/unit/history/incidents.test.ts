@@ -30,9 +30,15 @@ t.test('incidents: the night in 80 columns, local time', async (t) => {
   t.match(text, /^3 reductions \(times UTC\+01:00\)/);
   // 20:30Z a cold start: held at 6 A until the cold-load rule's random delay (seed 42: 507 s)
   // runs out, although the meter confirmed the switch closed at once.
-  t.match(text, /garage: reduced 2026-07-14 21:30:00 - 21:38:27 \(8 min\)\n  cause +agent start\n  limits +8 min at 6 A \(normal 32 A\)\n  ended +by meter confirm at 21:30:00; random delay 507 s of max 600 s\n  back +32 A at 21:38:27/);
+  t.match(
+    text,
+    /garage: reduced 2026-07-14 21:30:00 - 21:38:27 \(8 min\)\n  cause +agent start\n  limits +8 min at 6 A \(normal 32 A\)\n  ended +by meter confirm at 21:30:00; random delay 507 s of max 600 s\n  back +32 A at 21:38:27/,
+  );
   // 21:03Z DNO open, 22:41Z reset, restore after the next seeded random delay (484.795 s).
-  t.match(text, /garage: reduced 2026-07-14 22:03:00 - 23:49:04 \(106 min\)\n  cause +dno, switch 2\n  limits +106 min at 6 A \(normal 32 A\)\n  ended +by reset at 23:41:00; random delay 485 s of max 600 s\n  back +32 A at 23:49:04/);
+  t.match(
+    text,
+    /garage: reduced 2026-07-14 22:03:00 - 23:49:04 \(106 min\)\n  cause +dno, switch 2\n  limits +106 min at 6 A \(normal 32 A\)\n  ended +by reset at 23:41:00; random delay 485 s of max 600 s\n  back +32 A at 23:49:04/,
+  );
   t.match(text, /garage: reduced 2026-07-15 00:50:00 - 01:10:00 \(20 min\)[\s\S]*ended +by boost at 01:10:00; restored at once \(boost\)/);
   for (const l of text.split('\n')) t.ok(l.length <= 80, `<= 80 columns: ${l}`);
   const utc = await run(incidentsCommand, ['--utc'], path);
@@ -42,7 +48,20 @@ t.test('incidents: the night in 80 columns, local time', async (t) => {
 t.test('incidents: energy delivered while reduced, from the samples', async (t) => {
   const { path } = await nightLog(t);
   const r = await run(incidentsCommand, ['--json'], path);
-  const list = r.out.trimEnd().split('\n').map((l) => JSON.parse(l) as { cause: string; energyKWh: number; minutesAtLimit: Array<{ limitA: number; minutes: number }>; endedBy: string; restoreDelayMs: number; restoredMs: number });
+  const list = r.out
+    .trimEnd()
+    .split('\n')
+    .map(
+      (l) =>
+        JSON.parse(l) as {
+          cause: string;
+          energyKWh: number;
+          minutesAtLimit: Array<{ limitA: number; minutes: number }>;
+          endedBy: string;
+          restoreDelayMs: number;
+          restoredMs: number;
+        },
+    );
   t.equal(list.length, 3);
   t.equal(list[0]!.cause, 'agent start');
   t.equal(list[0]!.endedBy, 'meter confirm');
@@ -71,7 +90,21 @@ t.test('incidents: a window selects the reductions that overlap it', async (t) =
 
 t.test('a reduction still going at the end is open, timed up to now', async (t) => {
   const rows = [
-    { id: 1, atMs: 0, kind: 'limit.changed', switchIdx: null, chargerId: 'c', data: { fromA: 32, toA: 6, claims: [{ source: 'switch', capA: 6, text: 'switch 1 open, cause dno, since x' }, { source: 'charger', capA: 32, text: 'max' }] } },
+    {
+      id: 1,
+      atMs: 0,
+      kind: 'limit.changed',
+      switchIdx: null,
+      chargerId: 'c',
+      data: {
+        fromA: 32,
+        toA: 6,
+        claims: [
+          { source: 'switch', capA: 6, text: 'switch 1 open, cause dno, since x' },
+          { source: 'charger', capA: 32, text: 'max' },
+        ],
+      },
+    },
   ];
   const [i] = findIncidents(rows, { nowMs: 600_000 });
   t.equal(i?.restoredMs, null);

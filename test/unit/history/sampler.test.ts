@@ -9,7 +9,12 @@ function charger(clock: ManualClock, reading: () => { currentsA?: number[]; powe
     id: 'c1',
     state: () => {
       const r = reading();
-      return { connected: true, appliedLimitA: 16, lastReading: r === null ? null : { vehicleState: 'C', charging: true, ...r }, lastReadingAtMs: r === null ? null : fresh() };
+      return {
+        connected: true,
+        appliedLimitA: 16,
+        lastReading: r === null ? null : { vehicleState: 'C', charging: true, ...r },
+        lastReadingAtMs: r === null ? null : fresh(),
+      };
     },
   };
 }
@@ -18,7 +23,12 @@ t.test('energy is the trapezoid of the powers over each interval', async (t) => 
   const clock = new ManualClock(0);
   let w = 7000;
   const rows: SampleData[] = [];
-  const s = new HistorySampler({ chargers: [charger(clock, () => ({ powerW: w, currentsA: [10, 10, 10] }))], intervalMs: 60_000, clock, record: (_, d) => rows.push(d) });
+  const s = new HistorySampler({
+    chargers: [charger(clock, () => ({ powerW: w, currentsA: [10, 10, 10] }))],
+    intervalMs: 60_000,
+    clock,
+    record: (_, d) => rows.push(d),
+  });
   s.start();
   clock.advance(60_000);
   w = 11000;
@@ -48,7 +58,18 @@ t.test('a stale or missing reading records nothing, and the next one starts afre
   const clock = new ManualClock(0);
   let readAt = 0;
   const rows: SampleData[] = [];
-  const s = new HistorySampler({ chargers: [charger(clock, () => ({ powerW: 1000 }), () => readAt)], intervalMs: 60_000, clock, record: (_, d) => rows.push(d) });
+  const s = new HistorySampler({
+    chargers: [
+      charger(
+        clock,
+        () => ({ powerW: 1000 }),
+        () => readAt,
+      ),
+    ],
+    intervalMs: 60_000,
+    clock,
+    record: (_, d) => rows.push(d),
+  });
   s.sampleAll();
   clock.advance(180_000);
   s.sampleAll();

@@ -15,7 +15,15 @@ t.test('tokenize and durations', async (t) => {
   t.same(tokenize('  raw "a \\"q\\" b"  '), ['raw', 'a "q" b']);
   t.same(tokenize('label 2 ""'), ['label', '2', '']);
   t.throws(() => tokenize('label 2 "open'), { name: 'CommandError' });
-  const table: Array<[string | number, number]> = [['90', 90_000], ['500ms', 500], ['2s', 2000], ['1.5min', 90_000], ['1h', 3_600_000], [3, 3000], ['2m', 120_000]];
+  const table: Array<[string | number, number]> = [
+    ['90', 90_000],
+    ['500ms', 500],
+    ['2s', 2000],
+    ['1.5min', 90_000],
+    ['1h', 3_600_000],
+    [3, 3000],
+    ['2m', 120_000],
+  ];
   for (const [text, ms] of table) t.equal(parseDuration(text), ms, `${JSON.stringify(text)} = ${ms} ms`);
   for (const bad of ['', 'soon', '-1', '2 days', '1e3']) t.throws(() => parseDuration(bad), { name: 'CommandError' }, `${JSON.stringify(bad)} is refused`);
 });
@@ -74,11 +82,19 @@ t.test('nolabel leaves the LABEL out of READ answers; silence sends nothing, not
   const onLine = (raw: string) => (meter as unknown as { onLine(r: string): void }).onLine(raw);
   sent.length = 0;
   onLine('READ what=switches');
-  t.same(sent.map((l) => l.split(' ')[0]), ['SWITCH', 'END'], 'no LABEL line for switch 2');
+  t.same(
+    sent.map((l) => l.split(' ')[0]),
+    ['SWITCH', 'END'],
+    'no LABEL line for switch 2',
+  );
   runMeterCommand(meter, 'label 2 "EV Charger"');
   sent.length = 0;
   onLine('READ what=switches');
-  t.same(sent.map((l) => l.split(' ')[0]), ['SWITCH', 'LABEL', 'END'], 'a label set again is answered');
+  t.same(
+    sent.map((l) => l.split(' ')[0]),
+    ['SWITCH', 'LABEL', 'END'],
+    'a label set again is answered',
+  );
   runMeterCommand(meter, 'silence 60');
   sent.length = 0;
   onLine('READ what=switches');

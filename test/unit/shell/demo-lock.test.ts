@@ -17,7 +17,7 @@ t.test('a demo whose state another agent holds exits 75 and leaves that log alon
   const logPath = join(dir, 'demo-events.db');
   const config = join(dir, 'demo.yaml');
   writeFileSync(config, readFileSync(DEMO, 'utf8').replace('./var/demo-events.db', logPath));
-  writeFileSync(logPath, 'the running demo\'s log');
+  writeFileSync(logPath, "the running demo's log");
   const child = spawn(process.execPath, [HOLDER, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
   t.teardown(() => child.kill('SIGKILL'));
   let out = '';
@@ -35,6 +35,6 @@ t.test('a demo whose state another agent holds exits 75 and leaves that log alon
   }
   t.equal(code, 75);
   t.match(stderr, new RegExp(`demo: another hcalcs-agent is running on this config \\(pid ${child.pid}\\)`));
-  t.ok(existsSync(logPath), 'the holder\'s log was not deleted');
-  t.equal(readFileSync(logPath, 'utf8'), 'the running demo\'s log');
+  t.ok(existsSync(logPath), "the holder's log was not deleted");
+  t.equal(readFileSync(logPath, 'utf8'), "the running demo's log");
 });

@@ -33,9 +33,17 @@ t.test('the open is on disk before the charger is told, and a crash before the l
   const mark = first.journal.length;
   deliver(first.han, switchLine('open'));
   const step = first.journal.slice(mark);
-  t.same(step.map((e) => e.what), ['save-state', 'set-limit'], 'saved, then written; the log rows wait');
+  t.same(
+    step.map((e) => e.what),
+    ['save-state', 'set-limit'],
+    'saved, then written; the log rows wait',
+  );
   const saved = first.log.loadState<CoreState>(STATE_KEY_CORE);
-  t.equal(saved?.switches['2']?.signal.kind === 'binary' ? saved.switches['2'].signal.state : saved?.switches['2']?.signal, 'open', 'the saved state has the open');
+  t.equal(
+    saved?.switches['2']?.signal.kind === 'binary' ? saved.switches['2'].signal.state : saved?.switches['2']?.signal,
+    'open',
+    'the saved state has the open',
+  );
   t.equal(saved?.chargers['garage']?.appliedA, 6, 'and the limit the charger is being told');
 
   // kill -9 here: no stop, the deferred rows never written. The next process resumes.
@@ -90,7 +98,10 @@ t.test('a failed save is an alarm, never marked done, retried until it succeeds'
   r.clock.advance(1_000);
   t.equal(r.runtime.saveHealth().ok, true);
   t.equal(r.log.loadState<CoreState>(STATE_KEY_CORE)?.chargers['garage']?.appliedA, 6, 'saved once the disk works again');
-  t.ok(r.log.rows.some((x) => x.kind === 'agent.state-save-recovered'), 'recovery recorded');
+  t.ok(
+    r.log.rows.some((x) => x.kind === 'agent.state-save-recovered'),
+    'recovery recorded',
+  );
   t.equal(snapshot()?.stateSave.ok, true, 'status sees the save health');
   await r.runtime.stop('test');
 });

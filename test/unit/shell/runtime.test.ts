@@ -30,7 +30,11 @@ t.test('a DNO open reduces at once, and the charger write goes out before the lo
   journal.length = 0;
   const { raw, outcome } = switchLine('open');
   han.deliver(raw, outcome);
-  t.same(journal.map((e) => e.what), ['save-state', 'set-limit'], 'within the step: the state saved, then the charger write, nothing else');
+  t.same(
+    journal.map((e) => e.what),
+    ['save-state', 'set-limit'],
+    'within the step: the state saved, then the charger write, nothing else',
+  );
   t.equal(deferred.length, 1, 'the log rows wait for the request to leave');
   settle();
   const firstWrite = journal.findIndex((e) => e.what === 'set-limit');
@@ -39,7 +43,10 @@ t.test('a DNO open reduces at once, and the charger write goes out before the lo
   t.ok(firstWrite >= 0 && firstEvent > firstWrite, 'write first, then events');
   const write = journal[firstWrite];
   t.match(write, { explanation: /switch 2 open/ });
-  t.ok(log.rows.some((r) => r.kind.startsWith('switch')), 'the observation is logged');
+  t.ok(
+    log.rows.some((r) => r.kind.startsWith('switch')),
+    'the observation is logged',
+  );
   await runtime.stop('test');
 });
 
@@ -78,7 +85,10 @@ t.test('the core is woken when it asked (link goes stale without lines)', async 
   han.goUp();
   clock.advance(61_000);
   settle();
-  t.ok(log.kinds().some((k) => k.includes('stale')), `stale recorded (kinds: ${[...new Set(log.kinds())].join(',')})`);
+  t.ok(
+    log.kinds().some((k) => k.includes('stale')),
+    `stale recorded (kinds: ${[...new Set(log.kinds())].join(',')})`,
+  );
   await runtime.stop('test');
 });
 

@@ -10,7 +10,12 @@ const config = garageConfig;
 function viewAfterOpen() {
   let s = step(config, initialState(config, 1), { type: 'tick' }, T0).state;
   s = step(config, s, { type: 'han', message: { verb: 'SWITCH', idx: 2, type: 'HCALCS', state: 'open', cause: 'dno', durMin: 600 } }, T0 + 1000).state;
-  s = step(config, s, { type: 'han', message: { verb: 'LABEL', idx: 2, text: 'A label long enough to push the switch line past eighty columns, surely' } }, T0 + 1000).state;
+  s = step(
+    config,
+    s,
+    { type: 'han', message: { verb: 'LABEL', idx: 2, text: 'A label long enough to push the switch line past eighty columns, surely' } },
+    T0 + 1000,
+  ).state;
   return describe(config, s, T0 + 2000);
 }
 
@@ -35,7 +40,10 @@ t.test('a running agent, a DNO reduction and its reason, in 80 columns', async (
   for (const l of text.trimEnd().split('\n')) t.ok(l.length <= 80, `<= 80: ${l}`);
   const verbose = formatStatus(viewAfterOpen(), { ...snapshot, stoppedAtMs: null }, { running: true, pid: 42, by: 'lock' }, o(true));
   t.match(verbose, /claim switch: 6 A/, '--verbose shows the claims');
-  t.ok(verbose.split('\n').some((l) => l.length > 80), '--verbose does not cut');
+  t.ok(
+    verbose.split('\n').some((l) => l.length > 80),
+    '--verbose does not cut',
+  );
 });
 
 t.test('a stopped agent is never shown as running, however recent its snapshot', async (t) => {

@@ -28,7 +28,11 @@ t.test('systemd-analyze verify accepts the unit', { skip }, async (t) => {
 });
 
 t.test('what the agent relies on', async (t) => {
-  const directive = (k: string) => text.split('\n').filter((l) => l.startsWith(`${k}=`)).map((l) => l.slice(k.length + 1));
+  const directive = (k: string) =>
+    text
+      .split('\n')
+      .filter((l) => l.startsWith(`${k}=`))
+      .map((l) => l.slice(k.length + 1));
   t.same(directive('UMask'), ['0027']);
   t.match(directive('After').join(' '), /time-sync\.target/);
   t.match(directive('Wants').join(' '), /time-sync\.target/);

@@ -47,14 +47,21 @@ t.test('publishes in id order and moves the cursor over acknowledged rows only',
   r.append(1, 2, 3, 4);
   r.f.setOnline();
   r.f.pump();
-  t.same(r.sent.map((s) => s.id), [1, 2, 3, 4]);
+  t.same(
+    r.sent.map((s) => s.id),
+    [1, 2, 3, 4],
+  );
   r.ack(1, 2);
   t.equal(r.f.cursor.id, 0, 'rows 2 and 3 acked, 1 not: the cursor stays');
   r.ack(0);
   t.same(r.f.cursor, { id: 3, hash: 'h3' }, 'row 1 acked: the cursor jumps over the acknowledged run');
   r.ack(3);
   t.equal(r.f.cursor.id, 4);
-  t.same(r.cursors.map((c) => c.id), [3, 4], 'the owner hears of each move');
+  t.same(
+    r.cursors.map((c) => c.id),
+    [3, 4],
+    'the owner hears of each move',
+  );
   t.ok(r.f.idle);
 });
 
@@ -77,7 +84,10 @@ t.test('the window bounds what is in flight', async (t) => {
   t.equal(r.sent.length, 3, 'nothing more until an ack');
   r.ack(0);
   r.f.pump();
-  t.same(r.sent.map((s) => s.id), [1, 2, 3, 4]);
+  t.same(
+    r.sent.map((s) => s.id),
+    [1, 2, 3, 4],
+  );
 });
 
 t.test('the rate bounds publishing: one second of burst, then ratePerS', async (t) => {
@@ -107,7 +117,11 @@ t.test('a lost connection forgets what was in flight and starts again after the 
   t.equal(r.sent.length, 3, 'nothing is published while offline');
   r.f.setOnline();
   r.f.pump();
-  t.same(r.sent.slice(3).map((s) => s.id), [2, 3], 'resent from the row after the cursor');
+  t.same(
+    r.sent.slice(3).map((s) => s.id),
+    [2, 3],
+    'resent from the row after the cursor',
+  );
 });
 
 t.test('a publish that fails is not counted and holds the cursor until resent', async (t) => {
@@ -127,7 +141,10 @@ t.test('a saved cursor is where it resumes', async (t) => {
   r.append(1, 2, 3);
   r.f.setOnline();
   r.f.pump();
-  t.same(r.sent.map((s) => s.id), [3]);
+  t.same(
+    r.sent.map((s) => s.id),
+    [3],
+  );
 });
 
 t.test('restartAt: starts over from another cursor, ignoring acks for what was in flight', async (t) => {
@@ -135,15 +152,22 @@ t.test('restartAt: starts over from another cursor, ignoring acks for what was i
   r.append(1, 2, 6, 7);
   r.f.setOnline();
   r.f.pump();
-  t.same(r.sent.map((s) => s.id), [6, 7]);
+  t.same(
+    r.sent.map((s) => s.id),
+    [6, 7],
+  );
   r.f.restartAt({ id: 0, hash: null });
   r.ack(0, 1);
   t.equal(r.f.cursor.id, 0, 'old acks do not count');
   r.f.pump();
-  t.same(r.sent.slice(2).map((s) => s.id), [1, 2, 6, 7]);
+  t.same(
+    r.sent.slice(2).map((s) => s.id),
+    [1, 2, 6, 7],
+  );
 });
 
-type Op = { op: 'append'; n: number } | { op: 'pump' } | { op: 'ack'; pick: number } | { op: 'fail'; pick: number } | { op: 'drop' } | { op: 'tick'; ms: number };
+type Op =
+  { op: 'append'; n: number } | { op: 'pump' } | { op: 'ack'; pick: number } | { op: 'fail'; pick: number } | { op: 'drop' } | { op: 'tick'; ms: number };
 
 t.test('property: every row is acknowledged in the end; the cursor never moves back or past an unacknowledged row', async (t) => {
   const op = fc.oneof(
@@ -166,7 +190,8 @@ t.test('property: every row is acknowledged in the end; the cursor never moves b
       };
       r.f.setOnline();
       for (const o of ops) {
-        if (o.op === 'append') for (let i = 0; i < o.n; i++) r.append(next++ * 2); // even ids: gaps everywhere
+        if (o.op === 'append')
+          for (let i = 0; i < o.n; i++) r.append(next++ * 2); // even ids: gaps everywhere
         else if (o.op === 'pump') r.f.pump();
         else if (o.op === 'tick') r.now += o.ms;
         else if (o.op === 'drop') {

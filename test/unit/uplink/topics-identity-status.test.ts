@@ -33,7 +33,12 @@ t.test('state topics from the core view and the runtime snapshot', async (t) => 
   let s = step(garageConfig, initialState(garageConfig, 1), { type: 'tick' }, T0).state;
   s = step(garageConfig, s, { type: 'owner-manual-limit', chargerId: 'garage', limitA: 16 }, T0 + 1).state;
   const view = describe(garageConfig, s, T0 + 2);
-  const snap = { linkUp: true, chargers: { garage: { ...chargerStatus('garage'), connected: true, lastError: null, lastReading: { vehicleState: 'C' as const, currentsA: [15.94, 16.04, 0.01] } } } };
+  const snap = {
+    linkUp: true,
+    chargers: {
+      garage: { ...chargerStatus('garage'), connected: true, lastError: null, lastReading: { vehicleState: 'C' as const, currentsA: [15.94, 16.04, 0.01] } },
+    },
+  };
   const topics = new Map(stateTopics('p', view, snap));
   t.same([...topics.keys()].sort(), ['p/alarms', 'p/charger/garage', 'p/link'], 'no switch topic before a switch is heard of');
   t.same(JSON.parse(topics.get('p/charger/garage')!), {
@@ -51,11 +56,22 @@ t.test('state topics from the core view and the runtime snapshot', async (t) => 
   });
   const noSnap = new Map(stateTopics('p', view, undefined));
   t.match(JSON.parse(noSnap.get('p/charger/garage')!), { connected: null, measuredA: null }, 'unknown, not false, before the runtime saved a snapshot');
-  t.same(stateTopics('p', view, snap), stateTopics('p', describe(garageConfig, s, T0 + 60_000), snap), 'the same state a minute later gives the same payloads (nothing sent again)');
+  t.same(
+    stateTopics('p', view, snap),
+    stateTopics('p', describe(garageConfig, s, T0 + 60_000), snap),
+    'the same state a minute later gives the same payloads (nothing sent again)',
+  );
 });
 
 t.test('Home Assistant discovery: one sensor per charger limit and current and per switch', async (t) => {
-  const docs = discoveryTopics({ discoveryPrefix: 'homeassistant', gatewayId: 'gw1', prefix: 'hcalcs/gw1', version: '1.2.3', chargerIds: ['garage', 'my.drive'], switchIdxs: [2] });
+  const docs = discoveryTopics({
+    discoveryPrefix: 'homeassistant',
+    gatewayId: 'gw1',
+    prefix: 'hcalcs/gw1',
+    version: '1.2.3',
+    chargerIds: ['garage', 'my.drive'],
+    switchIdxs: [2],
+  });
   t.same(
     docs.map(([topic]) => topic),
     [
