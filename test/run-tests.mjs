@@ -45,29 +45,12 @@ if (!noBuild) {
 // A whole run starts from no coverage so the gate judges this run alone.
 if (whole) rmSync(join(ROOT, '.tap', 'coverage'), { recursive: true, force: true });
 
-// tap starts files in the order given. Most of the suite's wall time is a few files that wait
-// on real time (a meter lease is a minute; restores draw real delays; the package is packed and
-// installed): started first, they overlap everything else instead of trailing at the end.
-const SLOW_FIRST = [
-  'integration/rig/scenario-library',
-  'interop/agent-kill-rounds',
-  'integration/package-install',
-  'interop/worked-example',
-  'interop/agent-clock-step',
-  'integration/rig/sim-console-pty',
-  'integration/uplink/store-forward',
-  'integration/demo',
-];
 if (whole) {
   // Only files whose source still exists: tsc leaves the output of a deleted test behind.
   const all = walk(join(BUILD, 'test'))
     .filter((f) => f.endsWith('.test.js') && !f.includes('/fixtures/'))
     .filter((f) => existsSync(join(ROOT, relative(BUILD, f)).replace(/\.js$/, '.ts')));
-  const rank = (f) => {
-    const i = SLOW_FIRST.findIndex((s) => f.endsWith(`/test/${s}.test.js`));
-    return i < 0 ? SLOW_FIRST.length : i;
-  };
-  files.push(...all.sort((a, b) => rank(a) - rank(b) || a.localeCompare(b)));
+  files.push(...all);
 }
 
 function walk(dir, out = []) {
