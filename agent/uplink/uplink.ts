@@ -72,6 +72,9 @@ export class Uplink {
   private readonly log: Logger;
   private readonly now: () => number;
   private reader: LogReader | undefined;
+  /** requestIds this process accepted, newest last (at most 256): the reader's view of the
+   *  command table can trail this process's own writes, this cannot. */
+  private readonly acceptedRequests = new Map<string, number>();
   private forwarder: Forwarder | undefined;
   private client: MqttClient | undefined;
   private connected = false;
@@ -442,13 +445,17 @@ export class Uplink {
     // makes a command idempotent: the second delivery is refused, not applied again.
     const requestId = decision.ok ? decision.args.requestId : undefined;
     if (decision.ok && typeof requestId === 'string') {
-      let earlier: number | null = null;
+      let earlier: number | null | 'unknown' = this.acceptedRequests.get(requestId) ?? 'unknown';
       try {
-        earlier = this.reader?.commandOfRequest(requestId) ?? null;
+        if (earlier === 'unknown') earlier = this.reader ? this.reader.commandOfRequest(requestId) : 'unknown';
       } catch (err) {
         this.noteError(err);
       }
-      if (earlier !== null)
+      // Unable to look (the log busy at that moment, no reader yet): refused, so a duplicate
+      // never slips through; the sender's retry is judged again.
+      if (earlier === 'unknown')
+        decision = { ok: false, name: decision.name, reason: 'the event log could not be searched for this requestId; send again', requestId };
+      else if (earlier !== null)
         decision = { ok: false, name: decision.name, reason: `requestId ${requestId} was accepted already (command ${earlier}); not applied again`, requestId };
     }
     let result: Record<string, unknown>;
@@ -456,6 +463,10 @@ export class Uplink {
       if (decision.ok) {
         const id = this.o.eventLog.enqueueCommand({ name: decision.name, args: decision.args });
         result = { name: decision.name, accepted: true, command: id, ...(decision.args.requestId ? { requestId: decision.args.requestId } : {}) };
+        if (typeof decision.args.requestId === 'string') {
+          this.acceptedRequests.set(decision.args.requestId, id);
+          if (this.acceptedRequests.size > 256) this.acceptedRequests.delete(this.acceptedRequests.keys().next().value as string);
+        }
       } else {
         this.o.eventLog.append({
           kind: 'uplink.command-refused',
