@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createServer } from 'node:net';
+import { startModbusResponder } from './lib/modbus-responder.mjs';
 
 const args = process.argv.slice(2);
 const arg = (name, dflt) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : dflt);
@@ -25,45 +26,15 @@ const LINES = arg('--lines', 200_000);
 const JUNK = arg('--junk', 20_000);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-// ---- the charger: a minimal Modbus TCP responder that stamps the 1210 (setpoint) writes ----
-const holding = new Map();
+// ---- the charger: the benches' Modbus TCP responder; the 1210 (setpoint) writes are stamped ----
 let onSetpoint = null;
-const modbus = createServer((sock) => {
-  sock.setNoDelay(true);
-  let buf = Buffer.alloc(0);
-  sock.on('data', (chunk) => {
-    const at = performance.now();
-    buf = Buffer.concat([buf, chunk]);
-    while (buf.length >= 7 && buf.length >= 6 + buf.readUInt16BE(4)) {
-      const len = 6 + buf.readUInt16BE(4);
-      const frame = buf.subarray(0, len);
-      buf = buf.subarray(len);
-      const fc = frame[7];
-      const addr = frame.readUInt16BE(8);
-      let pdu;
-      if (fc === 3 || fc === 4) {
-        const n = frame.readUInt16BE(10);
-        pdu = Buffer.alloc(2 + 2 * n);
-        pdu[0] = fc;
-        pdu[1] = 2 * n;
-        for (let i = 0; i < n; i++) pdu.writeUInt16BE(fc === 3 ? (holding.get(addr + i) ?? 0) : 0, 2 + 2 * i);
-      } else if (fc === 6 || fc === 16) {
-        const n = fc === 6 ? 1 : frame.readUInt16BE(10);
-        for (let i = 0; i < n; i++) holding.set(addr + i, frame.readUInt16BE(fc === 6 ? 10 : 13 + 2 * i));
-        if (addr === 1210 && onSetpoint) onSetpoint(holding.get(1210), at);
-        pdu = Buffer.from(frame.subarray(7, 12));
-      } else {
-        pdu = Buffer.from([fc | 0x80, 1]);
-      }
-      const head = Buffer.from(frame.subarray(0, 7));
-      head.writeUInt16BE(pdu.length + 1, 4);
-      sock.write(Buffer.concat([head, pdu]));
-    }
-  });
-  sock.on('error', () => undefined);
+const modbus = await startModbusResponder({
+  onWrite: ({ addr, atMs }) => {
+    if (addr === 1210 && onSetpoint) onSetpoint(holding.get(1210), atMs);
+  },
 });
-await new Promise((r) => modbus.listen(0, '127.0.0.1', r));
-const modbusPort = modbus.address().port;
+const holding = modbus.holding;
+const modbusPort = modbus.port;
 const SIX = 0x40c0; // float32 6.0, high word
 const THIRTY_TWO = 0x4200;
 const setpointIs = (word, ms) =>
@@ -215,5 +186,5 @@ log: { level: warn }
 }
 
 for (const kind of ['pty', 'tcp']) for (const line of await run(kind)) console.log(line);
-modbus.close();
+await modbus.close();
 process.exit(0);

@@ -27,6 +27,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import mqtt from 'mqtt';
 import { openEventLogStore } from '../../dist/agent/event-log/store.js';
+import { startModbusResponder } from './lib/modbus-responder.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : dflt);
@@ -73,49 +74,21 @@ const silent = createServer((s) => {
 await new Promise((r) => silent.listen(0, '127.0.0.1', r));
 const silentPort = silent.address().port;
 
-// A minimal Modbus TCP responder that stamps the frame carrying the awaited setpoint.
+// The benches' Modbus TCP responder; the frame carrying the awaited setpoint is stamped.
 let waiting = null;
-const holding = new Map();
 let setpointWrites = 0;
-const modbus = createServer((sock) => {
-  sock.setNoDelay(true);
-  let buf = Buffer.alloc(0);
-  sock.on('data', (chunk) => {
-    const at = performance.now();
-    buf = Buffer.concat([buf, chunk]);
-    while (buf.length >= 7 && buf.length >= 6 + buf.readUInt16BE(4)) {
-      const len = 6 + buf.readUInt16BE(4);
-      const frame = buf.subarray(0, len);
-      buf = buf.subarray(len);
-      const fc = frame[7];
-      const addr = frame.readUInt16BE(8);
-      let pdu;
-      if (fc === 3 || fc === 4) {
-        const n = frame.readUInt16BE(10);
-        pdu = Buffer.alloc(2 + 2 * n);
-        pdu[0] = fc;
-        pdu[1] = 2 * n;
-        for (let i = 0; i < n; i++) pdu.writeUInt16BE(fc === 3 ? (holding.get(addr + i) ?? 0) : 0, 2 + 2 * i);
-      } else if (fc === 6 || fc === 16) {
-        const n = fc === 6 ? 1 : frame.readUInt16BE(10);
-        for (let i = 0; i < n; i++) holding.set(addr + i, frame.readUInt16BE(fc === 6 ? 10 : 13 + 2 * i));
-        if (fc === 16 && addr === 1210) setpointWrites++;
-        if (fc === 16 && addr === 1210 && waiting && frame.readUInt16BE(13) === waiting.firstWord) {
-          const w = waiting;
-          waiting = null;
-          w.resolve(at);
-        }
-        pdu = Buffer.from(frame.subarray(7, 12));
-      } else pdu = Buffer.from([fc | 0x80, 1]);
-      const head = Buffer.from(frame.subarray(0, 7));
-      head.writeUInt16BE(pdu.length + 1, 4);
-      sock.write(Buffer.concat([head, pdu]));
+const modbus = await startModbusResponder({
+  onWrite: ({ fc, addr, values, atMs }) => {
+    if (fc !== 16 || addr !== 1210) return;
+    setpointWrites++;
+    if (waiting && values[0] === waiting.firstWord) {
+      const w = waiting;
+      waiting = null;
+      w.resolve(atMs);
     }
-  });
-  sock.on('error', () => undefined);
+  },
 });
-await new Promise((r) => modbus.listen(0, '127.0.0.1', r));
-const modbusPort = modbus.address().port;
+const modbusPort = modbus.port;
 
 function prefill(db, n) {
   const log = openEventLogStore(db);
@@ -256,5 +229,5 @@ console.log(`backlog replay, replayRatePerS 200 (default), first ${bounded.secs.
 await broker.stop();
 for (const s of silentSockets) s.destroy();
 silent.close();
-modbus.close();
+await modbus.close();
 process.exit(0);

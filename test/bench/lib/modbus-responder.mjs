@@ -6,7 +6,7 @@ import { createServer } from 'node:net';
 import { performance } from 'node:perf_hooks';
 
 /**
- * @param {{ port?: number, onWrite?: (w: { addr: number, values: number[], atMs: number }) => void }} o
+ * @param {{ port?: number, onWrite?: (w: { fc: number, addr: number, values: number[], atMs: number }) => void }} o
  * @returns {Promise<{ port: number, holding: Map<number, number>, close: () => Promise<void> }>}
  */
 export async function startModbusResponder(o = {}) {
@@ -39,7 +39,7 @@ export async function startModbusResponder(o = {}) {
           else for (let i = 0; i < frame.readUInt16BE(10); i++) values.push(frame.readUInt16BE(13 + 2 * i));
           values.forEach((v, i) => holding.set(addr + i, v));
           pdu = Buffer.from(frame.subarray(7, 12));
-          o.onWrite?.({ addr, values, atMs: at });
+          o.onWrite?.({ fc, addr, values, atMs: at });
         } else {
           pdu = Buffer.from([fc | 0x80, 1]);
         }
