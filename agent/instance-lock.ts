@@ -92,16 +92,22 @@ function tryAcquire(path: string, busyTimeoutMs: number): InstanceLock {
   } catch {
     // The pid only improves a second instance's message; the lock itself is held.
   }
-  let released = false;
-  return {
+  const lock: InstanceLock = {
     path,
     release() {
-      if (released) return;
-      released = true;
+      if (!held.delete(lock)) return;
       db.close();
     },
   };
+  held.add(lock);
+  return lock;
 }
+
+// The locks this process holds. better-sqlite3 closes a connection its object is collected
+// with, and closing it drops the file lock: were the caller's reference the only one, a
+// garbage collection could let a second agent in while this one still runs. Held here until
+// released, a lock lives as long as the process.
+const held = new Set<InstanceLock>();
 
 /**
  * Takes the lock for a state directory or throws LockHeldError naming the holder. Waits at

@@ -12,7 +12,7 @@ import { acquireInstanceLock, LockHeldError, probeInstanceLock } from '../../../
 const HOLDER = built('test/fixtures/lock-holder.js');
 
 async function holder(stateDir: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [HOLDER, stateDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--expose-gc', HOLDER, stateDir], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout!.setEncoding('utf8');
   while (!out.includes('held')) {
