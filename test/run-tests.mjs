@@ -1,34 +1,58 @@
 #!/usr/bin/env node
 // The README's test command. Compiles the whole tree once to .build/ (type-checked, with source
-// maps: tsconfig.test.json), then runs the compiled suite with tap: no TypeScript loader in any
-// test or child process. Ends with the plain line CI reads, "N passed, N failed, N skipped"
-// (tap's assertions), after the coverage gate (COVERAGE_FLOOR, % of lines over agent/,
-// drivers/, config/).
+// maps: tsconfig.test.json), then runs the compiled test files, several at once, each as a plain
+// Node program (a tap test file prints TAP and exits non-zero on a failure). Ends with the plain
+// line CI reads, "N passed, N failed, N skipped" (assertions, from each file's own tap summary),
+// after the coverage gate (COVERAGE_FLOOR, % of lines over agent/, drivers/, config/, scripts/).
 //
-//   npm test                               everything
+//   npm test                                   everything
 //   npm test -- test/unit/core/boost.test.ts   some files (the .ts paths are mapped to .build/)
-//   npm test -- --no-build FILE            skip the compile (it is incremental anyway)
+//   npm test -- --no-build FILE                skip the compile (it is incremental anyway)
+//   npm test -- --jobs 6                       files at once (default TEST_JOBS or 5)
+//
+// Why not tap's own runner: on Node 20 it starts every test process with an --import hook
+// (@tapjs/processinfo) that runs an ESM loader thread, ~0.7 s of CPU per process, and passes it
+// on through NODE_OPTIONS to every agent, simulator and CLI call a test starts (over 200 of them):
+// that was a third of the suite's CPU, spent on a process-tree record this project does not use.
+// Coverage does not need it: V8 writes it for every process under NODE_V8_COVERAGE, and c8 maps
+// it to the .ts sources (test/coverage.mjs). The files stay tap tests: `node FILE` runs one.
+//
+// Files start longest first (by the durations of the last run, else test/durations.json), so
+// the one-minute scenario library does not start last and set the run's length.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, rmSync } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { coverageReport } from './coverage.mjs';
 
 const COVERAGE_FLOOR = Number(process.env.COVERAGE_FLOOR ?? 96);
+// tap's own limit per file (TAP_TIMEOUT, seconds; a file may set a longer one, the scenario
+// library does); a file still running after HARD_LIMIT_S is killed with everything it started.
+const FILE_TIMEOUT_S = 120;
+const HARD_LIMIT_S = 20 * 60;
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const BUILD = join(ROOT, '.build');
+const OUT = join(ROOT, '.tap', 'out');
+const LAST_DURATIONS = join(ROOT, '.tap', 'durations.json');
+const KNOWN_DURATIONS = join(ROOT, 'test', 'durations.json');
 
 const argv = process.argv.slice(2);
-const noBuild = argv.includes('--no-build');
+let noBuild = false;
+let jobs = Number(process.env.TEST_JOBS ?? 5);
 const files = [];
-const tapArgs = [];
-for (const a of argv) {
-  if (a === '--no-build') continue;
-  if (/\.test\.ts$/.test(a)) files.push(join(BUILD, relative(ROOT, a)).replace(/\.ts$/, '.js'));
-  else tapArgs.push(a);
+for (let i = 0; i < argv.length; i++) {
+  const a = argv[i];
+  if (a === '--no-build') noBuild = true;
+  else if (a === '--jobs') jobs = Number(argv[++i]);
+  else if (/\.test\.(ts|js)$/.test(a)) files.push(a.endsWith('.ts') ? join(BUILD, relative(ROOT, a)).replace(/\.ts$/, '.js') : join(ROOT, a));
+  else {
+    console.log(`unknown argument: ${a} (files: test/**/*.test.ts; options: --no-build, --jobs N)`);
+    console.log('0 passed, 1 failed');
+    process.exit(2);
+  }
 }
-const whole = files.length === 0 && !tapArgs.some((a) => !a.startsWith('-'));
+if (!Number.isInteger(jobs) || jobs < 1) jobs = 1;
+const whole = files.length === 0;
 
 if (!noBuild) {
   const t0 = Date.now();
@@ -42,8 +66,12 @@ if (!noBuild) {
   if (assets.status !== 0) process.exit(1);
   console.log(`# built .build/ in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 }
+
+const coverageDir = join(ROOT, '.tap', 'coverage');
 // A whole run starts from no coverage so the gate judges this run alone.
-if (whole) rmSync(join(ROOT, '.tap', 'coverage'), { recursive: true, force: true });
+if (whole) rmSync(coverageDir, { recursive: true, force: true });
+rmSync(OUT, { recursive: true, force: true });
+mkdirSync(OUT, { recursive: true });
 
 if (whole) {
   // Only files whose source still exists: tsc leaves the output of a deleted test behind.
@@ -51,6 +79,13 @@ if (whole) {
     .filter((f) => f.endsWith('.test.js') && !f.includes('/fixtures/'))
     .filter((f) => existsSync(join(ROOT, relative(BUILD, f)).replace(/\.js$/, '.ts')));
   files.push(...all);
+}
+for (const f of files) {
+  if (!existsSync(f)) {
+    console.log(`no such test file: ${relative(ROOT, f)}`);
+    console.log('0 passed, 1 failed');
+    process.exit(2);
+  }
 }
 
 function walk(dir, out = []) {
@@ -61,38 +96,143 @@ function walk(dir, out = []) {
   return out;
 }
 
-const args = ['tap', '--reporter=tap', ...(whole ? ['--coverage-report=none'] : ['--disable-coverage']), ...tapArgs, ...files];
-const child = spawn('npx', args, { stdio: ['ignore', 'pipe', 'inherit'], cwd: ROOT });
-let summary = null;
-const rl = createInterface({ input: child.stdout });
-rl.on('line', (line) => {
-  process.stdout.write(line + '\n');
-  const m = /^# (\{.*\})$/.exec(line);
-  if (m && /total/.test(m[1])) summary = m[1];
-});
-child.on('close', async (code) => {
-  const count = (key) => {
-    const m = summary && new RegExp(`\\b${key}: (\\d+)`).exec(summary);
-    return m ? Number(m[1]) : 0;
-  };
-  if (summary === null) {
-    console.log('tap printed no summary');
-    console.log('0 passed, 1 failed');
-    process.exit(code || 1);
+/** The .ts path a compiled test file came from (how files are named in what this prints). */
+const nameOf = (file) => relative(BUILD, file).replace(/\.js$/, '.ts');
+
+function readDurations(path) {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch {
+    return {};
   }
-  let failed = count('fail');
-  if (whole) {
+}
+const known = { ...readDurations(KNOWN_DURATIONS), ...readDurations(LAST_DURATIONS) };
+// Unknown files count as slow: a new test must not be the one that starts last.
+const expected = (f) => known[nameOf(f)] ?? 30;
+const queue = [...new Set(files)].sort((a, b) => expected(b) - expected(a) || nameOf(a).localeCompare(nameOf(b)));
+
+/** tap's summary comment a file prints at its end, e.g. `# { total: 5, pass: 4, skip: 1 }`. */
+function summaryOf(output) {
+  const lines = output.split('\n').filter((l) => /^# \{.*\btotal: \d+/.test(l));
+  const last = lines[lines.length - 1];
+  const count = (key) => Number(new RegExp(`\\b${key}: (\\d+)`).exec(last ?? '')?.[1] ?? 0);
+  return last === undefined ? null : { pass: count('pass'), fail: count('fail'), skip: count('skip') + count('todo') };
+}
+
+const running = new Set();
+function runFile(file) {
+  const started = Date.now();
+  const env = { ...process.env, TAP_TIMEOUT: String(FILE_TIMEOUT_S) };
+  if (whole) env.NODE_V8_COVERAGE = coverageDir;
+  // Not detached: a session leader would take the first pty it opens as its controlling
+  // terminal, and get SIGHUP when that pty's other end closes.
+  const child = spawn(process.execPath, ['--enable-source-maps', file], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(child);
+  let output = '';
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
+  let timedOut = false;
+  const killer = setTimeout(() => {
+    timedOut = true;
+    killTree(child.pid);
+  }, HARD_LIMIT_S * 1000);
+  return new Promise((resolve) => {
+    child.on('close', (code, signal) => {
+      clearTimeout(killer);
+      running.delete(child);
+      resolve({ file, code, signal, timedOut, output, seconds: (Date.now() - started) / 1000 });
+    });
+  });
+}
+
+/** SIGKILLs a process and every descendant it has (as ps sees them now). */
+function killTree(pid) {
+  const ps = spawnSync('ps', ['-e', '-o', 'pid=,ppid='], { encoding: 'utf8' });
+  const children = new Map();
+  for (const line of (ps.stdout ?? '').split('\n')) {
+    const [p, pp] = line.trim().split(/\s+/).map(Number);
+    if (!children.has(pp)) children.set(pp, []);
+    children.get(pp).push(p);
+  }
+  const all = [];
+  const visit = (p) => {
+    all.push(p);
+    for (const c of children.get(p) ?? []) visit(c);
+  };
+  visit(pid);
+  for (const p of all) {
     try {
-      const { pct, lines } = await coverageReport(ROOT);
-      const ok = pct >= COVERAGE_FLOOR;
-      console.log(`# coverage gate: ${pct} % of ${lines} lines covered, floor ${COVERAGE_FLOOR} %: ${ok ? 'ok' : 'FAILED'}`);
-      if (!ok) failed += 1;
-    } catch (err) {
-      console.log(`# coverage gate: no report (${err.message})`);
-      failed += 1;
+      process.kill(p, 'SIGKILL');
+    } catch {
+      // already gone
     }
   }
-  const skipped = count('skip') + count('todo');
-  console.log(`${count('pass')} passed, ${failed} failed, ${skipped} skipped`);
-  process.exit(code !== 0 ? code : failed > 0 ? 1 : 0);
-});
+}
+
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, () => {
+    for (const c of running) killTree(c.pid);
+    process.exit(130);
+  });
+}
+
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+const failedFiles = [];
+const durations = {};
+const t0 = Date.now();
+console.log(`# ${queue.length} test files, ${jobs} at once`);
+
+async function worker() {
+  for (let file = queue.shift(); file !== undefined; file = queue.shift()) {
+    const r = await runFile(file);
+    const name = nameOf(file);
+    durations[name] = Math.round(r.seconds * 10) / 10;
+    writeFileSync(join(OUT, name.replace(/[/\\]/g, '__') + '.tap'), r.output);
+    const s = summaryOf(r.output);
+    // A file fails on a failed assertion, a crash, a timeout or a missing summary.
+    const why = r.timedOut
+      ? `killed after ${HARD_LIMIT_S} s`
+      : r.code !== 0
+        ? `exit ${r.code ?? r.signal}`
+        : s === null
+          ? 'printed no tap summary'
+          : s.fail > 0
+            ? `${s.fail} failed`
+            : null;
+    passed += s?.pass ?? 0;
+    skipped += s?.skip ?? 0;
+    failed += s === null || s.fail === 0 ? (why === null ? 0 : 1) : s.fail;
+    const counts = s === null ? '' : ` (${s.pass} passed${s.skip > 0 ? `, ${s.skip} skipped` : ''})`;
+    console.log(`${why === null ? 'ok    ' : 'FAILED'} ${r.seconds.toFixed(1).padStart(6)} s  ${name}${counts}${why === null ? '' : `: ${why}`}`);
+    if (why !== null) {
+      failedFiles.push(name);
+      console.log(
+        r.output
+          .split('\n')
+          .map((l) => `    | ${l}`)
+          .join('\n'),
+      );
+    }
+  }
+}
+
+await Promise.all(Array.from({ length: Math.min(jobs, queue.length) }, () => worker()));
+console.log(`# ran in ${((Date.now() - t0) / 1000).toFixed(1)} s; each file's output is in .tap/out/`);
+if (whole) writeFileSync(LAST_DURATIONS, JSON.stringify(durations, null, 1) + '\n');
+if (failedFiles.length > 0) console.log(`# failed files:\n${failedFiles.map((f) => `#   ${f}`).join('\n')}`);
+
+if (whole) {
+  try {
+    const { pct, lines } = await coverageReport(ROOT);
+    const ok = pct >= COVERAGE_FLOOR;
+    console.log(`# coverage gate: ${pct} % of ${lines} lines covered, floor ${COVERAGE_FLOOR} %: ${ok ? 'ok' : 'FAILED'}`);
+    if (!ok) failed += 1;
+  } catch (err) {
+    console.log(`# coverage gate: no report (${err.message})`);
+    failed += 1;
+  }
+}
+console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
+process.exit(failed > 0 ? 1 : 0);

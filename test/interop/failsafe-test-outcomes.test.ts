@@ -38,12 +38,16 @@ t.test('correct fallback: PASS, inside the bounds, as the peer saw it', needs('p
   t.same(res.boundsMs, { lower: 1000, upper: (res.boundsMs as { upper: number }).upper }, 'lower bound: 2 s timeout - 1 s tolerance');
   t.ok((res.boundsMs as { upper: number }).upper >= 3000, 'upper bound: timeout + 1 s step');
   await peer.sync();
-  const fired = peer.events().filter((e) => e.event === 'failsafe');
-  t.equal(fired.length, 1, 'the peer fell back once');
   const lastBeat = peer
     .writes()
     .filter((w) => w.address === 301)
     .at(-1)!;
+  // Only the fallback after the keep-alive stopped is the one measured: on a machine loaded
+  // enough to stall the set-up for 2 s the short watchdog may also fire before it (noted).
+  const all = peer.events().filter((e) => e.event === 'failsafe');
+  const fired = all.filter((e) => (e.t as number) >= lastBeat.t);
+  if (all.length > fired.length) t.comment(`${all.length - fired.length} fallback(s) during the set-up, before the last heartbeat`);
+  t.equal(fired.length, 1, 'the peer fell back once after the last heartbeat');
   const realMs = (fired[0]!.t as number) - lastBeat.t;
   t.ok(realMs >= 1990, `the peer fell back ${realMs.toFixed(0)} ms after the last heartbeat`);
   t.ok((res.fallbackSeenMs as number) >= realMs - 50, `seen at ${String(res.fallbackSeenMs)} ms, not before it happened`);
