@@ -81,9 +81,13 @@ export function schedulePruning(o: { path: string; retentionDays: number; schedu
           o.logger.error({ err }, 'event log pruning failed; it is tried again at the next scheduled time');
         } finally {
           log?.close();
-          running = null;
         }
-      })();
+      })().finally(() => {
+        // Cleared once the run settles, never inside it: a failure before the body's first
+        // await (the log cannot be opened) would clear it before the assignment above, leaving
+        // a settled promise that skipped every later run.
+        running = null;
+      });
     },
     { name: 'event-log-prune' },
   );

@@ -3,7 +3,7 @@
 // HAN line, failsafe writes that did or did not read back, and how the report reads at 80
 // columns. The running-agent cases use a fresh snapshot (an agent without the instance lock).
 import t, { type Test } from 'tap';
-import { writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { doctorCommand, formatChecks, runChecks, type Check } from '../../../agent/cli/doctor.js';
 import { loadAgentConfig } from '../../../agent/compose.js';
@@ -73,6 +73,32 @@ t.test('a service user this machine does not know: the HAN port is a warning, no
   const c = byName(await runChecks(s.config, null, io(true), 'no-such-user-here'));
   t.match(c.get('HAN port'), { verdict: 'warn', detail: /cannot tell whether no-such-user-here may use it/ });
   t.match(c.get('clock'), { verdict: 'ok' });
+});
+
+t.test('a HAN bridge address nothing answers on (agent down): fails, naming the refusal', async (t) => {
+  const s = site(t, { withLog: false });
+  // Port 1 on loopback: nothing listens there, so the connection is refused at once.
+  const port = 'tcp://127.0.0.1:1';
+  const c = byName(await runChecks({ ...s.config, han: { ...s.config.han, port } }, null, io(null), 'root'));
+  t.match(c.get('HAN port'), {
+    verdict: 'fail',
+    detail: /^tcp:\/\/127\.0\.0\.1:1: .*ECONNREFUSED/,
+    fix: 'start the serial bridge (or the HAN emulator) at that address, or correct han.port',
+  });
+});
+
+const hasNobody = /^nobody:/m.test(readFileSync('/etc/passwd', 'utf8'));
+
+t.test('a HAN port the service user may not read and write: fails with the dialout fix', { skip: hasNobody ? false : 'no user nobody here' }, async (t) => {
+  const s = site(t, { withLog: false });
+  // Owned by root, no access for group or others: the service user (nobody here) is shut out.
+  chmodSync(s.hanPort, 0o600);
+  const c = byName(await runChecks(s.config, null, io(null), 'nobody'));
+  t.match(c.get('HAN port'), {
+    verdict: 'fail',
+    detail: `${s.hanPort} is not readable and writable by nobody`,
+    fix: /^usermod -aG dialout nobody /,
+  });
 });
 
 t.test('an agent reporting a silent HAN line, a failed failsafe read-back, an unsynchronised clock', async (t) => {

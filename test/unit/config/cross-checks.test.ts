@@ -293,6 +293,13 @@ const cases: Case[] = [
     errors: [['han.readSchedule', /^"every 15 minutes" is not a valid cron expression: expected 5 or 6 fields but got 3$/]],
   },
   {
+    name: 'eventLog.pruneSchedule must be a node-cron expression too',
+    edit: (d) => {
+      d.eventLog = { pruneSchedule: 'nightly' };
+    },
+    errors: [['eventLog.pruneSchedule', /^"nightly" is not a valid cron expression: expected 5 or 6 fields but got 1$/]],
+  },
+  {
     name: 'readSchedule with seconds is fine',
     edit: (d) => {
       d.han.readSchedule = '30 */5 * * * *';

@@ -2,7 +2,9 @@ import t, { type Test } from 'tap';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { exportCommand } from '../../../agent/cli/export.js';
+import { Writable } from 'node:stream';
+import { EXPORT_COLUMNS, exportCommand } from '../../../agent/cli/export.js';
+import { DAY_MS, pruneOnce } from '../../../agent/event-log/prune.js';
 import { Sink, tempLog } from './fixtures/helpers.js';
 
 function seeded(t: Test) {
@@ -294,4 +296,38 @@ t.test('--until, --kind and --charger select rows; a filtered export says its ro
   const charger = await run(['--charger', 'wallbox "ü", left', '--format', 'csv'], path);
   t.equal(charger.code, 0);
   t.equal(charger.out.trimEnd().split('\r\n').length, 2, 'the header and the one row');
+});
+
+t.test('CSV after pruning: the window opens with the checkpoint, in the columns of a row', async (t) => {
+  const { log, path, clock } = tempLog(t);
+  for (let i = 0; i < 3; i++) {
+    log.append({ kind: 'agent.start', data: { i } });
+    clock.advance(DAY_MS);
+  }
+  // Keep one day: the first two rows go behind a checkpoint.
+  const pruned = await pruneOnce(log, { retentionDays: 1, nowMs: clock.now() });
+  t.equal(pruned.pruned, 2);
+  const r = await run(['--format', 'csv'], path);
+  t.equal(r.code, 0, r.err);
+  const rows = parseCsv(r.out);
+  t.same(rows[0], [...EXPORT_COLUMNS]);
+  t.same(rows[1], ['2', '', '', '(checkpoint)', '', '', '', '', pruned.checkpoint?.throughHash ?? 'no checkpoint']);
+  t.same(
+    rows.slice(2).map((row) => row[3]),
+    ['agent.start', 'log.pruned'],
+    'then the rows kept',
+  );
+});
+
+t.test('an output that fails mid-export (a closed pipe): said, exit 1', async (t) => {
+  const { path } = seeded(t);
+  const err = new Sink();
+  const out = new Writable({
+    write(_chunk, _enc, cb) {
+      cb(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }));
+    },
+  });
+  out.on('error', () => undefined);
+  t.equal(await exportCommand([], { eventLogPath: path, out, err }), 1);
+  t.equal(err.text, 'hcalcs-agent export: write EPIPE\n');
 });

@@ -1,7 +1,7 @@
 // The health file: written wherever possible, the newest read back for the same event log,
 // ignored once its writer is gone, and turned into the lines `status` prints.
 import t from 'tap';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeHealth, healthFilePaths, readHealth, removeHealthFiles, writeHealthFiles, type HealthRecord } from '../../../agent/event-log/health-file.js';
@@ -42,6 +42,22 @@ t.test('written to the runtime directory, beside the log and in the temp directo
   t.equal(readHealth(join(dir, 'other.db'), env), null, 'another log has no record');
   removeHealthFiles(logPath, env);
   t.equal(readHealth(logPath, env), null, 'removed after a clean stop');
+});
+
+t.test('a health file that cannot be removed does not stop the others going, nor throw', async (t) => {
+  const paths = healthFilePaths(logPath, env);
+  const [inRuntime, ...rest] = paths;
+  writeHealthFiles(record(), env);
+  // A directory standing where the runtime directory's file would be: it cannot be removed.
+  rmSync(inRuntime as string, { force: true });
+  mkdirSync(inRuntime as string);
+  t.teardown(() => rmSync(inRuntime as string, { recursive: true, force: true }));
+  t.doesNotThrow(() => removeHealthFiles(logPath, env));
+  t.same(
+    rest.filter((p) => existsSync(p)),
+    [],
+    'every other place was cleared',
+  );
 });
 
 t.test('status lines: the alarm while degraded, the moved-aside file, nothing for a dead writer', async (t) => {

@@ -291,6 +291,10 @@ t.test('verify-log: OK with head, BROKEN with the first bad row', async (t) => {
   const err = new Sink();
   t.equal(await verifyLogCommand(['--fast'], { eventLogPath: path, out: new Sink(), err }), 64);
   t.match(err.text, /Unknown option '--fast'/);
+
+  const help = new Sink();
+  t.equal(await verifyLogCommand(['--help'], { eventLogPath: path, out: help }), 0);
+  t.match(help.text, /^usage: hcalcs-agent verify-log \[--json\]\n/);
 });
 
 t.test('verify-log on an empty log', async (t) => {

@@ -10,6 +10,8 @@ import Database from 'better-sqlite3';
 import pino from 'pino';
 import { openEventLogStore, type EventLogStore } from '../../../agent/event-log/store.js';
 import { ResilientEventLog, type EventLogHealth } from '../../../agent/event-log/resilient.js';
+import { openAgentEventLog } from '../../../agent/compose.js';
+import { Sink } from './fixtures/helpers.js';
 
 const logger = pino({ level: 'silent' });
 
@@ -30,6 +32,23 @@ function kinds(path: string): string[] {
     s.close();
   }
 }
+
+t.test("the agent's event log where no directory can be made: logged, and the agent still gets a log (in memory)", async (t) => {
+  const d = t.testdir({});
+  writeFileSync(join(d, 'state'), 'not a directory');
+  const sink = new Sink();
+  const log = openAgentEventLog(join(d, 'state', 'events.db'), pino({ level: 'error' }, sink), 0);
+  t.teardown(() => log.close());
+  const first = JSON.parse(sink.text.split('\n')[0] ?? '{}') as { msg?: string; dir?: string; err?: { message: string } };
+  t.match(first, { msg: 'cannot create the event-log directory', dir: join(d, 'state'), err: { message: /EEXIST|ENOTDIR/ } });
+  t.equal(log.health().storage, 'memory');
+  log.append({ kind: 'agent.start', data: {} });
+  t.same(
+    log.query({}).map((r) => r.kind),
+    ['agent.start'],
+    'rows are still taken',
+  );
+});
 
 t.test('in memory: queries filter by kind and prefix and keep the newest for a limit', async (t) => {
   const log = memoryOnly(t);

@@ -6,7 +6,7 @@ import { historyCommand } from '../../../agent/cli/history.js';
 import { findIncidents } from '../../../agent/history/incidents.js';
 import { openEventLogStore } from '../../../agent/event-log/store.js';
 import { nightLog, at } from '../../helpers/night.js';
-import { Sink } from '../event-log/fixtures/helpers.js';
+import { Sink, tempLog } from '../event-log/fixtures/helpers.js';
 
 const tz = process.env.TZ;
 process.env.TZ = 'Europe/London';
@@ -86,6 +86,35 @@ t.test('incidents: a window selects the reductions that overlap it', async (t) =
   t.equal(none.out, 'no reductions in this window\n');
   const bad = await run(incidentsCommand, ['--since', 'last tuesday'], path);
   t.equal(bad.code, 64);
+});
+
+t.test('incidents and history: --help, an unknown option, and a report whose output fails', async (t) => {
+  const { path, log } = tempLog(t);
+  log.append({ kind: 'agent.start', data: {} });
+  for (const [cmd, name] of [
+    [incidentsCommand, 'incidents'],
+    [historyCommand, 'history'],
+  ] as const) {
+    const help = await run(cmd, ['--help'], path);
+    t.equal(help.code, 0, `${name} --help`);
+    t.match(help.out, new RegExp(`^usage: hcalcs-agent ${name} `));
+    t.equal(help.err, '');
+
+    const bad = await run(cmd, ['--charger'], path);
+    t.equal(bad.code, 64, `${name} --charger without a value`);
+    t.match(bad.err, new RegExp(`^hcalcs-agent ${name}: .*--charger[\\s\\S]*usage: hcalcs-agent ${name} `));
+    t.equal(bad.out, '');
+
+    // A console that goes away while the report is written (a closed pipe).
+    const err = new Sink();
+    const out = {
+      write: () => {
+        throw new Error('write EPIPE');
+      },
+    } as unknown as NodeJS.WritableStream;
+    t.equal(await cmd([], { eventLogPath: path, out, err, now: () => at('02:00', true) }), 1, `${name}: output failed`);
+    t.equal(err.text, `hcalcs-agent ${name}: write EPIPE\n`);
+  }
 });
 
 t.test('a reduction still going at the end is open, timed up to now', async (t) => {

@@ -1,9 +1,11 @@
 // The pure parts around the uplink: which gateway id and prefix it uses, what the state
 // topics and discovery documents say, and the uplink's line in `status`.
 import t from 'tap';
-import { deriveGatewayId, identityOf } from '../../../agent/uplink/gateway-id.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { deriveGatewayId, identityOf, systemSources } from '../../../agent/uplink/gateway-id.js';
 import { discoveryTopics, stateTopics } from '../../../agent/uplink/topics.js';
-import { formatUplinkStatus } from '../../../agent/uplink/status-line.js';
+import { formatUplinkStatus, uplinkStatus } from '../../../agent/uplink/status-line.js';
 import type { UplinkSnapshot } from '../../../agent/uplink/snapshot.js';
 import { describe, initialState, step } from '../../../agent/core/index.js';
 import { T0, garageConfig as garage } from '../../helpers/garage.js';
@@ -27,6 +29,13 @@ t.test('gateway id: machine-id first, host name as fallback, always topic-safe',
     clientId: 'c1',
     prefix: 'acme/fleet/site17',
   });
+});
+
+t.test('gateway id from this machine: /etc/machine-id if it can be read, and the OS host name', async (t) => {
+  const mid = existsSync('/etc/machine-id') ? readFileSync('/etc/machine-id', 'utf8') : undefined;
+  t.equal(systemSources.machineId(), mid);
+  t.equal(systemSources.hostname(), hostname());
+  t.match(deriveGatewayId(), /^[a-z0-9_-]{1,64}$/, 'a topic-safe id from whatever this machine has');
 });
 
 t.test('state topics from the core view and the runtime snapshot', async (t) => {
@@ -124,4 +133,15 @@ t.test('the uplink line in status', async (t) => {
   );
   t.match(formatUplinkStatus(cfg, { ...snap, updatedAtMs: T0 }, now), /^uplink {4}not running \(saved 12:00:00Z\)/, 'a stale snapshot is not shown as live');
   t.match(formatUplinkStatus(cfg, { ...snap, cursor: { id: 0, hash: null } }, now), /no row acked yet$/);
+});
+
+t.test('status with a saved uplink state that cannot be read: shown as never started, not an error', async (t) => {
+  const cfg = mqttConfig({ url: 'mqtts://fleet:8883' });
+  const unreadable = {
+    loadState: () => {
+      throw new SyntaxError('Unexpected token } in JSON');
+    },
+  };
+  t.same(uplinkStatus(cfg, unreadable, T0), { line: 'uplink    configured, not started yet (no saved state)', json: null });
+  t.same(uplinkStatus(undefined, unreadable, T0), { line: 'uplink    off', json: null });
 });
