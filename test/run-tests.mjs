@@ -24,6 +24,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { coverageReport } from './coverage.mjs';
+import { buildTree } from './build.mjs';
 
 const COVERAGE_FLOOR = Number(process.env.COVERAGE_FLOOR ?? 97);
 // tap's own limit per file (TAP_TIMEOUT, seconds; a file may set a longer one, the scenario
@@ -54,17 +55,10 @@ for (let i = 0; i < argv.length; i++) {
 if (!Number.isInteger(jobs) || jobs < 1) jobs = 1;
 const whole = files.length === 0;
 
-if (!noBuild) {
-  const t0 = Date.now();
-  const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.test.json')], { stdio: 'inherit' });
-  if (tsc.status !== 0) {
-    console.log('the build failed (type errors above)');
-    console.log('0 passed, 1 failed');
-    process.exit(1);
-  }
-  const assets = spawnSync(process.execPath, [join(ROOT, 'scripts/copy-assets.mjs'), BUILD], { stdio: 'inherit' });
-  if (assets.status !== 0) process.exit(1);
-  console.log(`# built .build/ in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+if (!noBuild && !buildTree()) {
+  console.log('the build failed (type errors above)');
+  console.log('0 passed, 1 failed');
+  process.exit(1);
 }
 
 const coverageDir = join(ROOT, '.tap', 'coverage');
