@@ -3,7 +3,9 @@
 // The meter opens and closes switch 2, while the agent runs and while it is down; the agent
 // is killed around its writes and restarted on the same state directory. Never may the charger be written above the reduced current
 // while the last thing the meter said was open; once the meter says closed, the charger must
-// come back up after the restore delay. Replay a run with HCALCS_KILL_SEED=...
+// come back up after the restore delay. The rounds run as two independent chains side by
+// side (each its own meter, charger and state directory), which halves the file's time.
+// Replay a run with HCALCS_KILL_SEED=...
 import t from 'tap';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +16,7 @@ import { loadProfiles } from '../../drivers/charger/profile.js';
 import { recordSetpoints, startAgentProcess, writeAgentConfig, type SetpointWrite } from '../helpers/fault-agent.js';
 
 const ROUNDS = Number(process.env['HCALCS_KILL_ROUNDS'] ?? 30);
+const CHAINS = 2;
 const SEED = Number(process.env['HCALCS_KILL_SEED'] ?? Date.now() & 0x7fffffff);
 const REDUCED_A = 6;
 const MAX_A = 32;
@@ -39,9 +42,21 @@ async function waitFor(pred: () => boolean, ms: number): Promise<boolean> {
 
 // An agent start costs ~1 s on a quiet machine and several on a loaded one: the file's own
 // time limit (120 s by default) is raised to fit the rounds.
-t.setTimeout(ROUNDS * 20_000 + 60_000);
+t.setTimeout((ROUNDS / CHAINS) * 20_000 + 60_000);
 
-t.test(`kill -9 at random moments over ${ROUNDS} rounds never lifts a standing reduction (seed ${SEED})`, async (t) => {
+// Buffered subtests run side by side up to t.jobs.
+t.jobs = CHAINS;
+for (let chain = 0; chain < CHAINS; chain++) {
+  const rounds = Math.ceil(ROUNDS / CHAINS);
+  const seed = SEED + chain;
+  t.test(`chain ${chain + 1}: kill -9 at random moments over ${rounds} rounds never lifts a standing reduction (seed ${seed})`, { buffered: true }, (t) =>
+    killRounds(t, rounds, seed),
+  );
+}
+
+type Tap = Parameters<Parameters<typeof t.test>[0]>[0];
+
+async function killRounds(t: Tap, ROUNDS: number, SEED: number): Promise<void> {
   const random = rng(SEED);
   const dir = mkdtempSync(join(tmpdir(), 'hcalcs-kill-'));
   const meter = new MeterEmulator({ heartbeatMs: 1000 });
@@ -126,4 +141,4 @@ t.test(`kill -9 at random moments over ${ROUNDS} rounds never lifts a standing r
   t.ok(writes.some((w) => w.limitA === REDUCED_A) && writes.some((w) => w.limitA === MAX_A), 'both limits were written');
   t.ok(killsNearAWrite >= Math.max(1, Math.floor(ROUNDS / 10)), `${killsNearAWrite} kills within a few ms of a write`);
   t.comment(`${ROUNDS} rounds in ${(roundsMs / 1000).toFixed(1)} s, ${writes.length} setpoint writes, ${said.length - 1} meter changes, seed ${SEED}`);
-});
+}
