@@ -38,7 +38,7 @@ t.test('the whole library passes against simulated rigs and writes JUnit XML', a
   const files = readdirSync(LIBRARY).filter((f) => f.endsWith('.yaml'));
   t.ok(files.length >= 20, `${files.length} scenarios in the library`);
   const junit = join(work, 'junit.xml');
-  const r = await run(['scenario', 'run', LIBRARY, '--jobs', '4', '--junit', junit, '--work-dir', join(work, 'runs')]);
+  const r = await run(['scenario', 'run', LIBRARY, '--jobs', '8', '--junit', junit, '--work-dir', join(work, 'runs')]);
   t.equal(
     r.code,
     0,
