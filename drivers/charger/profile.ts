@@ -5,7 +5,8 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import { loadValidator, type ValidatorSpec } from '../schema-validator.js';
 import type { ChargerOptions } from './options.js';
 import type { VehicleState } from './charger.js';
 import { isWritableType, registerCount, type RegisterSpec } from './register-map.js';
@@ -286,10 +287,17 @@ export class ProfileError extends Error {
 // it, since a WeakRef's target lives at least until the current job ends.
 let compiledProfileSchema: WeakRef<ValidateFunction> | undefined;
 
+/** The profile schema's validator: the schema above as JSON, precompiled by the build. */
+export const profileValidatorSpec: ValidatorSpec = {
+  text: () => JSON.stringify(profileSchema),
+  options: { allErrors: true, strict: false },
+  precompiled: new URL('./profile-schema.validator.cjs', import.meta.url),
+};
+
 function profileValidator(): ValidateFunction {
   let validate = compiledProfileSchema?.deref();
   if (validate === undefined) {
-    validate = new Ajv({ allErrors: true, strict: false }).compile(profileSchema);
+    validate = loadValidator(profileValidatorSpec).validate;
     compiledProfileSchema = new WeakRef(validate);
   }
   return validate;
