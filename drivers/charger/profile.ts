@@ -281,9 +281,9 @@ export class ProfileError extends Error {
   }
 }
 
-// Compiled when first needed and held weakly: `run` validates its profiles once at start, and a
-// compiled schema (generated code, plus the Ajv instance behind it) would otherwise stay
-// resident for the life of the service. A command that checks many profiles in one go reuses
+// Loaded when first needed and held weakly: `run` validates its profiles once at start, and a
+// validator (the build's module, or Ajv's compile with the Ajv instance behind it) would
+// otherwise stay resident for the life of the service. A command that checks many profiles in one go reuses
 // it, since a WeakRef's target lives at least until the current job ends.
 let compiledProfileSchema: WeakRef<ValidateFunction> | undefined;
 
