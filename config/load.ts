@@ -4,8 +4,9 @@
 
 import { closeSync, constants, fstatSync, openSync, readFileSync, readSync, type Stats } from 'node:fs';
 import { resolve } from 'node:path';
-import { Ajv, type ValidateFunction } from 'ajv';
+import type { ValidateFunction } from 'ajv';
 import { parseDocument } from 'yaml';
+import { loadValidator, type ValidatorSpec } from '../drivers/schema-validator.js';
 import type { ProfileLimits } from './core-config.js';
 import { crossCheck, type CrossCheckOptions } from './cross-checks.js';
 import { mqttCheck, resolveMqttPaths } from './mqtt-checks.js';
@@ -29,6 +30,17 @@ export interface LoadOptions {
 export type LoadResult = { ok: true; config: Config; warnings: string[] } | { ok: false; problems: string[] };
 
 const schemaUrl = new URL('./schema.json', import.meta.url);
+
+/** The config schema's validator: read from config/schema.json, precompiled by the build. */
+export const configValidatorSpec: ValidatorSpec = {
+  text: () => readFileSync(schemaUrl, 'utf8'),
+  // verbose: errors carry their schema node, to name allowed keys and values.
+  // discriminator: errors of a transport come from its own branch only, and defaults
+  // inside that branch are filled (ajv skips defaults under a plain oneOf).
+  options: { allErrors: true, useDefaults: true, discriminator: true, strictTypes: false, verbose: true },
+  precompiled: new URL('./schema.validator.cjs', import.meta.url),
+};
+
 // Held weakly (see drivers/charger/profile.ts): `run` loads its config once, and the compiled
 // schema would otherwise stay resident for the life of the service.
 let compiled: WeakRef<{ schema: unknown; validate: ValidateFunction }> | undefined;
@@ -41,12 +53,7 @@ export function configSchema(): unknown {
 function compiledSchema(): { schema: unknown; validate: ValidateFunction } {
   let c = compiled?.deref();
   if (c === undefined) {
-    const schema: unknown = JSON.parse(readFileSync(schemaUrl, 'utf8'));
-    // verbose: errors carry their schema node, to name allowed keys and values.
-    // discriminator: errors of a transport come from its own branch only, and defaults
-    // inside that branch are filled (ajv skips defaults under a plain oneOf).
-    const ajv = new Ajv({ allErrors: true, useDefaults: true, discriminator: true, strictTypes: false, verbose: true });
-    c = { schema, validate: ajv.compile(schema as object) };
+    c = loadValidator(configValidatorSpec);
     compiled = new WeakRef(c);
   }
   return c;

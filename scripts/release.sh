@@ -47,6 +47,8 @@ find "$stage/node_modules" -type d -empty -delete
 (cd "$stage" && node -e "require('better-sqlite3')(':memory:').close(); require('@serialport/bindings-cpp')" ) \
   || { echo "release: native modules do not load from the bundle" >&2; exit 1; }
 node "$stage/dist/agent/main.js" version >/dev/null
+node "$root/scripts/precompile-schemas.mjs" --check "$stage/dist" >/dev/null \
+  || { echo "release: the bundle's loaders do not use the precompiled schema validators" >&2; exit 1; }
 
 tarball="$out/hcalcs-agent-$version-linux-$arch.tar.gz"
 tar -czf "$tarball" -C "$work" "hcalcs-agent-$version"

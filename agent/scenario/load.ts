@@ -3,9 +3,10 @@
 // exist, commands the simulators understand, a config the agent accepts).
 
 import { readFileSync } from 'node:fs';
-import { Ajv, type ValidateFunction } from 'ajv';
+import type { ValidateFunction } from 'ajv';
 import { parseDocument } from 'yaml';
 import { schemaProblems, formatPath } from '../../config/schema-errors.js';
+import { loadValidator, type ValidatorSpec } from '../../drivers/schema-validator.js';
 import type { ChargerConfig } from '../../config/types.js';
 import { MeterEmulator } from '../../drivers/han/emulator.js';
 import { loadProfiles, ProfileError, resolveProfile } from '../../drivers/charger/profile.js';
@@ -16,12 +17,16 @@ import { CommandError, parseDuration, tokenize } from '../sim/words.js';
 import { configShapeProblems, renderConfig } from './agent-config.js';
 import type { Action, ChargerRig, Expectation, Match, MeterRig, Mode, Scenario } from './types.js';
 
+/** The scenario schema's validator: read from ./schema.json, precompiled by the build. */
+export const scenarioValidatorSpec: ValidatorSpec = {
+  text: () => readFileSync(new URL('./schema.json', import.meta.url), 'utf8'),
+  options: { allErrors: true, strictTypes: false, verbose: true },
+  precompiled: new URL('./schema.validator.cjs', import.meta.url),
+};
+
 let validator: ValidateFunction | undefined;
 function validate(): ValidateFunction {
-  if (validator === undefined) {
-    const schema: unknown = JSON.parse(readFileSync(new URL('./schema.json', import.meta.url), 'utf8'));
-    validator = new Ajv({ allErrors: true, strictTypes: false, verbose: true }).compile(schema as object);
-  }
+  validator ??= loadValidator(scenarioValidatorSpec).validate;
   return validator;
 }
 

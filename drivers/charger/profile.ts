@@ -5,7 +5,8 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import { loadValidator, type ValidatorSpec } from '../schema-validator.js';
 import type { ChargerOptions } from './options.js';
 import type { VehicleState } from './charger.js';
 import { isWritableType, registerCount, type RegisterSpec } from './register-map.js';
@@ -280,16 +281,23 @@ export class ProfileError extends Error {
   }
 }
 
-// Compiled when first needed and held weakly: `run` validates its profiles once at start, and a
-// compiled schema (generated code, plus the Ajv instance behind it) would otherwise stay
-// resident for the life of the service. A command that checks many profiles in one go reuses
+// Loaded when first needed and held weakly: `run` validates its profiles once at start, and a
+// validator (the build's module, or Ajv's compile with the Ajv instance behind it) would
+// otherwise stay resident for the life of the service. A command that checks many profiles in one go reuses
 // it, since a WeakRef's target lives at least until the current job ends.
 let compiledProfileSchema: WeakRef<ValidateFunction> | undefined;
+
+/** The profile schema's validator: the schema above as JSON, precompiled by the build. */
+export const profileValidatorSpec: ValidatorSpec = {
+  text: () => JSON.stringify(profileSchema),
+  options: { allErrors: true, strict: false },
+  precompiled: new URL('./profile-schema.validator.cjs', import.meta.url),
+};
 
 function profileValidator(): ValidateFunction {
   let validate = compiledProfileSchema?.deref();
   if (validate === undefined) {
-    validate = new Ajv({ allErrors: true, strict: false }).compile(profileSchema);
+    validate = loadValidator(profileValidatorSpec).validate;
     compiledProfileSchema = new WeakRef(validate);
   }
   return validate;

@@ -73,6 +73,10 @@ t.test(
         (r) => ({ code: 0, ...r }),
         (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
       );
+    // The precompiled schema validators load from the installed tree, Ajv's runtime helpers
+    // found in its own node_modules (a fallback would validate alike, only slower: check it).
+    const precompiled = await run(process.execPath, [join(ROOT, 'scripts/precompile-schemas.mjs'), '--check', join(lib, 'dist')]);
+    t.equal(precompiled.stdout.match(/: precompiled$/gmu)?.length, 3, precompiled.stdout);
     const shipped = await cli(['check-config', '--config', join(fsroot, 'etc/hcalcs-agent/config.yaml')]);
     t.equal(shipped.code, 78, 'the shipped config is refused until the HAN port is filled in: nothing starts');
     t.match(shipped.stderr, /han\.port: must be a serial device path .*"CHANGE-ME"/);
@@ -103,6 +107,8 @@ t.test('npm pack ships dist, the docs the README links to, LICENSE, and no sourc
   const paths = list[0]!.files.map((f) => f.path);
   t.ok(paths.includes('dist/agent/main.js'), 'dist/');
   t.ok(paths.includes('LICENSE'));
+  for (const v of ['dist/config/schema.validator.cjs', 'dist/drivers/charger/profile-schema.validator.cjs', 'dist/agent/scenario/schema.validator.cjs'])
+    t.ok(paths.includes(v), `${v} (precompiled by the build)`);
   t.same(
     paths.filter((p) => p.endsWith('.map')),
     [],
