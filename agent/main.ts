@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { configPathFrom } from '../config/config-path.js';
 import { isHelp } from './cli/shared/args.js';
-import { EXIT } from './cli/shared/exit-codes.js';
+import { EXIT, exitStatusText } from './cli/shared/exit-codes.js';
 
 // Each command is imported when it runs: `run` is a long-lived service on a small gateway,
 // and every module loaded stays resident for its life (the CLI's readers, the simulators,
@@ -37,10 +37,7 @@ Commands:
 Commands take --config PATH (default $HCALCS_CONFIG, else
 /etc/hcalcs-agent/config.yaml); log, incidents, history, verify-log, export,
 evidence and status also take --db FILE to read an event log directly.
-Exit status: 0 ok; 1 a check failed; 64 bad usage; 66 file missing; 69 agent not
-running; 73 cannot create output; 77 permission denied (sudo -u hcalcs);
-78 config invalid.
-`;
+${exitStatusText()}`;
 
 function version(): string {
   // dist/agent/main.js and agent/main.ts sit at different depths below package.json.

@@ -39,11 +39,40 @@ export const FAILSAFE_TEST_EXIT = {
   INCONCLUSIVE: 3,
 } as const;
 
-/** For the README and `--help`: what each code means, one line each. */
-export const EXIT_TABLE = `Exit status: 0 ok; 1 a check failed; 64 bad usage; 65 not an event log;
-66 file missing; 69 agent not running; 73 cannot create output; 74 I/O error;
-77 permission denied (try sudo -u hcalcs); 78 config invalid.
-`;
+/** What each code means to someone reading `--help`, in a few words. Keyed like EXIT, so a
+ *  code added there does not compile until it is described here. */
+const MEANING: Record<keyof typeof EXIT, string> = {
+  OK: 'ok',
+  FAIL: 'a check failed',
+  USAGE: 'bad usage',
+  DATAERR: 'not an event log',
+  NOINPUT: 'file missing',
+  UNAVAILABLE: 'agent not running',
+  SOFTWARE: 'internal error',
+  CANTCREAT: 'cannot create output',
+  IOERR: 'I/O error',
+  TEMPFAIL: 'another agent holds the lock, try later',
+  NOPERM: 'permission denied (sudo -u hcalcs)',
+  CONFIG: 'config invalid',
+};
+
+/** The usage text's "Exit status:" paragraph, made from EXIT so the two cannot drift; each
+ *  line at most `width` columns, a code never parted from its meaning. */
+export function exitStatusText(width = 80): string {
+  const items = (Object.keys(EXIT) as (keyof typeof EXIT)[])
+    .sort((a, b) => EXIT[a] - EXIT[b])
+    .map((k, i, all) => `${EXIT[k]} ${MEANING[k]}${i === all.length - 1 ? '.' : ';'}`);
+  const lines: string[] = [];
+  let line = 'Exit status:';
+  for (const item of items) {
+    if (line.length + 1 + item.length > width) {
+      lines.push(line);
+      line = item;
+    } else line += ` ${item}`;
+  }
+  lines.push(line);
+  return lines.join('\n') + '\n';
+}
 
 const PERMISSION_CODES = new Set(['EACCES', 'EPERM', 'SQLITE_CANTOPEN', 'SQLITE_READONLY', 'SQLITE_PERM', 'SQLITE_AUTH']);
 

@@ -2,7 +2,7 @@
 // (77, with the sudo hint) and how config problems are reported (78 unless unreadable).
 import t from 'tap';
 import { join } from 'node:path';
-import { EXIT, isPermissionError, permissionHint, reportConfigProblems } from '../../../agent/cli/shared/exit-codes.js';
+import { EXIT, exitStatusText, isPermissionError, permissionHint, reportConfigProblems } from '../../../agent/cli/shared/exit-codes.js';
 
 t.test('config problems: one a line, 78; a permission problem adds the hint and gives 77', async (t) => {
   const lines: string[] = [];
@@ -43,4 +43,19 @@ t.test('which errors are permission problems', async (t) => {
   const dir = t.testdir({ 'events.db': '' });
   t.notOk(isPermissionError(withCode('SQLITE_CANTOPEN', 'unable to open database file'), join(dir, 'events.db')), 'readable file: not a permission problem');
   t.notOk(isPermissionError(withCode('SQLITE_CANTOPEN', 'unable to open database file')), 'no path to look at: not claimed');
+});
+
+t.test("the usage's exit-status paragraph: every code of the table, in order, within the width", async (t) => {
+  for (const width of [80, 60]) {
+    const text = exitStatusText(width);
+    for (const line of text.trimEnd().split('\n')) t.ok(line.length <= width, `fits ${width} columns: ${line}`);
+    const codes = [...text.matchAll(/(?:^|[:;]\s)(\d+) /g)].map((m) => Number(m[1]));
+    t.same(
+      codes,
+      Object.values(EXIT).sort((a, b) => a - b),
+      `every code once, ascending (width ${width})`,
+    );
+  }
+  t.match(exitStatusText(), /70 internal error;\s.*75 another agent holds the lock, try later;/s);
+  t.match(exitStatusText(), /78 config invalid\.\n$/);
 });

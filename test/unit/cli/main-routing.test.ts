@@ -6,6 +6,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MAIN_JS, source } from '../../helpers/paths.js';
 import { openEventLogStore } from '../../../agent/event-log/store.js';
+import { EXIT } from '../../../agent/cli/shared/exit-codes.js';
 
 interface Result {
   code: number;
@@ -85,6 +86,9 @@ t.test('the front door', async (t) => {
   t.equal(help.code, 0, '--help is not an error');
   t.equal(help.out, none.out, 'the same usage');
   for (const line of help.out.split('\n')) t.ok(line.length <= 80, `usage fits 80 columns: ${line}`);
+  // Every code of the one exit-code table is named in the usage, with its meaning after it.
+  const status = help.out.slice(help.out.indexOf('Exit status:')).replace(/\s+/g, ' ');
+  for (const [name, code] of Object.entries(EXIT)) t.match(status, new RegExp(`[:;] ${code} [a-zA-Z]`), `--help names exit code ${code} (${name})`);
   t.equal(unknown.code, 64);
   t.match(unknown.err, /^unknown command "frobnicate"\n\nusage:/);
   t.same(dbMissing, { code: 64, out: '', err: '--db needs a file path\n' }, '--db without a path');
