@@ -1,6 +1,7 @@
 // The one exit-code table for the command line (sysexits.h), so a field engineer's scripts
 // can tell "you typed it wrong" from "the file is missing" from "the agent is not running".
 import { accessSync, constants } from 'node:fs';
+import { dirname } from 'node:path';
 
 export const EXIT = {
   OK: 0,
@@ -82,18 +83,31 @@ export function isPermissionError(err: unknown, path?: string): boolean {
   if (code === 'EACCES' || code === 'EPERM') return true;
   const msg = err instanceof Error ? err.message : String(err);
   if (/permission denied|EACCES|EPERM|attempt to write a readonly database/i.test(msg)) return true;
-  // better-sqlite3 says only "unable to open database file" when the directory or file is
-  // unreadable: look at the file itself to tell which.
-  if (code !== undefined && PERMISSION_CODES.has(code) && path !== undefined) return !readable(path);
+  // better-sqlite3 says only "unable to open database file" whether the file is missing or
+  // out of reach: the file system's own answer for the path tells which.
+  if (code !== undefined && PERMISSION_CODES.has(code) && path !== undefined) return deniedAt(path);
   return false;
 }
 
-function readable(path: string): boolean {
+function deniedAt(path: string): boolean {
+  const why = accessError(path, constants.R_OK);
+  if (why === 'EACCES' || why === 'EPERM') return true;
+  // A missing file is a permission problem only where it could not have been created: its
+  // directory is there but not writable by us. A missing directory is just missing.
+  if (why === 'ENOENT') {
+    const dir = accessError(dirname(path), constants.W_OK | constants.X_OK);
+    return dir === 'EACCES' || dir === 'EPERM';
+  }
+  return false;
+}
+
+/** The errno code access(2) gives for path, or null when it is allowed. */
+function accessError(path: string, mode: number): string | null {
   try {
-    accessSync(path, constants.R_OK);
-    return true;
-  } catch {
-    return false;
+    accessSync(path, mode);
+    return null;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code ?? 'EUNKNOWN';
   }
 }
 

@@ -2,6 +2,7 @@
 // (77, with the sudo hint) and how config problems are reported (78 unless unreadable).
 import t from 'tap';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { EXIT, exitStatusText, isPermissionError, permissionHint, reportConfigProblems } from '../../../agent/cli/shared/exit-codes.js';
 
 t.test('config problems: one a line, 78; a permission problem adds the hint and gives 77', async (t) => {
@@ -58,4 +59,21 @@ t.test("the usage's exit-status paragraph: every code of the table, in order, wi
   }
   t.match(exitStatusText(), /70 internal error;\s.*75 another agent holds the lock, try later;/s);
   t.match(exitStatusText(), /78 config invalid\.\n$/);
+});
+
+t.test('"unable to open database file" on a missing file is not a permission problem', async (t) => {
+  const cantOpen = () => Object.assign(new Error('unable to open database file'), { code: 'SQLITE_CANTOPEN' });
+  const dir = t.testdir({});
+  t.notOk(isPermissionError(cantOpen(), join(dir, 'events.db')), 'the file is missing, its directory is there');
+  t.notOk(isPermissionError(cantOpen(), join(dir, 'no-such-dir', 'events.db')), 'its directory is missing too');
+  // What better-sqlite3 really throws for a reader's open of a file that is not there.
+  const path = join(dir, 'events.db');
+  let thrown: unknown;
+  try {
+    new Database(path, { readonly: true, fileMustExist: true }).close();
+  } catch (err) {
+    thrown = err;
+  }
+  t.match(thrown, { code: 'SQLITE_CANTOPEN', message: 'unable to open database file' }, 'the bare message, the generic code');
+  t.notOk(isPermissionError(thrown, path), 'is not reported as permissions');
 });
