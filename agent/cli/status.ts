@@ -68,7 +68,14 @@ export function formatStatus(
   push(`hcalcs-agent status at ${tt.dayTime(now)} (${tt.zone(now)})`);
   push(agentLine(a, snap, tt, now));
   if (!a.running && snap !== undefined) push('          below: what it last saved, not live');
-  const due = (ms: number) => (a.running ? `${t(ms)} (in ${durationText(Math.max(0, ms - now))})` : `${t(ms)} (was due; not running)`);
+  // A stopped agent's deadlines are what it saved: one already past was missed, one still
+  // ahead will pass with nobody to act on it unless the agent is started.
+  const due = (ms: number) =>
+    a.running
+      ? `${t(ms)} (in ${durationText(Math.max(0, ms - now))})`
+      : ms <= now
+        ? `${t(ms)} (was due; not running)`
+        : `${t(ms)} (due in ${durationText(ms - now)} if the agent were running)`;
   if (view !== null) {
     const l = view.link;
     push(`link      ${l.transport}, ${l.state}; last line ${t(l.lastLineMs)}${l.lastLineMs !== null ? ` (${ago(now, l.lastLineMs)})` : ''}`);

@@ -52,3 +52,24 @@ t.test('a stopped agent is never shown as running, however recent its snapshot',
   t.match(text, /what it last saved, not live/);
   t.notMatch(text, /running, pid/);
 });
+
+t.test("a stopped agent's deadlines: one already past was due, one still ahead is not", async (t) => {
+  // As seen: at 09:20:39 a stopped agent's bad-lines deadline of 09:21:30 read "was due".
+  const now = T0 + 2000;
+  const view = {
+    ...viewAfterOpen(),
+    pending: [
+      { kind: 'bad-lines', atMs: now + 51_000, at: '', switchIdx: 2 },
+      { kind: 'lease', atMs: now - 30_000, at: '', switchIdx: 2 },
+    ],
+  };
+  const stopped = { running: false as const, sinceMs: T0 + 1500, how: 'stopped' as const };
+  const text = formatStatus(view, { ...snapshot, stoppedAtMs: T0 + 1500 }, stopped, o());
+  const line = (kind: string) => text.split('\n').find((l) => l.startsWith(`  ${kind} `)) ?? '';
+  t.match(line('bad-lines'), /^ {2}bad-lines switch 2 at 12:00:53 \(due in 51 s if the agent were running\)$/, 'ahead: not "was due"');
+  t.notMatch(line('bad-lines'), /was due/);
+  t.match(line('lease'), /^ {2}lease switch 2 at 11:59:32 \(was due; not running\)$/, 'past: was due');
+  for (const l of text.trimEnd().split('\n')) t.ok(l.length <= 80, `<= 80: ${l}`);
+  const running = formatStatus(view, { ...snapshot, stoppedAtMs: null }, { running: true, pid: 42, by: 'lock' }, o());
+  t.match(running, /bad-lines switch 2 at 12:00:53 \(in 51 s\)/, 'a running agent: unchanged');
+});
