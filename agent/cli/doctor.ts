@@ -15,6 +15,7 @@ import { parseOptions } from './shared/args.js';
 import { agentRunning } from './shared/agent-running.js';
 import { EXIT } from './shared/exit-codes.js';
 import { durationText } from './shared/time-text.js';
+import { systemClock, type Clock } from '../../drivers/clock.js';
 
 export const DOCTOR_USAGE = `usage: hcalcs-agent doctor [--json] [--config PATH] [--service-user NAME]
   Checks: config valid, HAN port present and usable by the service user, HAN lines
@@ -45,7 +46,8 @@ export interface DoctorIo {
   out: NodeJS.WritableStream;
   err: NodeJS.WritableStream;
   env: NodeJS.ProcessEnv;
-  now?: () => number;
+  /** The program's one Clock (drivers/clock.ts); tests pass a fake. */
+  clock?: Clock;
   /** Overrides for tests: a clock-sync answer, a TCP probe. */
   clockSynced?: () => boolean | null;
 }
@@ -106,7 +108,7 @@ function systemClockSynced(): boolean | null {
 export async function runChecks(config: Config | null, configProblem: string | null, io: DoctorIo, serviceUser: string): Promise<Check[]> {
   const checks: Check[] = [];
   const add = (c: Check) => checks.push(c);
-  const now = (io.now ?? Date.now)();
+  const now = (io.clock ?? systemClock).now();
   if (config === null) {
     add({
       name: 'config',

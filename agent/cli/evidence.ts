@@ -17,6 +17,7 @@ import { EXIT } from './shared/exit-codes.js';
 import { durationText, timeText } from './shared/time-text.js';
 import { agentVersion } from './shared/version.js';
 import { overlaps, parseWindow, windowRows } from './shared/window.js';
+import { systemClock, type Clock } from '../../drivers/clock.js';
 
 export const EVIDENCE_USAGE = `usage: hcalcs-agent evidence --since T --until T --out FILE.tar.gz [--utc]
                             [--db FILE] [--config PATH]
@@ -70,7 +71,8 @@ Python:
 export interface EvidenceContext extends CliContext {
   /** The config file in force (copied into the bundle), if known. */
   configPath?: string;
-  now?: () => number;
+  /** The program's one Clock (drivers/clock.ts); tests pass a fake. */
+  clock?: Clock;
 }
 
 export async function evidenceCommand(argv: string[], ctx: EvidenceContext): Promise<number> {
@@ -87,7 +89,7 @@ export async function evidenceCommand(argv: string[], ctx: EvidenceContext): Pro
   if (parsed.kind === 'error') return usage(parsed.message);
   const v = parsed.values;
   if (v.since === undefined || v.until === undefined || v.out === undefined) return usage('--since, --until and --out are all needed');
-  const nowMs = (ctx.now ?? Date.now)();
+  const nowMs = (ctx.clock ?? systemClock).now();
   let w;
   try {
     w = parseWindow(v, nowMs);

@@ -6,6 +6,7 @@ import { findIncidents, type Incident } from '../history/incidents.js';
 import { EXIT } from './shared/exit-codes.js';
 import { durationText, timeText, type TimeText } from './shared/time-text.js';
 import { overlaps, runWindowReport, windowRows } from './shared/window.js';
+import type { Clock } from '../../drivers/clock.js';
 
 export const INCIDENTS_USAGE = `usage: hcalcs-agent incidents [--since T] [--until T] [--charger ID] [--utc] [--json]
                                [--db FILE | --config PATH]
@@ -59,7 +60,8 @@ export function incidentJson(i: Incident) {
 }
 
 export interface ReportContext extends CliContext {
-  now?: () => number;
+  /** The program's one Clock (drivers/clock.ts); tests pass a fake. */
+  clock?: Clock;
 }
 
 export function incidentsCommand(argv: string[], ctx: ReportContext): Promise<number> {

@@ -7,6 +7,7 @@ import { parseOptions } from './shared/args.js';
 import { EXIT } from './shared/exit-codes.js';
 import { genericText, summarize } from './shared/event-text.js';
 import { parseInstant, timeText, type TimeText } from './shared/time-text.js';
+import { systemClock, type Clock } from '../../drivers/clock.js';
 
 export const LOG_USAGE = `usage: hcalcs-agent log [--since T] [--until T] [--limit N] [--kind K | --kind-prefix P]
                          [--charger ID] [--switch N] [--utc] [--json] [--wide] [--follow] [--samples]
@@ -137,7 +138,8 @@ interface TtyLike {
 export interface LogContext extends CliContext {
   /** Ends --follow (Ctrl-C in the real command). */
   signal?: AbortSignal;
-  now?: () => number;
+  /** The program's one Clock (drivers/clock.ts); tests pass a fake. */
+  clock?: Clock;
 }
 
 export async function logCommand(argv: string[], ctx: LogContext): Promise<number> {
@@ -154,7 +156,7 @@ export async function logCommand(argv: string[], ctx: LogContext): Promise<numbe
   if (parsed.kind === 'error') return usage(parsed.message);
   const v = parsed.values;
   const utc = v.utc === true;
-  const nowMs = (ctx.now ?? Date.now)();
+  const nowMs = (ctx.clock ?? systemClock).now();
   const q: Omit<EventQuery, 'limit'> = {};
   try {
     if (v.kind !== undefined && v['kind-prefix'] !== undefined) throw new Error('use --kind or --kind-prefix, not both');

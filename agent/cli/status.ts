@@ -18,6 +18,7 @@ import { agentRunning, type AgentRunning } from './shared/agent-running.js';
 import { localiseClockTexts } from './shared/event-text.js';
 import { durationText, timeText, type TimeText } from './shared/time-text.js';
 import { uplinkStatus } from '../uplink/status-line.js';
+import { systemClock, type Clock } from '../../drivers/clock.js';
 
 export const STATUS_USAGE = `usage: hcalcs-agent status [--verbose] [--json] [--utc] [--db FILE | --config PATH]
   Whether the agent runs (from its instance lock), the link, switches, boost, each
@@ -154,7 +155,8 @@ export interface StatusIo {
   out: NodeJS.WritableStream;
   err: NodeJS.WritableStream;
   env: NodeJS.ProcessEnv;
-  now?: () => number;
+  /** The program's one Clock (drivers/clock.ts); tests pass a fake. */
+  clock?: Clock;
 }
 
 export async function statusCommand(argv: string[], io: StatusIo = { out: process.stdout, err: process.stderr, env: process.env }): Promise<number> {
@@ -201,7 +203,7 @@ export async function statusCommand(argv: string[], io: StatusIo = { out: proces
     return EXIT.NOINPUT;
   }
   try {
-    const now = (io.now ?? Date.now)();
+    const now = (io.clock ?? systemClock).now();
     const core = log.loadState<CoreState>(STATE_KEY_CORE);
     let snap = log.loadState<RuntimeSnapshot>(STATE_KEY_RUNTIME);
     if (snap !== undefined && healthLive !== null && healthLive.eventLog.status === 'degraded' && healthLive.updatedAtMs > snap.updatedAtMs) {

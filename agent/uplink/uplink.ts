@@ -21,6 +21,7 @@ import { LogReader } from './log-reader.js';
 import { UPLINK_STATE_KEY, type UplinkSnapshot } from './snapshot.js';
 import { discoveryTopics, stateTopics, type RuntimeSnapshotView } from './topics.js';
 import { STATE_KEY_RUNTIME } from '../status-snapshot.js';
+import { systemClock, type Clock } from '../../drivers/clock.js';
 
 /** The runtime's state-table keys (agent/runtime.ts), read here to build the state topics. */
 const CORE_KEY = 'core';
@@ -44,7 +45,9 @@ export interface UplinkOptions {
   chargerIds: readonly string[];
   logger: Logger;
   version: string;
-  now?: () => number;
+  /** Wall time from the program's one Clock (drivers/clock.ts). The uplink's timers stay
+   *  Node's own: they are unref'd, so they never hold the process open. */
+  clock?: Clock;
   /** Where the gateway id comes from when the config has none (tests). */
   gatewaySources?: GatewaySources;
   /** Opens one connection (tests may wrap mqtt.connect). */
@@ -98,7 +101,8 @@ export class Uplink {
   constructor(private readonly o: UplinkOptions) {
     this.c = o.config;
     this.log = o.logger.child({ module: 'uplink' });
-    this.now = o.now ?? Date.now;
+    const clock = o.clock ?? systemClock;
+    this.now = () => clock.now();
     this.identity = identityOf(o.config, o.gatewaySources);
     this.startedAtMs = this.now();
   }

@@ -14,6 +14,7 @@ import { doctorCommand, runChecks, type Check } from '../../agent/cli/doctor.js'
 import { openEventLogStore } from '../../agent/event-log/store.js';
 import { STATE_KEY_RUNTIME } from '../../agent/runtime.js';
 import { Sink } from '../unit/event-log/fixtures/helpers.js';
+import { ManualClock } from '../helpers/fakes.js';
 
 function writeConfig(dir: string, han: string, chargerPort: number): string {
   const path = join(dir, 'config.yaml');
@@ -148,7 +149,12 @@ t.test('doctor: a running agent reporting its charger disconnected fails with th
     chargers: { garage: { connected: false, lastError: 'Timed out' } },
   });
   log.close();
-  const checks = await runChecks(loaded.config, null, { out: new Sink(), err: new Sink(), env: {}, now: () => now + 100, clockSynced: () => false }, 'hcalcs');
+  const checks = await runChecks(
+    loaded.config,
+    null,
+    { out: new Sink(), err: new Sink(), env: {}, clock: new ManualClock(now + 100), clockSynced: () => false },
+    'hcalcs',
+  );
   const by = (n: string) => checks.find((c) => c.name === n);
   t.equal(by('agent running')?.verdict, 'ok');
   t.equal(by('HAN lines')?.verdict, 'ok');

@@ -6,6 +6,7 @@ import { parseInstant } from './time-text.js';
 import { errStream, openForReading, type CliContext } from '../../event-log/cli-support.js';
 import { parseOptions } from './args.js';
 import { EXIT } from './exit-codes.js';
+import { systemClock, type Clock } from '../../../drivers/clock.js';
 
 /** A reduction that began up to this long before --since still shows (it overlaps the window). */
 export const LOOKBACK_MS = 7 * 86_400_000;
@@ -72,7 +73,7 @@ export async function runWindowReport(
   name: string,
   usage: string,
   argv: string[],
-  ctx: CliContext & { now?: () => number },
+  ctx: CliContext & { clock?: Clock },
   body: (r: WindowReport) => number,
 ): Promise<number> {
   const err = errStream(ctx);
@@ -86,7 +87,7 @@ export async function runWindowReport(
     return EXIT.USAGE;
   }
   const v = parsed.values;
-  const nowMs = (ctx.now ?? Date.now)();
+  const nowMs = (ctx.clock ?? systemClock).now();
   let w: Window;
   try {
     w = parseWindow(v, nowMs);

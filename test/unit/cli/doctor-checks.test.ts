@@ -11,6 +11,7 @@ import { openEventLogStore } from '../../../agent/event-log/store.js';
 import { STATE_KEY_RUNTIME } from '../../../agent/runtime.js';
 import type { Config } from '../../../config/types.js';
 import { Sink } from '../event-log/fixtures/helpers.js';
+import { ManualClock } from '../../helpers/fakes.js';
 
 const NOW = Date.UTC(2026, 10, 28, 21, 0, 0);
 
@@ -51,7 +52,7 @@ eventLog:
   return { config: loaded.config, dir, db, hanPort, rs485 };
 }
 
-const io = (clock: boolean | null) => ({ out: new Sink(), err: new Sink(), env: {}, now: () => NOW, clockSynced: () => clock });
+const io = (synced: boolean | null) => ({ out: new Sink(), err: new Sink(), env: {}, clock: new ManualClock(NOW), clockSynced: () => synced });
 const byName = (checks: Check[]) => new Map(checks.map((c) => [c.name, c]));
 
 t.test('agent down, no event log yet: what can be checked from here', async (t) => {

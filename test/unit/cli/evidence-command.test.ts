@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { evidenceCommand } from '../../../agent/cli/evidence.js';
 import { verifyJsonlWindow } from '../../../agent/event-log/verify-window.js';
 import { Sink, T0, tempLog } from '../event-log/fixtures/helpers.js';
+import { ManualClock } from '../../helpers/fakes.js';
 
 const SINCE = new Date(T0 - 60_000).toISOString();
 const UNTIL = new Date(T0 + 86_400_000).toISOString();
@@ -16,7 +17,7 @@ const UNTIL = new Date(T0 + 86_400_000).toISOString();
 async function run(argv: string[], eventLogPath: string) {
   const out = new Sink();
   const err = new Sink();
-  const code = await evidenceCommand(argv, { eventLogPath, out, err, now: () => T0 + 2 * 86_400_000 });
+  const code = await evidenceCommand(argv, { eventLogPath, out, err, clock: new ManualClock(T0 + 2 * 86_400_000) });
   return { code, out: out.text, err: err.text };
 }
 

@@ -7,13 +7,14 @@ import { statusCommand } from '../../../agent/cli/status.js';
 import { openEventLogStore } from '../../../agent/event-log/store.js';
 import { STATE_KEY_RUNTIME } from '../../../agent/status-snapshot.js';
 import { Sink } from '../event-log/fixtures/helpers.js';
+import { ManualClock } from '../../helpers/fakes.js';
 
 const NOW = Date.UTC(2026, 10, 28, 21, 0, 0);
 
 async function status(argv: string[]) {
   const out = new Sink();
   const err = new Sink();
-  const code = await statusCommand(argv, { out, err, env: {}, now: () => NOW });
+  const code = await statusCommand(argv, { out, err, env: {}, clock: new ManualClock(NOW) });
   return { code, out: out.text, err: err.text };
 }
 

@@ -14,6 +14,7 @@ import { exportCommand } from '../../../agent/cli/export.js';
 import { evidenceCommand } from '../../../agent/cli/evidence.js';
 import { nightLog, at } from '../../helpers/night.js';
 import { Sink } from './fixtures/helpers.js';
+import { ManualClock } from '../../helpers/fakes.js';
 
 function python(): string | null {
   try {
@@ -92,7 +93,7 @@ t.test('an exported window after pruning verifies alone (Python, the documented 
     eventLogPath: path,
     out: new Sink(),
     err: e,
-    now: () => at('02:00', true),
+    clock: new ManualClock(at('02:00', true)),
   });
   t.equal(code, 0, e.text);
   execFileSync('tar', ['-xzf', tarFile, '-C', join(dir, 'bundle')]);

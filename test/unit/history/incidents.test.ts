@@ -7,6 +7,7 @@ import { findIncidents } from '../../../agent/history/incidents.js';
 import { openEventLogStore } from '../../../agent/event-log/store.js';
 import { nightLog, at } from '../../helpers/night.js';
 import { Sink, tempLog } from '../event-log/fixtures/helpers.js';
+import { ManualClock } from '../../helpers/fakes.js';
 
 const tz = process.env.TZ;
 process.env.TZ = 'Europe/London';
@@ -18,7 +19,7 @@ t.teardown(() => {
 const run = async (cmd: typeof incidentsCommand, argv: string[], path: string) => {
   const out = new Sink();
   const err = new Sink();
-  const code = await cmd(argv, { eventLogPath: path, out, err, now: () => at('02:00', true) });
+  const code = await cmd(argv, { eventLogPath: path, out, err, clock: new ManualClock(at('02:00', true)) });
   return { code, out: out.text, err: err.text };
 };
 
@@ -112,7 +113,7 @@ t.test('incidents and history: --help, an unknown option, and a report whose out
         throw new Error('write EPIPE');
       },
     } as unknown as NodeJS.WritableStream;
-    t.equal(await cmd([], { eventLogPath: path, out, err, now: () => at('02:00', true) }), 1, `${name}: output failed`);
+    t.equal(await cmd([], { eventLogPath: path, out, err, clock: new ManualClock(at('02:00', true)) }), 1, `${name}: output failed`);
     t.equal(err.text, `hcalcs-agent ${name}: write EPIPE\n`);
   }
 });
