@@ -9,7 +9,7 @@ import { loadScenario } from '../scenario/load.js';
 import { runScenario, type ScenarioResult } from '../scenario/run.js';
 import { junitReport, summaryLine, tapReport, textReport } from '../scenario/report.js';
 import type { Scenario } from '../scenario/types.js';
-import { parseArgs } from '../sim/args.js';
+import { parseOptions, type OptionsSpec } from './shared/args.js';
 import { EXIT } from './shared/exit-codes.js';
 
 export const SCENARIO_USAGE = `usage: hcalcs-agent scenario run FILE|DIR... [options]
@@ -26,6 +26,15 @@ Options of run:
   --agent CMD      the agent to test, e.g. "hcalcs-agent" or "node /opt/hcalcs-agent/dist/agent/main.js"
                    (default: this installation's)
 `;
+
+const OPTIONS = {
+  junit: { type: 'string', nonEmpty: false },
+  tap: { type: 'boolean' },
+  jobs: { type: 'string', nonEmpty: false },
+  keep: { type: 'boolean' },
+  'work-dir': { type: 'string', nonEmpty: false },
+  agent: { type: 'string', nonEmpty: false },
+} as const satisfies OptionsSpec;
 
 function expand(paths: string[]): string[] {
   return paths.flatMap((p) => {
@@ -48,29 +57,22 @@ export async function scenarioCommand(argv: string[], out: NodeJS.WritableStream
     (sub === '--help' || sub === 'help' ? process.stdout : process.stderr).write(SCENARIO_USAGE);
     return sub === '--help' || sub === 'help' ? 0 : EXIT.USAGE;
   }
-  const parsed = parseArgs(rest, {
-    '--junit': 'value',
-    '--tap': 'flag',
-    '--jobs': 'value',
-    '--keep': 'flag',
-    '--work-dir': 'value',
-    '--agent': 'value',
-    '--help': 'flag',
-  });
-  if (!parsed.ok) {
-    process.stderr.write(`scenario: ${parsed.error}\n${SCENARIO_USAGE}`);
-    return EXIT.USAGE;
-  }
-  if (parsed.flags.has('--help')) {
+  const parsed = parseOptions(rest, OPTIONS, { positionals: true, once: true });
+  if (parsed.kind === 'help') {
     out.write(SCENARIO_USAGE);
     return 0;
   }
-  const files = expand(parsed.positional);
+  if (parsed.kind === 'error') {
+    process.stderr.write(`scenario: ${parsed.message}\n${SCENARIO_USAGE}`);
+    return EXIT.USAGE;
+  }
+  const v = parsed.values;
+  const files = expand(parsed.positionals);
   if (files.length === 0) {
     process.stderr.write(`scenario ${sub}: no scenario files given\n${SCENARIO_USAGE}`);
     return EXIT.USAGE;
   }
-  const jobsText = parsed.values.get('--jobs')?.[0] ?? '1';
+  const jobsText = v.jobs ?? '1';
   const jobs = Number(jobsText);
   if (!Number.isInteger(jobs) || jobs < 1 || jobs > 64) {
     process.stderr.write(`scenario: --jobs ${jobsText}: expected a whole number from 1 to 64\n`);
@@ -93,12 +95,12 @@ export async function scenarioCommand(argv: string[], out: NodeJS.WritableStream
     return 0;
   }
 
-  const tap = parsed.flags.has('--tap');
-  const agentText = parsed.values.get('--agent')?.[0];
+  const tap = v.tap === true;
+  const agentText = v.agent;
   const options = {
-    keep: parsed.flags.has('--keep'),
+    keep: v.keep === true,
     ...(agentText ? { agentCommand: agentText.trim().split(/\s+/) } : {}),
-    ...(parsed.values.get('--work-dir') ? { baseDir: parsed.values.get('--work-dir')![0]! } : {}),
+    ...(v['work-dir'] ? { baseDir: v['work-dir'] } : {}),
   };
   const t0 = Date.now();
   if (!tap) out.write(`running ${scenarios.length} scenario${scenarios.length === 1 ? '' : 's'}${jobs > 1 ? `, ${jobs} at a time` : ''}\n\n`);
@@ -115,7 +117,7 @@ export async function scenarioCommand(argv: string[], out: NodeJS.WritableStream
   const wall = Date.now() - t0;
   if (tap) out.write(tapReport(results));
   else out.write(summaryLine(results, wall));
-  const junit = parsed.values.get('--junit')?.[0];
+  const junit = v.junit;
   if (junit) {
     try {
       mkdirSync(dirname(junit), { recursive: true });

@@ -7,13 +7,14 @@ import { decodeNumber, registerCount, type RegisterSpec } from '../../drivers/ch
 import { ChargerSimulator, type SimRequest, type SimulatedCharger, type SimulatedUnitOptions } from '../../drivers/charger/simulator.js';
 import type { Profile } from '../../drivers/charger/profile.js';
 import { CHARGER_COMMANDS, describeCharger, runChargerCommand } from '../sim/charger-commands.js';
-import { parseArgs, parseHostPort } from '../sim/args.js';
+import { DRIVE_OPTIONS, parseHostPort, parseSimArgs } from '../sim/args.js';
 import { driveSim, printer, stamp, type CommandDriver } from '../sim/console.js';
 import { parseControlAddress, startControl, type ControlServer } from '../sim/control.js';
 import { SERIAL_OPTIONS, serialFrom } from '../sim/serial-options.js';
 import { simProfile } from '../sim/sim-profile.js';
 import { CommandError, parseDuration } from '../sim/words.js';
 import { EXIT } from './shared/exit-codes.js';
+import type { OptionsSpec } from './shared/args.js';
 
 export const SIM_CHARGER_USAGE = `usage: hcalcs-agent sim charger (--profile ID | --profile generic --registers FILE | --profile-file FILE)
                                 (--listen HOST:PORT | --port DEVICE) [options]
@@ -55,52 +56,40 @@ export function describeWrite(profile: Profile, req: SimRequest): string {
   return 'unknown register';
 }
 
+const OPTIONS = {
+  profile: { type: 'string', nonEmpty: false },
+  'profile-file': { type: 'string', nonEmpty: false },
+  registers: { type: 'string', nonEmpty: false },
+  listen: { type: 'string', nonEmpty: false },
+  port: { type: 'string', nonEmpty: false },
+  unit: { type: 'string', nonEmpty: false },
+  car: { type: 'string', nonEmpty: false },
+  draw: { type: 'string', nonEmpty: false },
+  phases: { type: 'string', nonEmpty: false },
+  'car-delay': { type: 'string', nonEmpty: false },
+  'timeout-s': { type: 'string', nonEmpty: false },
+  'safe-current-a': { type: 'string', nonEmpty: false },
+  reads: { type: 'boolean' },
+  ...DRIVE_OPTIONS,
+  ...SERIAL_OPTIONS,
+} as const satisfies OptionsSpec;
+
 export async function simChargerCommand(argv: string[]): Promise<number> {
-  const parsed = parseArgs(argv, {
-    '--profile': 'value',
-    '--profile-file': 'value',
-    '--registers': 'value',
-    '--listen': 'value',
-    '--port': 'value',
-    '--unit': 'value',
-    '--car': 'value',
-    '--draw': 'value',
-    '--phases': 'value',
-    '--car-delay': 'value',
-    '--timeout-s': 'value',
-    '--safe-current-a': 'value',
-    '-e': 'list',
-    '--script': 'value',
-    '--keep-running': 'flag',
-    '--control': 'value',
-    '--no-console': 'flag',
-    '--reads': 'flag',
-    '--help': 'flag',
-    ...SERIAL_OPTIONS,
-  });
   const usage = SIM_CHARGER_USAGE + CHARGER_COMMANDS.map((c) => `  ${c.usage}`).join('\n') + '\n';
-  if (!parsed.ok) {
-    process.stderr.write(`sim charger: ${parsed.error}\n${usage}`);
-    return EXIT.USAGE;
-  }
-  const { values, flags } = parsed;
-  if (flags.has('--help')) {
-    process.stdout.write(usage);
-    return 0;
-  }
-  const one = (k: string) => values.get(k)?.[0];
+  const parsed = parseSimArgs('sim charger', argv, OPTIONS, usage);
+  if (parsed.kind === 'exit') return parsed.code;
+  const values = parsed.values;
   const bad = (msg: string) => {
     process.stderr.write(`sim charger: ${msg}\n`);
     return EXIT.USAGE;
   };
-  if (parsed.positional.length) return bad(`unexpected argument ${JSON.stringify(parsed.positional[0])}`);
-  const profile = simProfile({ profile: one('--profile'), profileFile: one('--profile-file'), registersFile: one('--registers') });
+  const profile = simProfile({ profile: values.profile, profileFile: values['profile-file'], registersFile: values.registers });
   if ('error' in profile) {
     process.stderr.write(`sim charger: ${profile.error}\n`);
     return EXIT.CONFIG;
   }
-  const listen = one('--listen');
-  const port = one('--port');
+  const listen = values.listen;
+  const port = values.port;
   if ((listen === undefined) === (port === undefined)) return bad('give exactly one of --listen HOST:PORT and --port DEVICE');
   const tcp = listen !== undefined ? parseHostPort(listen) : null;
   if (listen !== undefined && tcp === null) return bad(`--listen ${listen}: expected HOST:PORT`);
@@ -110,34 +99,34 @@ export async function simChargerCommand(argv: string[]): Promise<number> {
 
   const unit: SimulatedUnitOptions = { unitId: profile.transport.defaultUnitId, profile };
   try {
-    const num = (k: string, min: number, max: number) => {
-      const v = one(k);
+    const num = (k: 'unit' | 'draw' | 'timeout-s' | 'safe-current-a', min: number, max: number) => {
+      const v = values[k];
       if (v === undefined) return undefined;
       const n = Number(v);
-      if (v.trim() === '' || !Number.isFinite(n) || n < min || n > max) throw new CommandError(`${k} ${v}: expected a number from ${min} to ${max}`);
+      if (v.trim() === '' || !Number.isFinite(n) || n < min || n > max) throw new CommandError(`--${k} ${v}: expected a number from ${min} to ${max}`);
       return n;
     };
-    const unitId = num('--unit', 0, 255);
+    const unitId = num('unit', 0, 255);
     if (unitId !== undefined) unit.unitId = unitId;
-    const car = one('--car');
+    const car = values.car;
     if (car !== undefined && car !== 'plugged' && car !== 'unplugged') throw new CommandError(`--car ${car}: expected plugged or unplugged`);
     unit.carConnected = car !== 'unplugged';
-    const draw = num('--draw', 0, 1);
+    const draw = num('draw', 0, 1);
     if (draw !== undefined) unit.carDrawFraction = draw;
-    const phases = one('--phases');
+    const phases = values.phases;
     if (phases !== undefined && phases !== '1' && phases !== '3') throw new CommandError(`--phases ${phases}: expected 1 or 3`);
     if (phases !== undefined) unit.phases = Number(phases) as 1 | 3;
-    const delay = one('--car-delay');
+    const delay = values['car-delay'];
     if (delay !== undefined) unit.carDelayMs = parseDuration(delay);
-    const timeoutS = num('--timeout-s', 1, 86400);
+    const timeoutS = num('timeout-s', 1, 86400);
     if (timeoutS !== undefined) unit.timeoutS = timeoutS;
-    const safe = num('--safe-current-a', 0, 80);
+    const safe = num('safe-current-a', 0, 80);
     if (safe !== undefined) unit.safeCurrentA = safe;
   } catch (err) {
     if (err instanceof CommandError) return bad(err.message);
     throw err;
   }
-  const controlText = one('--control');
+  const controlText = values.control;
   const control = controlText !== undefined ? parseControlAddress(controlText) : null;
   if (control !== null && 'error' in control) return bad(control.error);
 
@@ -147,7 +136,7 @@ export async function simChargerCommand(argv: string[]): Promise<number> {
       p.print(
         `${stamp(req.atMs)} write unit ${req.unitId} FC${String(req.fc).padStart(2, '0')} ${req.address} [${req.values.join(' ')}] -> ${describeWrite(profile, req)}`,
       );
-    } else if (flags.has('--reads')) {
+    } else if (values.reads === true) {
       p.print(`${stamp(req.atMs)} read  unit ${req.unitId} FC${String(req.fc).padStart(2, '0')} ${req.address} x${req.length}`);
     }
   };
@@ -163,7 +152,7 @@ export async function simChargerCommand(argv: string[]): Promise<number> {
   }
   const u: SimulatedCharger = sim.unit(unit.unitId);
   const driver: CommandDriver = { specs: CHARGER_COMMANDS, run: (line) => runChargerCommand(u, line) };
-  for (const cmd of values.get('-e') ?? []) {
+  for (const cmd of values.exec ?? []) {
     try {
       p.print(driver.run(cmd).text);
     } catch (err) {
@@ -206,8 +195,15 @@ export async function simChargerCommand(argv: string[]): Promise<number> {
   const onSignal = () => finish(0);
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  const script = one('--script');
-  driveSim({ name: 'sim charger', driver, script, flags, p, finish });
+  driveSim({
+    name: 'sim charger',
+    driver,
+    script: values.script,
+    keepRunning: values['keep-running'] === true,
+    console: values['no-console'] !== true,
+    p,
+    finish,
+  });
   const code = await finished;
   clearInterval(watch);
   process.removeListener('SIGINT', onSignal);

@@ -5,12 +5,13 @@
 
 import { MeterEmulator } from '../../drivers/han/emulator.js';
 import { runMeterCommand, METER_COMMANDS } from '../sim/meter-commands.js';
-import { parseArgs, parseHostPort } from '../sim/args.js';
+import { DRIVE_OPTIONS, parseHostPort, parseSimArgs } from '../sim/args.js';
 import { driveSim, printer, stamp, type CommandDriver } from '../sim/console.js';
 import { parseControlAddress, startControl, type ControlServer } from '../sim/control.js';
 import { SERIAL_OPTIONS, serialFrom } from '../sim/serial-options.js';
 import { CommandError } from '../sim/words.js';
 import { EXIT } from './shared/exit-codes.js';
+import type { OptionsSpec } from './shared/args.js';
 
 export const SIM_METER_USAGE = `usage: hcalcs-agent sim meter (--port DEVICE | --listen HOST:PORT) [options]
   --port DEVICE          the meter's end of a serial line (USB serial adapter, socat pty)
@@ -26,54 +27,43 @@ export const SIM_METER_USAGE = `usage: hcalcs-agent sim meter (--port DEVICE | -
 Console commands ("help" at the prompt, Tab completes):
 `;
 
+const OPTIONS = {
+  port: { type: 'string', nonEmpty: false },
+  listen: { type: 'string', nonEmpty: false },
+  hb: { type: 'string', nonEmpty: false },
+  checksum: { type: 'boolean' },
+  verbose: { type: 'boolean' },
+  ...DRIVE_OPTIONS,
+  ...SERIAL_OPTIONS,
+} as const satisfies OptionsSpec;
+
 export async function simMeterCommand(argv: string[]): Promise<number> {
-  const parsed = parseArgs(argv, {
-    '--port': 'value',
-    '--listen': 'value',
-    '-e': 'list',
-    '--script': 'value',
-    '--keep-running': 'flag',
-    '--control': 'value',
-    '--no-console': 'flag',
-    '--hb': 'value',
-    '--checksum': 'flag',
-    '--verbose': 'flag',
-    '--help': 'flag',
-    ...SERIAL_OPTIONS,
-  });
   const usage = SIM_METER_USAGE + METER_COMMANDS.map((c) => `  ${c.usage}`).join('\n') + '\n';
-  if (!parsed.ok) {
-    process.stderr.write(`sim meter: ${parsed.error}\n${usage}`);
-    return EXIT.USAGE;
-  }
-  const { values, flags } = parsed;
-  if (flags.has('--help')) {
-    process.stdout.write(usage);
-    return 0;
-  }
+  const parsed = parseSimArgs('sim meter', argv, OPTIONS, usage);
+  if (parsed.kind === 'exit') return parsed.code;
+  const values = parsed.values;
   const bad = (msg: string) => {
     process.stderr.write(`sim meter: ${msg}\n`);
     return EXIT.USAGE;
   };
-  if (parsed.positional.length) return bad(`unexpected argument ${JSON.stringify(parsed.positional[0])}`);
-  const port = values.get('--port')?.[0];
-  const listen = values.get('--listen')?.[0];
+  const port = values.port;
+  const listen = values.listen;
   if ((port === undefined) === (listen === undefined)) return bad('give exactly one of --port DEVICE and --listen HOST:PORT');
   const serial = serialFrom(values, { baudRate: 115200, dataBits: 8, parity: 'none', stopBits: 1 });
   if ('error' in serial) return bad(serial.error);
-  const hbText = values.get('--hb')?.[0] ?? '10';
+  const hbText = values.hb ?? '10';
   const hb = Number(hbText);
   if (!Number.isFinite(hb) || hb < 0) return bad(`--hb ${hbText}: expected seconds (0: none)`);
   const bridge = listen !== undefined ? parseHostPort(listen) : null;
   if (listen !== undefined && bridge === null) return bad(`--listen ${listen}: expected HOST:PORT`);
-  const controlText = values.get('--control')?.[0];
+  const controlText = values.control;
   const control = controlText !== undefined ? parseControlAddress(controlText) : null;
   if (control !== null && 'error' in control) return bad(control.error);
 
   const p = printer();
-  const meter = new MeterEmulator({ heartbeatMs: hb * 1000, checksum: flags.has('--checksum') });
+  const meter = new MeterEmulator({ heartbeatMs: hb * 1000, checksum: values.checksum === true });
   const driver: CommandDriver = { specs: METER_COMMANDS, run: (line) => runMeterCommand(meter, line) };
-  for (const cmd of values.get('-e') ?? []) {
+  for (const cmd of values.exec ?? []) {
     try {
       driver.run(cmd);
     } catch (err) {
@@ -82,7 +72,7 @@ export async function simMeterCommand(argv: string[]): Promise<number> {
     }
   }
   meter.on('received', (l) => p.print(`${stamp()} agent> ${l.raw}`));
-  if (flags.has('--verbose')) meter.on('sent', (l) => p.print(`${stamp()} meter> ${l}`));
+  if (values.verbose === true) meter.on('sent', (l) => p.print(`${stamp()} meter> ${l}`));
   // Over a bridge a connection is the agent; on a serial line it is only the port opening.
   const [up, down] = bridge !== null ? ['the agent connected', 'the agent disconnected'] : ['serial port open', 'serial port closed'];
   meter.on('connection', () => p.print(`${stamp()} -- ${up}`));
@@ -119,8 +109,15 @@ export async function simMeterCommand(argv: string[]): Promise<number> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
 
-  const script = values.get('--script')?.[0];
-  driveSim({ name: 'sim meter', driver, script, flags, p, finish });
+  driveSim({
+    name: 'sim meter',
+    driver,
+    script: values.script,
+    keepRunning: values['keep-running'] === true,
+    console: values['no-console'] !== true,
+    p,
+    finish,
+  });
   const code = await finished;
   process.removeListener('SIGINT', onSignal);
   process.removeListener('SIGTERM', onSignal);

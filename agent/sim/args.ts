@@ -1,35 +1,42 @@
-// Options of the rig commands (sim meter, sim charger, scenario run): `--name value`,
-// `--name=value`, repeatable options and bare flags; anything else is a positional argument.
+// The simulators' command lines (sim meter, sim charger) on the command line's one parser
+// (agent/cli/shared/args.ts). What both share is answered here once: --help on stdout with
+// exit 0, a bad option or a stray argument on stderr with exit 64. Values stay strings as typed:
+// each simulator checks them with its own messages (`--hb 5x: expected seconds`).
+import { parseOptions, type OptionsSpec, type Values } from '../cli/shared/args.js';
+import { EXIT } from '../cli/shared/exit-codes.js';
 
-export type OptionKind = 'value' | 'flag' | 'list';
+/** What `-e`, `--script`, `--keep-running`, `--control` and `--no-console` mean is the same for
+ *  both simulators (agent/sim/console.ts drives them). */
+export const DRIVE_OPTIONS = {
+  exec: { type: 'string', short: 'e', shortOnly: true, multiple: true, nonEmpty: false },
+  script: { type: 'string', nonEmpty: false },
+  'keep-running': { type: 'boolean' },
+  control: { type: 'string', nonEmpty: false },
+  'no-console': { type: 'boolean' },
+} as const satisfies OptionsSpec;
 
-export type ParsedArgs = { ok: true; values: Map<string, string[]>; flags: Set<string>; positional: string[] } | { ok: false; error: string };
+export type SimArgs<O extends OptionsSpec> = { kind: 'run'; values: Values<O> } | { kind: 'exit'; code: number };
 
-export function parseArgs(argv: string[], spec: Record<string, OptionKind>): ParsedArgs {
-  const values = new Map<string, string[]>();
-  const flags = new Set<string>();
-  const positional: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (!a.startsWith('-') || a === '-') {
-      positional.push(a);
-      continue;
-    }
-    const eq = a.indexOf('=');
-    const name = eq > 0 ? a.slice(0, eq) : a;
-    const kind = spec[name];
-    if (kind === undefined) return { ok: false, error: `unknown option ${name}` };
-    if (kind === 'flag') {
-      if (eq > 0) return { ok: false, error: `${name} takes no value` };
-      flags.add(name);
-      continue;
-    }
-    const value = eq > 0 ? a.slice(eq + 1) : argv[++i];
-    if (value === undefined) return { ok: false, error: `${name} needs a value` };
-    if (kind === 'value' && values.has(name)) return { ok: false, error: `${name} given twice` };
-    values.set(name, [...(values.get(name) ?? []), value]);
+/**
+ * Parses a simulator's argv. `name` prefixes every message ("sim meter: ..."); `usage` is
+ * printed for --help (stdout, 0) and after a refused option (stderr, 64).
+ */
+export function parseSimArgs<O extends OptionsSpec>(name: string, argv: readonly string[], spec: O, usage: string): SimArgs<O> {
+  const parsed = parseOptions(argv, spec, { positionals: true, once: true });
+  if (parsed.kind === 'help') {
+    process.stdout.write(usage);
+    return { kind: 'exit', code: EXIT.OK };
   }
-  return { ok: true, values, flags, positional };
+  if (parsed.kind === 'error') {
+    process.stderr.write(`${name}: ${parsed.message}\n${usage}`);
+    return { kind: 'exit', code: parsed.code };
+  }
+  const [stray] = parsed.positionals;
+  if (stray !== undefined) {
+    process.stderr.write(`${name}: unexpected argument ${JSON.stringify(stray)}\n`);
+    return { kind: 'exit', code: EXIT.USAGE };
+  }
+  return { kind: 'run', values: parsed.values };
 }
 
 /** `HOST:PORT` (IPv6 in brackets); port 0 picks a free one. */

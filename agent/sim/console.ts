@@ -125,19 +125,22 @@ export function driveSim(o: {
   name: string;
   driver: CommandDriver;
   script: string | undefined;
-  flags: Set<string>;
+  /** --keep-running: stay up once the script is done. */
+  keepRunning: boolean;
+  /** Not --no-console: read commands from stdin. */
+  console: boolean;
   p: Printer;
   finish: (code: number) => void;
 }): void {
-  const { name, driver, script, flags, p, finish } = o;
+  const { name, driver, script, p, finish } = o;
   if (script !== undefined) {
     void runScript(driver, script, p).then((r) => {
       if (!r.ok) {
         process.stderr.write(`${name}: ${r.error}\n`);
         finish(EXIT.DATAERR);
-      } else if (r.quit || !flags.has('--keep-running')) finish(EXIT.OK);
+      } else if (r.quit || !o.keepRunning) finish(EXIT.OK);
     });
-  } else if (!flags.has('--no-console')) {
+  } else if (o.console) {
     p.print('type "help" for the commands, Tab completes');
     void runConsole(driver, process.stdin, p, `${name.replace(' ', '-')}> `).then(() => finish(0));
   }

@@ -4,6 +4,8 @@
 // before anything else (no config needed), and problems come back as a message plus the
 // sysexits code instead of being printed here, so a command (or a test) decides where they go.
 import { parseArgs } from 'node:util';
+
+type ParsedToken = { kind: 'option'; name: string; rawName: string } | { kind: 'positional' | 'option-terminator' };
 import { EXIT } from './exit-codes.js';
 
 export type OptionType = 'string' | 'boolean' | 'int' | 'decimal';
@@ -19,11 +21,21 @@ export interface OptionSpec {
   /** For int and decimal: what a refused value is told, after `--name ` (default: the parser's
    *  own words, with the expected form and range). */
   invalid?: string;
+  /** For strings: may be given again, every value kept in order (`-e CMD -e CMD`). */
+  multiple?: boolean;
+  /** Spelled only as `-short` (the simulators' `-e`): the long form is an unknown option. */
+  shortOnly?: boolean;
 }
 
 export type OptionsSpec = Record<string, OptionSpec>;
 
-type ValueOf<S extends OptionSpec> = S['type'] extends 'boolean' ? boolean : S['type'] extends 'string' ? string : number;
+type ValueOf<S extends OptionSpec> = S['type'] extends 'boolean'
+  ? boolean
+  : S['type'] extends 'string'
+    ? S['multiple'] extends true
+      ? string[]
+      : string
+    : number;
 export type Values<O extends OptionsSpec> = { [K in keyof O]?: ValueOf<O[K]> };
 
 export type Parsed<O extends OptionsSpec> =
@@ -61,18 +73,42 @@ export function isHelp(argv: readonly string[]): boolean {
   return argv.includes('--help') || argv.includes('-h');
 }
 
-/** Parses argv strictly against spec; unknown options are errors, positionals only if allowed. */
-export function parseOptions<O extends OptionsSpec>(argv: readonly string[], spec: O, o: { positionals?: boolean } = {}): Parsed<O> {
+/**
+ * Parses argv strictly against spec; unknown options are errors, positionals only if allowed.
+ * `once`: an option that takes one value and is given twice is an error (default: the last
+ * one counts).
+ */
+export function parseOptions<O extends OptionsSpec>(argv: readonly string[], spec: O, o: { positionals?: boolean; once?: boolean } = {}): Parsed<O> {
   if (isHelp(argv)) return { kind: 'help' };
-  const nodeOptions: Record<string, { type: 'string' | 'boolean'; short?: string }> = {};
+  const nodeOptions: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = {};
   for (const [name, s] of Object.entries(spec)) {
-    nodeOptions[name] = { type: s.type === 'boolean' ? 'boolean' : 'string', ...(s.short ? { short: s.short } : {}) };
+    nodeOptions[name] = {
+      type: s.type === 'boolean' ? 'boolean' : 'string',
+      ...(s.short ? { short: s.short } : {}),
+      ...(s.multiple ? { multiple: true } : {}),
+    };
   }
-  let raw: { values: Record<string, string | boolean | undefined>; positionals: string[] };
+  let raw: { values: Record<string, string | boolean | string[] | undefined>; positionals: string[]; tokens: ParsedToken[] };
   try {
-    raw = parseArgs({ args: [...argv], options: nodeOptions, strict: true, allowPositionals: o.positionals ?? false }) as typeof raw;
+    raw = parseArgs({
+      args: splitShortEquals(argv, spec),
+      options: nodeOptions,
+      strict: true,
+      allowPositionals: o.positionals ?? false,
+      tokens: true,
+    }) as typeof raw;
   } catch (err) {
     return { kind: 'error', code: EXIT.USAGE, message: (err as Error).message };
+  }
+  const seen = new Set<string>();
+  for (const token of raw.tokens) {
+    if (token.kind !== 'option') continue;
+    const s = spec[token.name];
+    if (s?.shortOnly && token.rawName.startsWith('--')) return { kind: 'error', code: EXIT.USAGE, message: `Unknown option '${token.rawName}'` };
+    if (o.once && s !== undefined && !s.multiple && s.type !== 'boolean') {
+      if (seen.has(token.name)) return { kind: 'error', code: EXIT.USAGE, message: `${token.rawName} given twice` };
+      seen.add(token.name);
+    }
   }
   const values: Record<string, unknown> = {};
   try {
@@ -80,7 +116,10 @@ export function parseOptions<O extends OptionsSpec>(argv: readonly string[], spe
       const v = raw.values[name];
       if (v === undefined) continue;
       if (s.type === 'boolean') values[name] = v;
-      else if (typeof v === 'string') {
+      else if (Array.isArray(v)) {
+        if (s.nonEmpty !== false && v.includes('')) throw new ArgError(`--${name} needs a value`);
+        values[name] = v;
+      } else if (typeof v === 'string') {
         if (s.type === 'string') {
           if (v === '' && s.nonEmpty !== false) throw new ArgError(`--${name} needs a value`);
           values[name] = v;
@@ -103,6 +142,25 @@ export function parseOptions<O extends OptionsSpec>(argv: readonly string[], spe
     throw err;
   }
   return { kind: 'ok', values: values as Values<O>, positionals: raw.positionals };
+}
+
+/** `-e=VALUE` for a short-only option means VALUE, as `--name=VALUE` does (node's parser would
+ *  keep the "="). */
+function splitShortEquals(argv: readonly string[], spec: OptionsSpec): string[] {
+  const shortOnly = new Set(Object.values(spec).flatMap((s) => (s.shortOnly && s.short ? [s.short] : [])));
+  if (shortOnly.size === 0) return [...argv];
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') {
+      out.push(...argv.slice(i));
+      break;
+    }
+    const m = /^-(.)=([^]*)$/.exec(a);
+    if (m && shortOnly.has(m[1]!)) out.push(`-${m[1]}`, m[2]!);
+    else out.push(a);
+  }
+  return out;
 }
 
 /** The options every command that reads the config or the event log shares. */

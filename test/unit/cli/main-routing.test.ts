@@ -119,8 +119,8 @@ t.test('every command is reached: its own usage for --help, or its config refusa
   for (const command of ['demo', 'status', 'restore-now', 'manual-limit', 'sim', 'scenario', 'check-config', 'doctor']) {
     const r = await agent([command, '--help']);
     t.equal(r.code, 0, `${command} --help`);
-    // sim alone prints its usage on standard error, even for --help.
-    t.match(command === 'sim' ? r.err : r.out, new RegExp(`^usage: hcalcs-agent ${command}\\b`), `${command}: its own usage`);
+    t.match(r.out, new RegExp(`^usage: hcalcs-agent ${command}\\b`), `${command}: its own usage, on stdout`);
+    t.equal(r.err, '', `${command} --help: nothing on stderr`);
   }
   for (const args of [['run'], ['charger', 'probe', '--charger', 'garage']]) {
     const r = await agent(args);

@@ -6,28 +6,7 @@ import { join } from 'node:path';
 import { describeWrite, simChargerCommand } from '../../../agent/cli/sim-charger.js';
 import { loadProfiles, type Profile } from '../../../drivers/charger/profile.js';
 import type { SimRequest } from '../../../drivers/charger/simulator.js';
-
-/** Runs fn with what the process writes to stdout and stderr collected instead of printed. */
-async function captured(fn: () => Promise<number>): Promise<{ code: number; out: string; err: string }> {
-  const write = { out: process.stdout.write, err: process.stderr.write };
-  let out = '';
-  let err = '';
-  const sink = (add: (s: string) => void) =>
-    ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-      add(chunk.toString());
-      const cb = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
-      if (cb) process.nextTick(cb);
-      return true;
-    }) as typeof process.stdout.write;
-  process.stdout.write = sink((s) => (out += s));
-  process.stderr.write = sink((s) => (err += s));
-  try {
-    return { code: await fn(), out, err };
-  } finally {
-    process.stdout.write = write.out;
-    process.stderr.write = write.err;
-  }
-}
+import { captured } from '../../helpers/capture-std.js';
 
 const profiles = loadProfiles();
 const profile = (id: string): Profile => {
@@ -82,6 +61,26 @@ t.test('--help prints the usage with the console commands', async (t) => {
   t.equal(r.code, 0);
   t.match(r.out, /^usage: hcalcs-agent sim charger/);
   t.match(r.out, /\n {2}unplug\b/, 'the console commands are listed');
+  t.equal(r.err, '', 'on stdout only');
+  for (const argv of [['-h'], ['--profile', 'keba-p30', '--help']]) {
+    const h = await captured(() => simChargerCommand(argv));
+    t.same(h, { code: 0, out: r.out, err: '' }, `${argv.join(' ')}: the same usage, nothing started`);
+  }
+});
+
+t.test('the parser it shares with every command: a value given twice, -e only short, -e repeatable', async (t) => {
+  const twice = await captured(() => simChargerCommand(['--profile', 'keba-p30', '--profile', 'alfen-eve', '--listen', '127.0.0.1:0']));
+  t.equal(twice.code, 64);
+  t.match(twice.err, /^sim charger: --profile given twice\nusage: hcalcs-agent sim charger/);
+  const long = await captured(() => simChargerCommand(['--profile', 'keba-p30', '--listen', '127.0.0.1:0', '--exec', 'unplug']));
+  t.equal(long.code, 64);
+  t.match(long.err, /^sim charger: Unknown option '--exec'/, '-e has no long spelling');
+  const dir = t.testdir({ 'quit.txt': 'quit\n' });
+  const both = await captured(() =>
+    simChargerCommand(['--profile', 'keba-p30', '--listen', '127.0.0.1:0', '-e', 'unplug', '-e=draw 0.5', '--script', join(dir, 'quit.txt')]),
+  );
+  t.equal(both.code, 0, both.err);
+  t.match(both.out, /unplug[^]*draw[^]*sim charger: keba-p30 on Modbus TCP/, 'every -e runs, in order, before the simulator says where it listens');
 });
 
 t.test('a scripted session: the charger starts, the script runs, the simulator ends with 0', async (t) => {

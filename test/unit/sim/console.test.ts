@@ -108,7 +108,9 @@ t.test('driveSim: a script ends the simulator (0), unless --keep-running; a bad 
   const bad = join(dir, 'bad.txt');
   writeFileSync(bad, 'fly\n');
   const finished = (script: string, flags: string[]) =>
-    new Promise<number>((finish) => driveSim({ name: 'sim charger', driver: driver(), script, flags: new Set(flags), p: printer(new Sink()), finish }));
+    new Promise<number>((finish) =>
+      driveSim({ name: 'sim charger', driver: driver(), script, keepRunning: flags.includes('--keep-running'), console: true, p: printer(new Sink()), finish }),
+    );
   t.equal(await finished(plain, []), 0);
   const write = process.stderr.write;
   let err = '';
@@ -120,7 +122,7 @@ t.test('driveSim: a script ends the simulator (0), unless --keep-running; a bad 
   }
   t.equal(err, `sim charger: ${bad}:1: unknown command "fly"\n`);
   let ended = false;
-  driveSim({ name: 'sim charger', driver: driver(), script: plain, flags: new Set(['--keep-running']), p: printer(new Sink()), finish: () => (ended = true) });
+  driveSim({ name: 'sim charger', driver: driver(), script: plain, keepRunning: true, console: true, p: printer(new Sink()), finish: () => (ended = true) });
   await new Promise((r) => setTimeout(r, 50));
   t.equal(ended, false, '--keep-running: the script done, the simulator stays up');
 });

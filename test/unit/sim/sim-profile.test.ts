@@ -89,10 +89,11 @@ t.test('a profile file: valid, invalid (each problem prefixed by the file), not 
 });
 
 const DEFAULTS: SerialSettings = { baudRate: 9600, dataBits: 8, parity: 'none', stopBits: 1 };
-const flags = (o: Record<string, string>) => new Map(Object.entries(o).map(([k, v]) => [k, [v]]));
+// As parseOptions hands them over: the flag's name without its dashes.
+const flags = (o: Record<string, string>) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k.replace(/^--/, ''), v]));
 
 t.test('serial flags: absent keeps the defaults, given ones replace them', async (t) => {
-  t.same(serialFrom(new Map(), DEFAULTS), DEFAULTS);
+  t.same(serialFrom({}, DEFAULTS), DEFAULTS);
   t.same(serialFrom(flags({ '--baud': '115200', '--parity': 'even', '--data-bits': '7', '--stop-bits': '2' }), DEFAULTS), {
     baudRate: 115200,
     dataBits: 7,
