@@ -124,6 +124,21 @@ export function openAgentEventLog(path: string, logger: Logger, checkMs?: number
   });
 }
 
+/** The HAN link as the runtime's port: it carries lines both ways and says when it is up or
+ *  down; what to send (the READ after every connect included) is the core's to decide. */
+export function hanPortOf(link: HanLink): HanPort {
+  return {
+    start: () => link.start(),
+    close: () => link.close(),
+    send: (line) => {
+      link.send(line);
+    },
+    onLine: (h) => link.on('line', h),
+    onUp: (h) => link.on('up', h),
+    onDown: (h) => link.on('down', h),
+  };
+}
+
 export function buildAgent(config: Config, o: BuildOptions): Agent {
   const log = o.logger;
   const eventLog = openAgentEventLog(config.eventLog.path, log, o.eventLogCheckMs);
@@ -137,16 +152,7 @@ export function buildAgent(config: Config, o: BuildOptions): Agent {
     reconnect: config.han.reconnect,
     logger: log,
   });
-  const han: HanPort = {
-    start: () => link.start(),
-    close: () => link.close(),
-    send: (line) => {
-      link.send(line);
-    },
-    onLine: (h) => link.on('line', h),
-    onUp: (h) => link.on('up', h),
-    onDown: (h) => link.on('down', h),
-  };
+  const han = hanPortOf(link);
 
   // The runtime records the supervisors' events; it is made after them, so they report
   // through this indirection.

@@ -92,11 +92,18 @@ export function onSeq(state: CoreState, seq: number | undefined, ctx: Ctx): void
   requestRead(ctx, 'boost');
 }
 
+/**
+ * Every (re)connect is followed by a READ of the whole state (PROTOCOL.md): whatever changed
+ * while the line was down arrives as the answer. Decided here, the one place READ is decided;
+ * the link only carries the lines.
+ */
 export function onLinkUp(state: CoreState, ctx: Ctx): void {
   const was = state.link.transport;
   state.link.transport = 'up';
   state.link.transportSinceMs = ctx.nowMs;
   emitEvent(ctx, 'link.up', { was });
+  requestRead(ctx, 'switches');
+  requestRead(ctx, 'boost');
 }
 
 export function onLinkDown(state: CoreState, error: string | undefined, ctx: Ctx): void {

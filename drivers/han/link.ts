@@ -1,6 +1,7 @@
 // The agent's end of the HAN serial line: opens the port (a serial device, or a TCP serial
-// bridge such as ser2net), frames and parses what arrives, asks for the full state on every
-// connect, and reconnects with a capped exponential backoff until closed.
+// bridge such as ser2net), frames and parses what arrives, sends the lines it is given, and
+// reconnects with a capped exponential backoff until closed. It decides nothing about what to
+// send: the READ that follows every connect is the core's (agent/core/link.ts, onLinkUp).
 
 import { EventEmitter } from 'node:events';
 import { realpathSync } from 'node:fs';
@@ -13,7 +14,6 @@ import { backoffMs } from '../backoff.js';
 import type { ParseOutcome } from './messages.js';
 import { createLineReader, type LineReader } from './line-bound.js';
 import { checksumOf, MAX_LINE_BYTES, parseLine } from './parse.js';
-import { FULL_STATE, readLine } from './read.js';
 
 export interface HanLinkOptions {
   /** `/dev/ttyUSB0`, `/dev/serial/by-id/...`, a pty path, or `tcp://host:port`. */
@@ -69,7 +69,7 @@ type Conn = SerialPort | Socket;
 
 /**
  * Events (typed below):
- * - `up` (): the port is open; READ what=switches and READ what=boost have just been sent.
+ * - `up` (): the port is open and send() reaches it (the listener sends the READ).
  * - `down` (err?: Error): an open connection ended (closed by the peer, unplugged, an error),
  *   or close() was called while up. Emitted once per `up`. A failed attempt to open while
  *   already down emits nothing: it is logged, counted in stats().connectFailures, and retried.
@@ -127,7 +127,7 @@ export class HanLink extends EventEmitter<HanLinkEvents> {
   /**
    * Sends one line (no terminator, no checksum: the link adds `*HH` when sendChecksum is set,
    * and the LF). While the link is down the line is DROPPED, not queued (a stale command is
-   * worse than none; every connect asks for the full state anyway): it is logged and counted in
+   * worse than none; every connect is followed by a READ of the full state): it is logged and counted in
    * stats().sendsDropped. Also dropped (and logged): a line with a byte outside 0x20-0x7E or
    * longer than 252 bytes, and any line while more than 4 KiB wait for a port that does not
    * drain. Returns whether the line was handed to the port.
@@ -156,11 +156,6 @@ export class HanLink extends EventEmitter<HanLinkEvents> {
     });
     this.log.debug({ line }, 'HAN sent');
     return true;
-  }
-
-  /** Asks the meter side for the whole state: READ what=switches, then READ what=boost. */
-  requestFullState(): void {
-    for (const what of FULL_STATE) this.send(readLine(what));
   }
 
   stats(): HanLinkStats {
@@ -260,7 +255,6 @@ export class HanLink extends EventEmitter<HanLinkEvents> {
         });
       this.log.info({ port: target }, 'HAN link up');
       this.safeEmit('up');
-      if (this.isUp) this.requestFullState();
     };
 
     conn.on('error', (err: Error) => {

@@ -7,6 +7,9 @@ import type { CoreConfig } from '../../agent/core/types.js';
 import type { SwitchMessage } from '../../drivers/han/messages.js';
 import { garageConfig, T0 } from './garage.js';
 import { FakeCharger, FakeHan, ManualClock, MemoryEventLog, type JournalEntry } from './fakes.js';
+import { hanPortOf } from '../../agent/compose.js';
+import { systemClock } from '../../drivers/clock.js';
+import type { HanLink } from '../../drivers/han/link.js';
 
 export function rig(eventLog?: MemoryEventLog, clock = new ManualClock(T0), coreConfig: CoreConfig = garageConfig, seed = 42) {
   const journal: JournalEntry[] = [];
@@ -37,3 +40,23 @@ export function switchLine(state: 'open' | 'closed', cause: SwitchMessage['cause
 }
 
 export const limits = (j: JournalEntry[]) => j.flatMap((e) => (e.what === 'set-limit' ? [e.limitA] : []));
+
+/**
+ * The runtime over a real HAN link, joined as agent/compose.ts joins them, with fakes for the
+ * rest: what the agent decides to send (the READ after every connect) reaches the wire. Its
+ * start() starts the link, its stop() closes it.
+ */
+export function runtimeOverLink(link: HanLink) {
+  const journal: JournalEntry[] = [];
+  const runtime = new Runtime({
+    coreConfig: garageConfig,
+    han: hanPortOf(link),
+    chargers: [new FakeCharger('garage', journal, systemClock)],
+    eventLog: new MemoryEventLog(journal, systemClock),
+    clock: systemClock,
+    logger: pino({ level: 'silent' }),
+    seed: 42,
+    dryRun: false,
+  });
+  return { runtime, journal };
+}

@@ -1,6 +1,8 @@
 // HanLink on a real pseudo-terminal (a socat pty pair standing in for a USB serial adapter and
-// the HAN module behind it): READ on connect, lines written at the far end arrive parsed, a bad
-// line is rejected without stopping the link, the far end vanishing brings the link down.
+// the HAN module behind it), with the runtime on it as compose joins them: one READ of the whole
+// state on every connect (the core decides it, the link carries it), lines written at the far
+// end arrive parsed, a bad line is rejected without stopping the link, the far end vanishing
+// brings the link down.
 import t from 'tap';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
@@ -13,6 +15,7 @@ import { MeterEmulator } from '../../../drivers/han/emulator.js';
 import { checksumOf } from '../../../drivers/han/parse.js';
 import { needs, openPtyPair } from '../../helpers/peers.js';
 import { tally } from './tally.js';
+import { runtimeOverLink } from '../../helpers/runtime-rig.js';
 
 const logger = pino({ level: 'silent' });
 const serial = { baudRate: 115200, dataBits: 8 as const, parity: 'none' as const, stopBits: 1 as const };
@@ -31,8 +34,9 @@ t.test('over a pty: READ on connect, SWITCH parsed, bad checksum rejected, link 
   const pair = await openPtyPair();
   const peer = new SerialPort({ path: pair.b, ...serial, autoOpen: false });
   const link = new HanLink({ port: pair.a, serial, requireChecksum: false, sendChecksum: true, reconnect: { initialMs: 20, maxMs: 100 }, logger });
+  const { runtime } = runtimeOverLink(link);
   t.teardown(async () => {
-    await link.close();
+    await runtime.stop('test');
     if (peer.isOpen) await new Promise((r) => peer.close(r));
     await pair.close();
   });
@@ -45,7 +49,7 @@ t.test('over a pty: READ on connect, SWITCH parsed, bad checksum rejected, link 
   link.on('line', (l) => lines.push(l));
   link.on('up', () => events.push('up'));
   link.on('down', () => events.push('down'));
-  link.start();
+  runtime.start();
   await until(() => fromAgent.split('\n').length >= 3, 'two READ lines');
   t.equal(fromAgent, `READ what=switches*01\nREAD what=boost*${checksumOf('READ what=boost')}\n`);
 
@@ -85,8 +89,9 @@ t.test('over a pty against the meter emulator: the full state arrives after conn
   const pair = await openPtyPair();
   const emu = new MeterEmulator({ heartbeatMs: 0, checksum: true });
   const link = new HanLink({ port: pair.a, serial, requireChecksum: true, sendChecksum: true, reconnect: { initialMs: 20, maxMs: 100 }, logger });
+  const { runtime } = runtimeOverLink(link);
   t.teardown(async () => {
-    await link.close();
+    await runtime.stop('test');
     await emu.close();
     await pair.close();
   });
@@ -99,7 +104,7 @@ t.test('over a pty against the meter emulator: the full state arrives after conn
   // The pty holds those announcements until the link opens; only the answers to READ count here.
   const lines: HanLine[] = [];
   link.on('line', (l) => lines.push(l));
-  link.start();
+  runtime.start();
   await until(() => emu.received.length === 2, 'READs');
   await until(() => lines.filter((l) => l.outcome.kind === 'message' && l.outcome.message.verb === 'END').length === 2, 'both ENDs');
   const verbs = lines.map((l) => (l.outcome.kind === 'message' ? l.outcome.message.verb : l.outcome.kind));
@@ -131,10 +136,11 @@ t.test('the adapter is plugged in after start, unplugged and plugged in again: u
   const a = join(dir, 'ttyUSB0');
   const b = join(dir, 'meter');
   const link = new HanLink({ port: a, serial, requireChecksum: false, sendChecksum: false, reconnect: { initialMs: 10, maxMs: 40 }, logger });
+  const { runtime } = runtimeOverLink(link);
   const procs: ChildProcess[] = [];
   const emus: MeterEmulator[] = [];
   t.teardown(async () => {
-    await link.close();
+    await runtime.stop('test');
     for (const e of emus) await e.close();
     for (const p of procs) await stop(p);
     rmSync(dir, { recursive: true, force: true });
@@ -142,7 +148,7 @@ t.test('the adapter is plugged in after start, unplugged and plugged in again: u
   const events: string[] = [];
   link.on('up', () => events.push('up'));
   link.on('down', () => events.push('down'));
-  link.start();
+  runtime.start();
   await until(() => link.stats().connectFailures >= 2, 'failed opens while nothing is plugged in');
   t.same(events, []);
 
@@ -153,13 +159,18 @@ t.test('the adapter is plugged in after start, unplugged and plugged in again: u
     procs.push(proc);
     const emu = new MeterEmulator({ heartbeatMs: 0 });
     emus.push(emu);
+    let answered = 0;
+    emu.on('sent', () => answered++);
     await emu.openSerial(b, serial);
     renameSync(`${a}.next`, a);
     await until(() => emu.received.length === 2, `READs, round ${round}`);
+    // The answers (an empty state: END, BOOSTCFG, END) have to be read before any further
+    // line the agent might send could be missed here.
+    await until(() => answered >= 3, `answers, round ${round}`);
     t.same(
       emu.received.map((r) => r.raw),
       ['READ what=switches', 'READ what=boost'],
-      `round ${round}: READ on connect`,
+      `round ${round}: one READ of the whole state on connect`,
     );
     await emu.close();
     await stop(proc);

@@ -1,5 +1,6 @@
-// HanLink over tcp:// against the meter emulator's loopback bridge: READ on every connect,
-// lines parsed and counted, the peer closing -> down -> backoff -> up -> READ again.
+// HanLink over tcp:// against the meter emulator's loopback bridge: lines parsed and counted,
+// the peer closing -> down -> backoff -> up; with the runtime on it (as compose joins them) the
+// meter gets one READ of the whole state on every connect, and the link alone sends nothing.
 import t from 'tap';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
@@ -8,6 +9,8 @@ import { HanLink, parseTcpTarget, type HanLine, type HanLinkOptions } from '../.
 import type { Clock } from '../../../drivers/clock.js';
 import { MeterEmulator } from '../../../drivers/han/emulator.js';
 import { checksumOf } from '../../../drivers/han/parse.js';
+import { FULL_STATE, readLine } from '../../../drivers/han/read.js';
+import { runtimeOverLink } from '../../helpers/runtime-rig.js';
 import { tally } from './tally.js';
 
 const logger = pino({ level: 'silent' });
@@ -44,7 +47,7 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-t.test('connect: READ sent, the answer arrives parsed; the peer closing brings down, backoff, up and READ again', async (t) => {
+t.test('runtime on the link: one READ per connect, answered; drop, backoff, up, one READ again', async (t) => {
   const before = handles();
   const emu = new MeterEmulator({ heartbeatMs: 0 });
   emu.setSwitch(2, 'open', { cause: 'dno', durMin: 30 });
@@ -57,7 +60,8 @@ t.test('connect: READ sent, the answer arrives parsed; the peer closing brings d
   link.on('up', () => events.push('up'));
   link.on('down', () => events.push('down'));
   link.on('line', (l) => lines.push(l));
-  link.start();
+  const { runtime } = runtimeOverLink(link);
+  runtime.start();
 
   await until(() => lines.filter((l) => l.outcome.kind === 'message' && l.outcome.message.verb === 'END').length === 2, 'both ENDs');
   t.same(
@@ -86,8 +90,9 @@ t.test('connect: READ sent, the answer arrives parsed; the peer closing brings d
   t.equal(link.stats().reconnects, 1);
   await until(() => tally(lines).ok === 10, 'the second answer');
   t.equal(tally(lines).ok, 10, 'five answer lines per connect');
+  t.equal(emu.received.length, 4, 'no READ beyond one per connect');
 
-  await link.close();
+  await runtime.stop('test');
   await emu.close();
   t.same(events, ['up', 'down', 'up', 'down'], 'close() while up emits down once');
   // A closed handle leaves the active list only after libuv's close callback: allow it a moment.
@@ -127,7 +132,7 @@ t.test('backoff doubles from initialMs to maxMs while the bridge is away, and re
   await emu.listenTcp('127.0.0.1', port);
   pending[4]?.();
   await until(() => events.length === 1, 'up');
-  await until(() => emu.received.length === 2, 'READs');
+  await until(() => emu.connections > 0, 'the bridge sees the connection');
   emu.dropConnections();
   await until(() => pending.length === 6, 'retry after the drop');
   t.equal(delays[5], 10, 'backoff reset to initialMs after a successful connect');
@@ -146,15 +151,20 @@ t.test('send: with checksum when configured; dropped and counted while down', as
   });
   t.equal(link.send('PING'), false, 'not started: dropped');
   t.equal(link.stats().sendsDropped, 1);
+  let up = false;
+  link.on('up', () => (up = true));
   link.start();
-  await until(() => emu.received.length === 2, 'READs');
+  await until(() => up, 'up');
+  // The link decides nothing: the first line on the wire is the first one it is given.
+  t.equal(link.send('PING'), true);
+  await until(() => emu.received.length === 1, 'PING');
+  t.equal(emu.received[0]?.raw, 'PING*10', 'nothing sent before it on connect');
+  for (const what of FULL_STATE) link.send(readLine(what));
+  await until(() => emu.received.length === 3, 'READs');
   t.same(
-    emu.received.map((r) => r.raw),
+    emu.received.slice(1).map((r) => r.raw),
     [`READ what=switches*${checksumOf('READ what=switches')}`, `READ what=boost*${checksumOf('READ what=boost')}`],
   );
-  t.equal(link.send('PING'), true);
-  await until(() => emu.received.length === 3, 'PING');
-  t.equal(emu.received[2]?.raw, 'PING*10');
   // A caller's bug must not corrupt the framing: an embedded LF, a non-ASCII byte, an over-long line.
   t.equal(link.send('PING\nREAD what=switches'), false);
   t.equal(link.send('LABEL text=caf\u00e9'), false);
@@ -179,6 +189,9 @@ t.test('bad lines are rejected and counted, a throwing listener is survived, the
   link.on('line', (l) => {
     lines.push(l);
     if (lines.length === 1) throw new Error('listener bug');
+  });
+  link.on('up', () => {
+    for (const what of FULL_STATE) link.send(readLine(what));
   });
   link.start();
   await until(() => emu.received.length === 2, 'READs');

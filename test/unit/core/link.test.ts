@@ -107,6 +107,24 @@ const cases: Case[] = [
     start: [[0, { type: 'link-up' }]],
     input: [S, { type: 'link-down', error: 'EIO' }],
     data: [['link.down', { was: 'up', error: 'EIO' }]],
+    sends: [],
+  },
+  {
+    name: 'every connect is followed by one READ of the whole state (PROTOCOL.md), decided here',
+    input: [0, { type: 'link-up' }],
+    data: [['link.up', { was: 'unknown' }]],
+    sends: ['READ what=switches', 'READ what=boost'],
+  },
+  {
+    name: 'a reconnect reads the whole state again, once',
+    start: [
+      [0, { type: 'link-up' }],
+      [S, sw(2, 'open')],
+      [2 * S, { type: 'link-down', error: 'EIO' }],
+    ],
+    input: [3 * S, { type: 'link-up' }],
+    data: [['link.up', { was: 'down' }]],
+    sends: ['READ what=switches', 'READ what=boost'],
   },
   {
     name: 'a rejected line is counted, recorded, and does not keep the link alive',

@@ -151,3 +151,21 @@ t.test('a saved state the core cannot use is recorded and the agent starts fresh
   t.same(limits(journal), [6], 'every charger still gets a limit');
   await runtime.stop('test');
 });
+
+t.test('every connect sends one READ of the whole state, and only then; the link adds none of its own', async (t) => {
+  const { journal, han, runtime, settle } = rig();
+  const sent = () => journal.flatMap((e) => (e.what === 'han-send' ? [e.line] : []));
+  runtime.start();
+  settle();
+  journal.length = 0;
+  for (let round = 1; round <= 3; round++) {
+    han.goUp();
+    settle();
+    t.same(sent(), ['READ what=switches', 'READ what=boost'], `connect ${round}: exactly one READ of each`);
+    journal.length = 0;
+    han.goDown(new Error('EIO'));
+    settle();
+    t.same(sent(), [], `drop ${round}: nothing sent`);
+  }
+  await runtime.stop('test');
+});
