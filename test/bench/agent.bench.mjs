@@ -3,6 +3,7 @@
 // `npm run build`:
 //   node test/bench/agent.bench.mjs [--n 2000] [--gap-ms 30] [--lines 1000000] [--quick]
 //
+// The agent is started as systemd/hcalcs-agent.service starts it (lib/unit-command.mjs).
 // 1. Latency: a SWITCH line written into the meter's end of a socat pty pair -> the Modbus
 //    write arriving at a loopback Modbus TCP responder in this process (lib/modbus-responder,
 //    which answers at once). Both stamps come from this process's clock. Lines alternate
@@ -23,6 +24,7 @@ import { startModbusResponder } from './lib/modbus-responder.mjs';
 import { writeAgentConfig } from './lib/agent-config.mjs';
 import { cpuSecondsOf, load, memoryOf, quantile } from './lib/proc.mjs';
 import { reportRow } from './lib/report.mjs';
+import { agentSpawn, describeUnitStart } from './lib/unit-command.mjs';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -85,8 +87,9 @@ async function subject(name, start) {
 
 const agent = await subject('agent', (sub, han, port) => {
   const config = writeAgentConfig(sub, { hanPort: han, modbusPort: port });
-  return spawn(process.execPath, ['--optimize-for-size', 'dist/agent/main.js', 'run', '--config', config], { stdio: ['ignore', 'ignore', 'inherit'] });
+  return spawn(...agentSpawn(config, { stdio: ['ignore', 'ignore', 'inherit'] }));
 });
+console.log(describeUnitStart());
 const standIn = await subject('stand-in', (_sub, han, port) =>
   spawn(process.execPath, ['test/bench/stand-in.mjs', han, String(port)], { stdio: ['ignore', 'ignore', 'inherit'] }),
 );

@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createServer } from 'node:net';
 import { startModbusResponder } from './lib/modbus-responder.mjs';
+import { agentSpawn, describeUnitStart } from './lib/unit-command.mjs';
 
 const args = process.argv.slice(2);
 const arg = (name, dflt) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : dflt);
@@ -132,7 +133,7 @@ log: { level: warn }
 `,
   );
   holding.clear();
-  const agent = spawn(process.execPath, ['dist/agent/main.js', 'run', '--config', configPath], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const agent = spawn(...agentSpawn(configPath, { stdio: ['ignore', 'ignore', 'inherit'] }));
   const rssMb = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${agent.pid}/status`, 'utf8'))[1]) / 1024;
   // The meter answers the READ the agent sends once its port is open: switch 2 closed.
   for (let i = 0; i < 3000 && !meter.heard().includes('READ what=switches'); i++) await sleep(10);
@@ -185,6 +186,7 @@ log: { level: warn }
   return out;
 }
 
+console.log(describeUnitStart());
 for (const kind of ['pty', 'tcp']) for (const line of await run(kind)) console.log(line);
 await modbus.close();
 process.exit(0);

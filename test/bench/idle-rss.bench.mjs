@@ -1,4 +1,5 @@
-// Idle resident memory of `node --optimize-for-size dist/agent/main.js run` (as the unit starts it) (DESIGN/issue 11 target: <= 70 MB),
+// Idle resident memory of `run`, started exactly as systemd/hcalcs-agent.service starts it (its
+// ExecStart options and Environment=, read from the unit: lib/unit-command.mjs) (issue 11 target: <= 70 MB),
 // beside two baselines measured in the same run: bare Node, and Node with every runtime
 // dependency imported and nothing else (what the agent cannot go below without dropping a
 // dependency). Printed, never asserted. Needs socat. Run after `npm run build`:
@@ -16,6 +17,7 @@ import { startModbusResponder } from './lib/modbus-responder.mjs';
 import { writeAgentConfig } from './lib/agent-config.mjs';
 import { memoryOf, load, median } from './lib/proc.mjs';
 import { reportRow } from './lib/report.mjs';
+import { agentSpawn, describeUnitStart } from './lib/unit-command.mjs';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -24,6 +26,7 @@ const RUNS = opt('--runs', quick ? 2 : 5);
 const SECONDS = opt('--seconds', quick ? 12 : 30);
 const TARGET_MB = 70;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const startupS = [];
 
 const DEPS = ['serialport', '@serialport/parser-readline', 'modbus-serial', 'better-sqlite3', 'ajv', 'pino', 'yaml', 'mqtt', 'node-cron'];
 const BASELINES = {
@@ -48,10 +51,18 @@ async function idleMemory(child, seconds, during) {
 async function agentRun() {
   const dir = mkdtempSync(join(tmpdir(), 'hcalcs-idle-'));
   const pty = await openPtyPair(dir);
-  const modbus = await startModbusResponder();
+  // Up = it has connected to the charger and written to it (failsafe settings, a limit): only then
+  // is start-up
+  // (config, schemas, profiles, the log) over, however slow a loaded machine makes it.
+  let up;
+  const isUp = new Promise((resolve) => (up = resolve));
+  const modbus = await startModbusResponder({ onWrite: () => up() });
   const config = writeAgentConfig(dir, { hanPort: pty.agentEnd, modbusPort: modbus.port, logLevel: 'info', restoreMaxDelayS: 5 });
-  const agent = spawn(process.execPath, ['--optimize-for-size', 'dist/agent/main.js', 'run', '--config', config], { stdio: ['ignore', 'ignore', 'inherit'] });
-  await sleep(1500);
+  const agent = spawn(...agentSpawn(config, { stdio: ['ignore', 'ignore', 'inherit'] }));
+  const started = Date.now();
+  if ((await Promise.race([isUp.then(() => true), sleep(120_000).then(() => false)])) === false)
+    throw new Error('the agent wrote nothing to the charger within 120 s');
+  startupS.push((Date.now() - started) / 1000);
   await pty.send('SWITCH idx=2 state=closed cause=calendar');
   const m = await idleMemory(agent, SECONDS, (i) => pty.send(`HB seq=${i}`));
   pty.close();
@@ -65,6 +76,7 @@ async function baselineRun(code) {
   return idleMemory(child, Math.min(SECONDS, 10));
 }
 
+console.log(describeUnitStart());
 const results = { agent: [], ...Object.fromEntries(Object.keys(BASELINES).map((k) => [k, []])) };
 const loads = [];
 // Interleaved, so load drifting over the run touches all alike.
@@ -73,10 +85,13 @@ for (let r = 0; r < RUNS; r++) {
   results.agent.push(await agentRun());
   loads.push(load());
 }
+const med = (xs, k) => median(xs.map((m) => m[k])).toFixed(1);
 const fmt = (xs) =>
-  `VmRSS median ${median(xs.map((m) => m.rssMb)).toFixed(1)} MB (${xs.map((m) => m.rssMb.toFixed(1)).join(' ')}), VmHWM median ${median(xs.map((m) => m.hwmMb)).toFixed(1)} MB`;
+  `VmRSS median ${med(xs, 'rssMb')} MB (${xs.map((m) => m.rssMb.toFixed(1)).join(' ')}; anonymous ${med(xs, 'anonMb')}, file-backed ${med(xs, 'fileMb')}), VmHWM median ${med(xs, 'hwmMb')} MB, ${med(xs, 'threads')} threads`;
 for (const [name, xs] of Object.entries(results)) console.log(`${name.padEnd(34)} ${fmt(xs)}`);
-console.log(`runs ${RUNS}, agent idle ${SECONDS} s each; load average ${loads.join(' ')}`);
+console.log(
+  `runs ${RUNS}, agent idle ${SECONDS} s each after its first write to the charger (start-up took ${startupS.map((s) => s.toFixed(1)).join(' ')} s); load average ${loads.join(' ')}`,
+);
 
 const rss = median(results.agent.map((m) => m.rssMb));
 const hwm = median(results.agent.map((m) => m.hwmMb));

@@ -7,6 +7,7 @@
 // (the pattern that grew counters without bound). The charger is the built-in simulator.
 // VmHWM (peak RSS) and VmRSS are read from /proc/PID/status every second.
 import { reportRow } from './lib/report.mjs';
+import { agentSpawn, describeUnitStart } from './lib/unit-command.mjs';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -40,7 +41,8 @@ eventLog: { path: ${join(dir, 'events.db')} }
 log: { level: warn }
 `,
 );
-const agent = spawn(process.execPath, ['dist/agent/main.js', 'run', '--config', config], { stdio: ['ignore', 'ignore', 'inherit'] });
+console.log(describeUnitStart());
+const agent = spawn(...agentSpawn(config, { stdio: ['ignore', 'ignore', 'inherit'] }));
 const status = () => {
   const s = readFileSync(`/proc/${agent.pid}/status`, 'utf8');
   const kb = (k) => Number(new RegExp(`${k}:\\s+(\\d+) kB`).exec(s)?.[1] ?? NaN);

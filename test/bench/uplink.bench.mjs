@@ -28,6 +28,7 @@ import { performance } from 'node:perf_hooks';
 import mqtt from 'mqtt';
 import { openEventLogStore } from '../../dist/agent/event-log/store.js';
 import { startModbusResponder } from './lib/modbus-responder.mjs';
+import { agentSpawn, describeUnitStart } from './lib/unit-command.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : dflt);
@@ -123,7 +124,7 @@ log: { level: warn }
 ${mqttSection}
 `,
   );
-  const proc = spawn(process.execPath, ['dist/agent/main.js', 'run', '--config', configPath], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const proc = spawn(...agentSpawn(configPath, { stdio: ['ignore', 'ignore', 'inherit'] }));
   const meter = openSync(pb, constants.O_RDWR | constants.O_NONBLOCK | constants.O_NOCTTY);
   const send = async (line) => {
     let buf = Buffer.from(line + '\n', 'latin1');
@@ -180,6 +181,7 @@ const modes = {
 };
 const results = Object.fromEntries(Object.keys(modes).map((m) => [m, []]));
 const perRound = Math.ceil(LINES / ROUNDS);
+console.log(describeUnitStart());
 for (let r = 0; r < ROUNDS; r++) {
   for (const [mode, section] of Object.entries(modes)) {
     const agent = await startAgent(section(), mode === 'backlog' ? 20_000 : 0);

@@ -3,11 +3,17 @@ import { readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { loadavg } from 'node:os';
 
-/** VmRSS and VmHWM (peak) in MB. */
+/** VmRSS, VmHWM (peak), RssAnon and RssFile (mapped files: the node binary, ICU data, addons) in MB; threads. */
 export function memoryOf(pid) {
   const s = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (key) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(s)?.[1] ?? NaN);
-  return { rssMb: kb('VmRSS') / 1024, hwmMb: kb('VmHWM') / 1024 };
+  const field = (key) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(s)?.[1] ?? NaN);
+  return {
+    rssMb: field('VmRSS') / 1024,
+    hwmMb: field('VmHWM') / 1024,
+    anonMb: field('RssAnon') / 1024,
+    fileMb: field('RssFile') / 1024,
+    threads: field('Threads'),
+  };
 }
 
 /** utime + stime in seconds. */
