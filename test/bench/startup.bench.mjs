@@ -1,6 +1,6 @@
 // Start-up cost of the built agent, measured from outside: CPU (user + sys) and wall time of
 // the console commands an engineer types on the gateway, and the time from spawning `run` to
-// its first charger write (a restarted agent's first reduction). Every command process pays
+// its first charger write (a restarted agent's first reduction; `run` started as the unit starts it). Every command process pays
 // its start-up again, and a Pi pays it several times over this machine.
 // Run after `npm run build`:
 //   node test/bench/startup.bench.mjs [--runs N] [--main FILE]...
@@ -17,6 +17,7 @@ import { startModbusResponder } from './lib/modbus-responder.mjs';
 import { hasTool, openPtyPair } from './lib/pty-pair.mjs';
 import { load, median } from './lib/proc.mjs';
 import { reportRow } from './lib/report.mjs';
+import { agentSpawn, describeUnitStart } from './lib/unit-command.mjs';
 
 const args = process.argv.slice(2);
 const RUNS = args.includes('--runs') ? Number(args[args.indexOf('--runs') + 1]) : 15;
@@ -55,7 +56,7 @@ async function firstWriteMs(main, dir) {
   const modbus = await startModbusResponder({ onWrite: (w) => written(w.atMs) });
   const config = writeAgentConfig(dir, { hanPort: pty.agentEnd, modbusPort: modbus.port });
   const t0 = performance.now();
-  const agent = spawn(process.execPath, [main, 'run', '--config', config], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const agent = spawn(...agentSpawn(config, { stdio: ['ignore', 'ignore', 'inherit'] }, main));
   let seq = 1;
   const meter = setInterval(() => void pty.send(`SWITCH idx=2 type=HCALCS state=open cause=dno dur=30 seq=${seq++}`), 20);
   const atMs = await wrote;
@@ -106,4 +107,5 @@ for (const [main, res] of results) {
   }
 }
 console.log(`runs ${RUNS}; load average ${loads.join(' ')}`);
+if (socat) console.log(describeUnitStart());
 rmSync(statusDir, { recursive: true, force: true });

@@ -85,14 +85,15 @@ export function unitCommand(unitText = readFileSync(UNIT_PATH, 'utf8')) {
 
 /**
  * spawn() arguments for `run` on configPath, as the unit starts it: [file, argv, options].
- * `options` may add stdio and the like; env and cwd come from here.
+ * `options` may add stdio and the like; env and cwd come from here. `main`: another build's
+ * main.js in place of this checkout's (a bench comparing builds), started the same way.
  */
-export function agentSpawn(configPath, options = {}) {
+export function agentSpawn(configPath, options = {}, main = undefined) {
   const u = unitCommand();
   // systemd gives a service a clean environment, not its caller's (no NODE_OPTIONS from a
   // shell, say): PATH, which it always sets, and the unit's own assignments.
   const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', ...u.env, HCALCS_CONFIG: configPath };
-  return [process.execPath, [...u.nodeArgs, join(ROOT, u.script), ...u.args], { ...options, cwd: ROOT, env }];
+  return [process.execPath, [...u.nodeArgs, main === undefined ? join(ROOT, u.script) : resolve(main), ...u.args], { ...options, cwd: ROOT, env }];
 }
 
 /** One line saying how the agent was started, for every bench's output. */
