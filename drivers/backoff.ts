@@ -1,8 +1,8 @@
 // The one retry schedule of the program: after the nth failure in a row, wait initialMs
 // doubled n-1 times, capped at maxMs. The HAN link's reconnects, the Modbus bus's connects
 // and its silent devices, and the charger machine's reconnects
-// (drivers/charger/machine/connect.ts) all use it, so a backoff reads and
-// behaves the same wherever the log shows one.
+// (drivers/charger/machine/connect.ts) and write retries (machine/write.ts) all use it, so a
+// backoff reads and behaves the same wherever the log shows one.
 
 export interface BackoffOptions {
   /** The wait after the first failure. */

@@ -24,6 +24,9 @@ export interface WriteOutcome {
   error?: string;
   /** From sending the request to its acknowledgement (and read-back). */
   durationMs: number;
+  /** A failed write: how long the line will refuse this charger (it backs off a silent
+   *  device), so a retry sooner would be refused unsent. Absent: it would be sent now. */
+  retryAfterMs?: number;
 }
 
 export interface Charger {

@@ -303,7 +303,7 @@ class ProfileDriver implements ProfileCharger {
       await this.bus.write(this.device, sp.functionCode, sp.register.address, regs);
       this.lastSetpointRegs = regs;
     } catch (err) {
-      return { ok: false, limitA, error: (err as Error).message, durationMs: this.clock.now() - started };
+      return this.withBusWait({ ok: false, limitA, error: (err as Error).message, durationMs: this.clock.now() - started });
     }
     const written = decodeNumber(sp.register, regs);
     let readBackA: number | undefined;
@@ -323,6 +323,13 @@ class ProfileDriver implements ProfileCharger {
     const out: WriteOutcome = { ok: error === undefined, limitA, durationMs: this.clock.now() - started };
     if (readBackA !== undefined) out.readBackA = readBackA;
     if (error !== undefined) out.error = error;
+    return error === undefined ? out : this.withBusWait(out);
+  }
+
+  /** A failed write says how long the bus will still refuse this unit, where it does. */
+  private withBusWait(out: WriteOutcome): WriteOutcome {
+    const waitMs = this.bus.backoffUntilMs(this.device.unitId) - this.clock.now();
+    if (waitMs > 0) out.retryAfterMs = waitMs;
     return out;
   }
 

@@ -31,6 +31,9 @@ export interface SupervisorOptions {
   readingPeriodMs?: number;
   /** Consecutive failed periodic cycles before the charger counts as disconnected; default 3. */
   maxFailedCycles?: number;
+  /** A failed write is retried after this wait, doubling over failures in a row up to the
+   *  cap (and never later than one keep-alive period); default 250 ms .. 5 s. */
+  writeRetry?: { initialMs: number; maxMs: number };
   onEvent?: SupervisorEvent;
 }
 

@@ -28,6 +28,7 @@ function machineConfig(profileId: string, o: SupervisorOptions): MachineConfig {
     blindRewriteMs: o.blindRewriteMs ?? null,
     readingPeriodMs: o.readingPeriodMs ?? 10_000,
     maxFailedCycles: o.maxFailedCycles ?? 3,
+    writeRetry: o.writeRetry ?? { initialMs: 250, maxMs: 5000 },
   };
 }
 

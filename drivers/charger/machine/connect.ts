@@ -9,6 +9,8 @@ import { stopVerification } from './verify-start.js';
 import { startWrite } from './write.js';
 
 export function beginConnect(s: MachineState, ctx: Ctx): void {
+  // Connecting writes the limit: a retry meanwhile would go to a charger not yet set up.
+  clearTimer(s, ctx, 'write-retry');
   if (s.closed) {
     s.cycle = { at: 'idle' };
     return;
@@ -35,6 +37,7 @@ export function onConnected(s: MachineState, ctx: Ctx, facts: ChargerFacts): voi
   s.facts = facts;
   s.connected = true;
   s.connectFailures = 0;
+  s.writeFailures = 0;
   s.failedCycles = 0;
   s.lastError = null;
   const fs = facts.failsafe;

@@ -11,7 +11,7 @@ import type { MachineConfig, MachineEffect, MachineInput, MachineState } from '.
 
 export { initialState } from './state.js';
 import { afterVerifyWrite, onVerifyReading, onVerifyTimer } from './verify.js';
-import { onWritten, startWrite } from './write.js';
+import { onWriteRetryTimer, onWritten, startWrite } from './write.js';
 
 export interface StepResult {
   state: MachineState;
@@ -44,7 +44,7 @@ function apply(s: MachineState, ctx: Ctx, input: MachineInput): void {
       return beginConnect(s, ctx);
     case 'close':
       s.closed = true;
-      for (const timer of ['tick', 'verify', 'connect'] as const) clearTimer(s, ctx, timer);
+      for (const timer of ['tick', 'verify', 'connect', 'write-retry'] as const) clearTimer(s, ctx, timer);
       return;
     case 'set-limit':
       return onSetLimit(s, ctx, input.limitA, input.explanation);
@@ -52,6 +52,7 @@ function apply(s: MachineState, ctx: Ctx, input: MachineInput): void {
       s.timers[input.timer] = false;
       if (input.timer === 'tick') return onTick(s, ctx);
       if (input.timer === 'verify') return onVerifyTimer(s, ctx);
+      if (input.timer === 'write-retry') return onWriteRetryTimer(s, ctx);
       return s.cycle.at === 'idle' ? beginConnect(s, ctx) : undefined;
     case 'connected':
       return onConnected(s, ctx, input.facts);

@@ -6,6 +6,7 @@ import type { ChargerEventEffect, ChargerEventKind, WriteReason } from '../event
 import type { ChargerReading, WriteOutcome } from '../charger.js';
 import type { FailsafeReport } from '../profile-driver.js';
 import type { KeepAliveKind } from '../profile.js';
+import type { BackoffOptions } from '../../backoff.js';
 
 export interface VerificationOptions {
   /** How long the measured current may take to fall to the limit; default 20 s. */
@@ -40,6 +41,9 @@ export interface MachineConfig {
   blindRewriteMs: number | null;
   readingPeriodMs: number;
   maxFailedCycles: number;
+  /** After a failed write: the wait before the retry, over consecutive failures. The cap is
+   *  also held below one keep-alive period, whose own rewrite is only the backstop. */
+  writeRetry: BackoffOptions;
 }
 
 /** What connect() found out about the charger, as far as the machine's decisions need it. */
@@ -53,8 +57,8 @@ export interface ChargerFacts {
   failsafe: FailsafeReport | null;
 }
 
-/** The three timers; each is armed at most once. */
-export type TimerName = 'tick' | 'verify' | 'connect';
+/** The timers; each is armed at most once. */
+export type TimerName = 'tick' | 'verify' | 'connect' | 'write-retry';
 
 /** Who a request belongs to. Each lane has at most one request in flight. */
 export type Lane = 'cycle' | 'write' | 'verify';
@@ -149,6 +153,8 @@ export interface MachineState {
   /** When the write being verified was first sent (retries keep the first time). */
   verifyFromMs: number;
   connectFailures: number;
+  /** Writes that failed in a row (reset by an acknowledged one): the retry's backoff step. */
+  writeFailures: number;
   failedCycles: number;
   facts: ChargerFacts | null;
   timers: Record<TimerName, boolean>;

@@ -4,7 +4,7 @@
 import type { Test } from 'tap';
 import type { FailsafeReport } from '../../../drivers/charger/profile-driver.js';
 import { initialState, step } from '../../../drivers/charger/machine/step.js';
-import type { ChargerFacts, MachineConfig, MachineEffect, MachineInput, MachineState } from '../../../drivers/charger/machine/types.js';
+import type { ChargerFacts, MachineConfig, MachineEffect, MachineInput, MachineState, TimerName } from '../../../drivers/charger/machine/types.js';
 
 export const T0 = Date.UTC(2026, 10, 30, 6, 0, 0);
 export const S = 1000;
@@ -19,6 +19,7 @@ export function makeConfig(p: Partial<MachineConfig> = {}): MachineConfig {
     blindRewriteMs: null,
     readingPeriodMs: 10 * S,
     maxFailedCycles: 3,
+    writeRetry: { initialMs: 250, maxMs: 5000 },
     ...p,
   };
 }
@@ -86,7 +87,7 @@ export const written = (limitA: number, ok = true): MachineInput => ({
   type: 'written',
   outcome: ok ? { ok, limitA, readBackA: limitA, durationMs: 3 } : { ok, limitA, error: 'no answer', durationMs: 1000 },
 });
-export const timer = (name: 'tick' | 'verify' | 'connect', reconnected = false): MachineInput => ({ type: 'timer', timer: name, reconnected });
+export const timer = (name: TimerName, reconnected = false): MachineInput => ({ type: 'timer', timer: name, reconnected });
 export const readBack = (valueA: number | null, kind: 'setpoint' | 'applied' = 'setpoint'): MachineInput => ({
   type: 'read-back',
   value: valueA === null ? null : { valueA, kind },

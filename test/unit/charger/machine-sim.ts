@@ -78,7 +78,7 @@ export class Sim {
   }
 
   private check(): void {
-    for (const name of ['tick', 'verify', 'connect'] as const) {
+    for (const name of ['tick', 'verify', 'connect', 'write-retry'] as const) {
       if (this.state.timers[name] !== this.timers.has(name))
         throw new Error(`timer ${name}: machine says ${this.state.timers[name]}, armed ${this.timers.has(name)}`);
     }

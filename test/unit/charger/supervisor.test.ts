@@ -176,6 +176,34 @@ t.test('a newer limit that arrives while a failing write is on the wire is writt
   await sup.close();
 });
 
+t.test('a failed reduction is retried after the first wait, not one keep-alive period later', async (t) => {
+  // The scenario run that found it: 32 -> 6 A for a DNO, the write lost, a 15 s period.
+  const { clock, charger, sup, run, events } = setup();
+  charger.keepAlivePeriodMs = 15_000;
+  sup.start();
+  await run(0);
+  await sup.setLimit(32, 'normal');
+  charger.failNextWrite = true;
+  const failedAt = clock.now();
+  await sup.setLimit(6, 'switch 2 open, cause dno');
+  t.equal(sup.state().appliedLimitA, null, 'the write failed');
+  await run(1000);
+  const writes = charger.calls.filter((c) => c.what.startsWith('write')).map((c) => `${c.what} +${c.at - failedAt}`);
+  t.same(writes, ['write 32 +0', 'write 6 +0', 'write 6 +250'], 'retried once, 250 ms after the failure');
+  t.equal(sup.state().appliedLimitA, 6);
+  t.equal(charger.setpointA, 6, 'the charger holds the reduced current');
+  const w = events.filter((e) => e.kind === 'charger.write').map((e) => `${e.data['limitA']} ${e.data['reason']} ${e.data['ok']}`);
+  t.same(w, ['32 change true', '6 change false', '6 retry true']);
+  await run(10_000);
+  t.ok(
+    events.some((e) => e.kind === 'charger.verified' && e.data['limitA'] === 6),
+    'the retried write is verified by the measured current',
+  );
+  t.equal(charger.writes().length, 3, 'nothing more was written: no retry after success');
+  await sup.close();
+  t.equal(clock.pending(), 0, 'close leaves no timer armed');
+});
+
 t.test('keep-alive cadence: every period, never longer than a third of the timeout', async (t) => {
   const { clock, charger, sup, run } = setup();
   const startedAt = clock.now();
