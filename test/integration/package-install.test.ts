@@ -62,7 +62,15 @@ t.test(
       'hcalcs-agent on the PATH',
     );
     const unit = readFileSync(join(fsroot, 'lib/systemd/system/hcalcs-agent.service'), 'utf8');
-    t.match(unit, /ExecStart=\/usr\/bin\/env node --optimize-for-size \/usr\/lib\/hcalcs-agent\/dist\/agent\/main\.js run/);
+    // The packaged unit is the source unit with its prefix moved: the same Node options, whatever they are.
+    const source = readFileSync(join(ROOT, 'systemd/hcalcs-agent.service'), 'utf8');
+    const execStart = /^ExecStart=(.*)$/m.exec(source)![1]!;
+    t.ok(execStart.includes('/opt/hcalcs-agent/'), `the source unit starts ${execStart}`);
+    t.equal(
+      /^ExecStart=(.*)$/m.exec(unit)?.[1],
+      execStart.replace('/opt/hcalcs-agent/', '/usr/lib/hcalcs-agent/'),
+      'ExecStart as in the source unit, under /usr/lib',
+    );
     t.notMatch(unit, /\/opt\/hcalcs-agent/, 'the unit is generated for the install prefix');
     t.ok(existsSync(join(lib, 'LICENSE')) && existsSync(join(fsroot, 'usr/share/doc/hcalcs-agent/copyright')), 'LICENSE shipped');
     t.notOk(existsSync(join(lib, 'node_modules/tap')) || existsSync(join(lib, 'node_modules/typescript')), 'no dev dependencies');
