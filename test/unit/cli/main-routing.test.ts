@@ -5,6 +5,7 @@ import t from 'tap';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MAIN_JS, source } from '../../helpers/paths.js';
+import { capturedValue } from '../../helpers/capture-std.js';
 import { openEventLogStore } from '../../../agent/event-log/store.js';
 import { EXIT } from '../../../agent/cli/shared/exit-codes.js';
 
@@ -16,33 +17,10 @@ interface Result {
 
 // The entry runs main(process.argv) when imported: give it a harmless command first.
 process.argv = [process.argv[0] as string, MAIN_JS, '--version'];
-const { main } = (await captured(() => import('../../../agent/main.js'))).value;
-
-/** Runs fn with what the process writes to stdout and stderr collected instead of printed. */
-async function captured<T>(fn: () => Promise<T>): Promise<{ value: T; out: string; err: string }> {
-  const write = { out: process.stdout.write, err: process.stderr.write };
-  let out = '';
-  let err = '';
-  // A writer that waits for its callback (log does, to end cleanly when piped) gets it.
-  const sink = (add: (s: string) => void) =>
-    ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-      add(chunk.toString());
-      const cb = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
-      if (cb) process.nextTick(cb);
-      return true;
-    }) as typeof process.stdout.write;
-  process.stdout.write = sink((s) => (out += s));
-  process.stderr.write = sink((s) => (err += s));
-  try {
-    return { value: await fn(), out, err };
-  } finally {
-    process.stdout.write = write.out;
-    process.stderr.write = write.err;
-  }
-}
+const { main } = (await capturedValue(() => import('../../../agent/main.js'))).value;
 
 async function agent(args: string[]): Promise<Result> {
-  const r = await captured(() => main(args));
+  const r = await capturedValue(() => main(args));
   return { code: r.value, out: r.out, err: r.err };
 }
 
