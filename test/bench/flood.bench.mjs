@@ -13,13 +13,14 @@
 //    distinct verbs before the counters were bounded and the state saved per change).
 // Both stamps come from this process's clock.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, openSync, readFileSync, readSync, writeFileSync, writeSync, constants } from 'node:fs';
+import { existsSync, mkdtempSync, openSync, readFileSync, readSync, writeSync, constants } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createServer } from 'node:net';
 import { startModbusResponder } from './lib/modbus-responder.mjs';
 import { agentSpawn, describeUnitStart } from './lib/unit-command.mjs';
+import { writeAgentConfig } from './lib/agent-config.mjs';
 
 const args = process.argv.slice(2);
 const arg = (name, dflt) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : dflt);
@@ -113,25 +114,7 @@ async function meterTcp() {
 async function run(kind) {
   const dir = mkdtempSync(join(tmpdir(), 'hcalcs-flood-'));
   const meter = kind === 'pty' ? await meterPty(dir) : await meterTcp();
-  const configPath = join(dir, 'config.yaml');
-  writeFileSync(
-    configPath,
-    `han:
-  port: ${meter.port}
-chargers:
-  - id: garage
-    profile: alfen-eve
-    transport: { type: tcp, host: 127.0.0.1, port: ${modbusPort} }
-    unitId: 1
-    maxCurrentA: 32
-bindings:
-  - { switch: 2, chargers: [garage], reducedCurrentA: 6 }
-rules:
-  restore: { maxDelayS: 0 }
-eventLog: { path: ${join(dir, 'events.db')} }
-log: { level: warn }
-`,
-  );
+  const configPath = writeAgentConfig(dir, { hanPort: meter.port, modbusPort });
   holding.clear();
   const agent = spawn(...agentSpawn(configPath, { stdio: ['ignore', 'ignore', 'inherit'] }));
   const rssMb = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${agent.pid}/status`, 'utf8'))[1]) / 1024;

@@ -20,7 +20,7 @@
 //   lines 30 ms apart, n=1200/mode:  p50 off 5.53, dead 3.88, live 8.81, live+backlog 3.98 ms
 //   replay: 1,900-5,400 rows/s unbounded; 225-237 rows/s at the default bound of 200/s
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, openSync, writeFileSync, writeSync, constants } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -29,6 +29,8 @@ import mqtt from 'mqtt';
 import { openEventLogStore } from '../../dist/agent/event-log/store.js';
 import { startModbusResponder } from './lib/modbus-responder.mjs';
 import { agentSpawn, describeUnitStart } from './lib/unit-command.mjs';
+import { openPtyPair } from './lib/pty-pair.mjs';
+import { writeAgentConfig } from './lib/agent-config.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : dflt);
@@ -103,40 +105,13 @@ function prefill(db, n) {
 let runNo = 0;
 async function startAgent(mqttSection, rows = 0) {
   runNo++;
-  const pa = join(dir, `pty${runNo}a`);
-  const pb = join(dir, `pty${runNo}b`);
-  const socat = spawn('socat', [`pty,raw,echo=0,link=${pa}`, `pty,raw,echo=0,link=${pb}`], { stdio: 'ignore' });
-  while (!(existsSync(pa) && existsSync(pb))) await sleep(20);
-  await sleep(100);
-  const db = join(dir, `events${runNo}.db`);
+  const sub = mkdtempSync(join(dir, `run${runNo}-`));
+  const pty = await openPtyPair(sub);
+  const db = join(sub, 'events.db');
   if (rows > 0) prefill(db, rows);
-  const configPath = join(dir, `config${runNo}.yaml`);
-  writeFileSync(
-    configPath,
-    `han: { port: ${pa} }
-chargers:
-  - { id: garage, profile: alfen-eve, transport: { type: tcp, host: 127.0.0.1, port: ${modbusPort} }, unitId: 1, maxCurrentA: 32 }
-bindings:
-  - { switch: 2, chargers: [garage], reducedCurrentA: 6 }
-rules: { restore: { maxDelayS: 0 } }
-eventLog: { path: ${db} }
-log: { level: warn }
-${mqttSection}
-`,
-  );
+  const configPath = writeAgentConfig(sub, { hanPort: pty.agentEnd, modbusPort, extra: mqttSection });
   const proc = spawn(...agentSpawn(configPath, { stdio: ['ignore', 'ignore', 'inherit'] }));
-  const meter = openSync(pb, constants.O_RDWR | constants.O_NONBLOCK | constants.O_NOCTTY);
-  const send = async (line) => {
-    let buf = Buffer.from(line + '\n', 'latin1');
-    while (buf.length > 0) {
-      try {
-        buf = buf.subarray(writeSync(meter, buf));
-      } catch (err) {
-        if (err.code !== 'EAGAIN') throw err;
-        await sleep(1);
-      }
-    }
-  };
+  const send = pty.send;
   // Ready when the agent has connected to the charger and written its first limit.
   const t0 = performance.now();
   const before = setpointWrites;
@@ -150,7 +125,7 @@ ${mqttSection}
     stop: async () => {
       proc.kill('SIGTERM');
       await new Promise((r) => proc.once('exit', r));
-      socat.kill();
+      pty.close();
     },
   };
 }

@@ -3,8 +3,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** Writes DIR/config.yaml and returns its path. */
-export function writeAgentConfig(dir, { hanPort, modbusPort, logLevel = 'warn', restoreMaxDelayS = 0 }) {
+/** Writes DIR/config.yaml and returns its path; `extra` is appended (top-level YAML keys). */
+export function writeAgentConfig(dir, { hanPort, modbusPort, logLevel = 'warn', restoreMaxDelayS = 0, extra = '' }) {
   const path = join(dir, 'config.yaml');
   writeFileSync(
     path,
@@ -23,7 +23,7 @@ rules:
   restore: { maxDelayS: ${restoreMaxDelayS} }
 eventLog: { path: ${join(dir, 'events.db')} }
 log: { level: ${logLevel} }
-`,
+${extra}`,
   );
   return path;
 }
