@@ -36,6 +36,14 @@ export function clearTimer(s: MachineState, ctx: Ctx, timer: TimerName): void {
   ctx.effects.push({ type: 'clear-timer', timer });
 }
 
+/** Two currents closer than this are the same (register scaling rounds). */
+export const EPS_A = 0.01;
+
+/** The charger acknowledged this limit (the last write of it was answered). */
+export function holds(s: MachineState, limitA: number): boolean {
+  return s.appliedA !== null && Math.abs(s.appliedA - limitA) < EPS_A;
+}
+
 /** The keep-alive period; chargers without a keep-alive are read back on their own period. */
 export function periodMs(s: MachineState, ctx: Ctx): number {
   return s.facts?.keepAlivePeriodMs ?? ctx.config.readBackPeriodMs;

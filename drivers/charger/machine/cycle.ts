@@ -2,13 +2,12 @@
 // a re-enable after periods without an answer. Each waits for the answer before the next.
 
 import type { ChargerReading, WriteOutcome } from '../charger.js';
-import { emit, periodMs, request, type Ctx } from './ctx.js';
+import { emit, EPS_A, periodMs, request, type Ctx } from './ctx.js';
 import { markDisconnected, recommissionIfReconnected, scheduleTick } from './connect.js';
 import type { Failure, MachineState, TickFlags } from './types.js';
 import { noteReading } from './verify.js';
 import { startWrite } from './write.js';
 
-const EPS_A = 0.01;
 /** Timers fire a little early or late; a period that has all but passed counts as passed. */
 const EPS_MS = 5;
 

@@ -3,11 +3,11 @@
 // answer back as an input.
 
 import type { Ctx } from './ctx.js';
-import { clearTimer, emit } from './ctx.js';
+import { clearTimer, emit, holds } from './ctx.js';
 import { afterConnectWrite, beginConnect, onConnected, onConnectFailed, onConnectFed } from './connect.js';
 import { afterHealWrite, afterReenableWrite, onCycleReading, onFed, onReadBack, onReadBackFailed, onReenabled, onTick } from './cycle.js';
 import { cloneState } from './state.js';
-import type { MachineConfig, MachineEffect, MachineInput, MachineState } from './types.js';
+import type { MachineConfig, MachineEffect, MachineInput, MachineState, TimerName } from './types.js';
 
 export { initialState } from './state.js';
 import { afterVerifyWrite, onVerifyReading, onVerifyTimer } from './verify.js';
@@ -17,8 +17,6 @@ export interface StepResult {
   state: MachineState;
   effects: MachineEffect[];
 }
-
-const EPS_A = 0.01;
 
 function onSetLimit(s: MachineState, ctx: Ctx, limitA: number, explanation: string): void {
   s.desiredA = limitA;
@@ -32,7 +30,7 @@ function onSetLimit(s: MachineState, ctx: Ctx, limitA: number, explanation: stri
   }
   // Not connected: the limit is written on connect. Writing: the write in flight follows up.
   if (!s.connected || s.closed || s.write !== null) return;
-  if (s.appliedA !== null && Math.abs(s.appliedA - limitA) < EPS_A) return;
+  if (holds(s, limitA)) return;
   startWrite(s, ctx, 'change');
 }
 
@@ -44,7 +42,7 @@ function apply(s: MachineState, ctx: Ctx, input: MachineInput): void {
       return beginConnect(s, ctx);
     case 'close':
       s.closed = true;
-      for (const timer of ['tick', 'verify', 'connect', 'write-retry'] as const) clearTimer(s, ctx, timer);
+      for (const timer of Object.keys(s.timers) as TimerName[]) clearTimer(s, ctx, timer);
       return;
     case 'set-limit':
       return onSetLimit(s, ctx, input.limitA, input.explanation);

@@ -6,11 +6,9 @@
 
 import { backoffMs } from '../../backoff.js';
 import type { WriteOutcome } from '../charger.js';
-import { clearTimer, emit, periodMs, request, setTimer, type Ctx } from './ctx.js';
+import { clearTimer, emit, holds, periodMs, request, setTimer, type Ctx } from './ctx.js';
 import type { MachineState, WriteReason } from './types.js';
 import { startVerification } from './verify-start.js';
-
-const EPS_A = 0.01;
 
 /**
  * Puts the desired limit on the wire. Returns 'started' when it did, 'busy' when a write is
@@ -78,7 +76,7 @@ function scheduleWriteRetry(s: MachineState, ctx: Ctx, busWaitMs: number): void 
 /** The retry timer fired: write the limit the charger has not acknowledged. */
 export function onWriteRetryTimer(s: MachineState, ctx: Ctx): void {
   if (s.closed || !s.connected || ctx.config.dryRun || s.desiredA === null) return;
-  if (s.appliedA !== null && Math.abs(s.appliedA - s.desiredA) < EPS_A) return;
+  if (holds(s, s.desiredA)) return;
   // A write on the wire (none should be: starting one disarms this timer) ends with the
   // newest limit, and arms the timer again if it fails.
   startWrite(s, ctx, 'retry');
