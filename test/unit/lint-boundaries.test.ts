@@ -1,15 +1,13 @@
 // The folder rules in eslint.config.js are the boundaries of ARCHITECTURE.md: this proves they
 // fire, so a rule that stops matching (a renamed folder, an edited pattern) fails here rather
-// than silently letting the core import a driver. Each probe is a real file in the folder it
-// tests (the rules are per folder) and is removed afterwards. The probes are linted without
-// type information: they are made after ESLint's TypeScript program is built, so a typed parse
-// can miss them (a clean CI clone did: only a parse error came back), and the folder rules
-// need no types.
+// than silently letting the core import a driver. Each probe is linted as text under a file
+// name in the folder it tests (the rules are per folder); no file is written, so a compile or a
+// lint running beside this test never sees a probe. The probes are linted without type
+// information: a probe is in no TypeScript program, and the folder rules need no types.
 
 import t, { type Test } from 'tap';
 import { randomBytes } from 'node:crypto';
-import { rmSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { ESLint } from 'eslint';
 import { ROOT as root } from '../helpers/paths.js';
 const eslint = new ESLint({
@@ -31,9 +29,7 @@ const eslint = new ESLint({
 /** The no-restricted-imports / no-restricted-syntax messages for a probe placed at `dir`. */
 async function restricted(t: Test, dir: string, source: string): Promise<string[]> {
   const file = join(root, dir, `lint-probe-${process.pid}-${randomBytes(4).toString('hex')}.ts`);
-  writeFileSync(file, source);
-  t.teardown(() => rmSync(file, { force: true }));
-  const [result] = await eslint.lintFiles([relative(root, file)]);
+  const [result] = await eslint.lintText(source, { filePath: file, warnIgnored: true });
   t.ok(result, 'eslint linted the probe');
   // A parse error would leave no rule to fire: say so rather than count zero.
   t.same(
