@@ -17,6 +17,11 @@
 // Coverage does not need it: V8 writes it for every process under NODE_V8_COVERAGE, and c8 maps
 // it to the .ts sources (test/coverage.mjs). The files stay tap tests: `node FILE` runs one.
 //
+// A whole run puts the unit files into three batches, each one Node process
+// (test/run-batch.mjs): ninety processes that each paid tap's and coverage's start-up for a
+// second of tests became three. A failed batch prints its failed points; its whole TAP is in
+// .tap/out/. Named files always run alone.
+//
 // Files start longest first (by the durations of the last run, else test/durations.json), so
 // the one-minute scenario library does not start last and set the run's length.
 import { spawn, spawnSync } from 'node:child_process';
@@ -103,7 +108,25 @@ function readDurations(path) {
 const known = { ...readDurations(KNOWN_DURATIONS), ...readDurations(LAST_DURATIONS) };
 // Unknown files count as slow: a new test must not be the one that starts last.
 const expected = (f) => known[nameOf(f)] ?? 30;
-const queue = [...new Set(files)].sort((a, b) => expected(b) - expected(a) || nameOf(a).localeCompare(nameOf(b)));
+
+// A whole run puts the unit files (in-process tests, a second or two each) into BATCHES groups,
+// each one Node process (test/run-batch.mjs), balanced by their last durations. Files named on
+// the command line run alone, as they always did.
+const BATCHES = 3;
+const batchable = (f) => whole && nameOf(f).startsWith('test/unit/');
+const units = [...new Set(files)].filter(batchable).sort((a, b) => expected(b) - expected(a) || nameOf(a).localeCompare(nameOf(b)));
+const batches = Array.from({ length: Math.min(BATCHES, units.length) }, (_, i) => ({ batch: i + 1, files: [], seconds: 0 }));
+for (const f of units) {
+  const lightest = batches.reduce((a, b) => (b.seconds < a.seconds ? b : a));
+  lightest.files.push(f);
+  lightest.seconds += expected(f);
+}
+/** What runs: a file path, or a batch of files. */
+const jobSeconds = (j) => (typeof j === 'string' ? expected(j) : j.seconds);
+const jobName = (j) => (typeof j === 'string' ? nameOf(j) : `test/unit batch ${j.batch} (${j.files.length} files)`);
+const queue = [...[...new Set(files)].filter((f) => !batchable(f)), ...batches].sort(
+  (a, b) => jobSeconds(b) - jobSeconds(a) || jobName(a).localeCompare(jobName(b)),
+);
 
 /** tap's summary comment a file prints at its end, e.g. `# { total: 5, pass: 4, skip: 1 }`. */
 function summaryOf(output) {
@@ -113,14 +136,36 @@ function summaryOf(output) {
   return last === undefined ? null : { pass: count('pass'), fail: count('fail'), skip: count('skip') + count('todo') };
 }
 
+/** Each failed test point of a TAP stream with the YAML block that explains it. */
+function failuresOf(output) {
+  const lines = output.split('\n');
+  const shown = [];
+  for (let i = 0; i < lines.length; i++) {
+    if (!/^\s*not ok /.test(lines[i])) continue;
+    shown.push(lines[i]);
+    const indent = /^\s*/.exec(lines[i])[0];
+    if (lines[i + 1]?.trim() !== '---') continue;
+    for (i++; i < lines.length && lines[i] !== `${indent}  ...`; i++) shown.push(lines[i]);
+    shown.push(`${indent}  ...`);
+  }
+  return shown.join('\n');
+}
+
 const running = new Set();
-function runFile(file) {
+function runJob(job) {
   const started = Date.now();
   const env = { ...process.env, TAP_TIMEOUT: String(FILE_TIMEOUT_S) };
   if (whole) env.NODE_V8_COVERAGE = coverageDir;
+  let args = [job];
+  if (typeof job !== 'string') {
+    args = [join(ROOT, 'test', 'run-batch.mjs'), String(job.batch)];
+    env.TEST_BATCH_FILES = job.files.join('\n');
+    // tap's limit is for the whole process: a batch gets its files' share.
+    env.TAP_TIMEOUT = String(Math.min(HARD_LIMIT_S - 60, FILE_TIMEOUT_S * Math.max(1, Math.ceil(job.files.length / 10))));
+  }
   // Not detached: a session leader would take the first pty it opens as its controlling
   // terminal, and get SIGHUP when that pty's other end closes.
-  const child = spawn(process.execPath, ['--enable-source-maps', file], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--enable-source-maps', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
   let output = '';
   child.stdout.on('data', (d) => (output += d));
@@ -134,7 +179,7 @@ function runFile(file) {
     child.on('close', (code, signal) => {
       clearTimeout(killer);
       running.delete(child);
-      resolve({ file, code, signal, timedOut, output, seconds: (Date.now() - started) / 1000 });
+      resolve({ job, code, signal, timedOut, output, seconds: (Date.now() - started) / 1000 });
     });
   });
 }
@@ -176,14 +221,17 @@ let skipped = 0;
 const failedFiles = [];
 const durations = {};
 const t0 = Date.now();
-console.log(`# ${queue.length} test files, ${jobs} at once`);
+console.log(`# ${files.length} test files (${units.length} of them in ${batches.length} batches), ${jobs} at once`);
 
 async function worker() {
-  for (let file = queue.shift(); file !== undefined; file = queue.shift()) {
-    const r = await runFile(file);
-    const name = nameOf(file);
-    durations[name] = Math.round(r.seconds * 10) / 10;
-    writeFileSync(join(OUT, name.replace(/[/\\]/g, '__') + '.tap'), r.output);
+  for (let job = queue.shift(); job !== undefined; job = queue.shift()) {
+    const r = await runJob(job);
+    const name = jobName(job);
+    // A batch's files keep the durations they had (they only weigh the batches).
+    if (typeof job === 'string') durations[name] = Math.round(r.seconds * 10) / 10;
+    else for (const f of job.files) durations[nameOf(f)] = expected(f);
+    const outFile = join(OUT, (typeof job === 'string' ? name.replace(/[/\\]/g, '__') : `test__unit__batch-${job.batch}`) + '.tap');
+    writeFileSync(outFile, r.output);
     const s = summaryOf(r.output);
     // A file fails on a failed assertion, a crash, a timeout or a missing summary.
     const why = r.timedOut
@@ -202,12 +250,15 @@ async function worker() {
     console.log(`${why === null ? 'ok    ' : 'FAILED'} ${r.seconds.toFixed(1).padStart(6)} s  ${name}${counts}${why === null ? '' : `: ${why}`}`);
     if (why !== null) {
       failedFiles.push(name);
+      // A batch's whole output is thousands of lines: its failures, and its end, say enough.
+      const shown = typeof job === 'string' ? r.output : `${failuresOf(r.output)}\n...\n${r.output.split('\n').slice(-30).join('\n')}`;
       console.log(
-        r.output
+        shown
           .split('\n')
           .map((l) => `    | ${l}`)
           .join('\n'),
       );
+      if (typeof job !== 'string') console.log(`    (all of it: ${relative(ROOT, outFile)})`);
     }
   }
 }
