@@ -22,10 +22,10 @@ const serial = { baudRate: 115200, dataBits: 8 as const, parity: 'none' as const
 
 // Waits on the condition; the bound only turns a hang into a message (a loaded machine can
 // take seconds to schedule socat and the emulator), never a verdict on speed.
-async function until(pred: () => boolean, what: string): Promise<void> {
+async function until(pred: () => boolean, what: string | (() => string)): Promise<void> {
   const deadline = Date.now() + 60_000;
   while (!pred()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${typeof what === 'string' ? what : what()}`);
     await new Promise((r) => setTimeout(r, 2));
   }
 }
@@ -163,7 +163,11 @@ t.test('the adapter is plugged in after start, unplugged and plugged in again: u
     emu.on('sent', () => answered++);
     await emu.openSerial(b, serial);
     renameSync(`${a}.next`, a);
-    await until(() => emu.received.length === 2, `READs, round ${round}`);
+    await until(
+      () => emu.received.length === 2,
+      () =>
+        `READs, round ${round} (link: ${JSON.stringify(link.stats())}, events ${events.join(',')}, meter got ${JSON.stringify(emu.received.map((r) => r.raw))})`,
+    );
     // The answers (an empty state: END, BOOSTCFG, END) have to be read before any further
     // line the agent might send could be missed here.
     await until(() => answered >= 3, `answers, round ${round}`);
