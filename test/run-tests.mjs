@@ -26,6 +26,7 @@
 // the one-minute scenario library does not start last and set the run's length.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { coverageReport } from './coverage.mjs';
@@ -151,6 +152,24 @@ function failuresOf(output) {
   return shown.join('\n');
 }
 
+/** The machine's CPU time so far (all cores, busy and idle, in clock ticks), from /proc/stat. */
+function cpuTicks() {
+  try {
+    const [, ...n] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).map(Number);
+    const idle = n[3] + (n[4] ?? 0);
+    return { busy: n.reduce((a, b) => a + b, 0) - idle, idle };
+  } catch {
+    return null;
+  }
+}
+/** How many cores were busy on average between two cpuTicks(), e.g. "1.8 of 2 cores busy". */
+function coresBusy(from, to, cores) {
+  if (from === null || to === null) return '';
+  const busy = to.busy - from.busy;
+  const all = busy + to.idle - from.idle;
+  return all > 0 ? `; ${((cores * busy) / all).toFixed(2)} of ${cores} cores busy` : '';
+}
+
 const running = new Set();
 function runJob(job) {
   const started = Date.now();
@@ -221,6 +240,7 @@ let skipped = 0;
 const failedFiles = [];
 const durations = {};
 const t0 = Date.now();
+const ticks0 = cpuTicks();
 console.log(`# ${files.length} test files (${units.length} of them in ${batches.length} batches), ${jobs} at once`);
 
 async function worker() {
@@ -264,13 +284,15 @@ async function worker() {
 }
 
 await Promise.all(Array.from({ length: Math.min(jobs, queue.length) }, () => worker()));
-console.log(`# ran in ${((Date.now() - t0) / 1000).toFixed(1)} s; each file's output is in .tap/out/`);
+console.log(`# ran in ${((Date.now() - t0) / 1000).toFixed(1)} s${coresBusy(ticks0, cpuTicks(), availableParallelism())}; each file's output is in .tap/out/`);
 if (whole) writeFileSync(LAST_DURATIONS, JSON.stringify(durations, null, 1) + '\n');
 if (failedFiles.length > 0) console.log(`# failed files:\n${failedFiles.map((f) => `#   ${f}`).join('\n')}`);
 
 if (whole) {
   try {
+    const c0 = Date.now();
     const { pct, lines } = await coverageReport(ROOT);
+    console.log(`# coverage report in ${((Date.now() - c0) / 1000).toFixed(1)} s`);
     const ok = pct >= COVERAGE_FLOOR;
     console.log(`# coverage gate: ${pct} % of ${lines} lines covered, floor ${COVERAGE_FLOOR} %: ${ok ? 'ok' : 'FAILED'}`);
     if (!ok) failed += 1;
