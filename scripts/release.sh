@@ -32,12 +32,11 @@ if [ "${RELEASE_FRESH_DEPS:-0}" = 1 ]; then
 else
   # Only the production packages are copied (a quarter of a development node_modules); the
   # prune then settles whatever the listing and the lock disagree on.
+  # One tar pipe copies them all (a cp per package took 6 s of the release's 25).
   mkdir -p "$stage/node_modules"
   npm ls --omit=dev --all --parseable 2>/dev/null | sed -n "s|^$root/node_modules/||p" | grep -v '/node_modules/' | sort -u \
-    | while read -r pkg; do
-        mkdir -p "$stage/node_modules/$(dirname "$pkg")"
-        cp -R "node_modules/$pkg" "$stage/node_modules/$pkg"
-      done
+    > "$work/packages"
+  tar -C node_modules -cf - -T "$work/packages" | tar -C "$stage/node_modules" -xf -
   (cd "$stage" && npm prune --omit=dev --offline --no-audit --no-fund --silent)
 fi
 rm -f "$stage/package-lock.json"
