@@ -9,6 +9,7 @@
 //   npm test -- test/unit/core/boost.test.ts   some files (the .ts paths are mapped to .build/)
 //   npm test -- --no-build FILE                skip the compile (it is incremental anyway)
 //   npm test -- --jobs 6                       files at once (default TEST_JOBS or 5)
+//   TEST_CPU=1 npm test                        also print each file's CPU (with its children's)
 //
 // Why not tap's own runner: on Node 20 it starts every test process with an --import hook
 // (@tapjs/processinfo) that runs an ESM loader thread, ~0.7 s of CPU per process, and passes it
@@ -37,6 +38,8 @@ const COVERAGE_FLOOR = Number(process.env.COVERAGE_FLOOR ?? 97);
 // library does); a file still running after HARD_LIMIT_S is killed with everything it started.
 const FILE_TIMEOUT_S = 120;
 const HARD_LIMIT_S = 20 * 60;
+const CPU = process.env.TEST_CPU === '1';
+let cpuTotal = 0;
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const BUILD = join(ROOT, '.build');
 const OUT = join(ROOT, '.tap', 'out');
@@ -152,6 +155,12 @@ function failuresOf(output) {
   return shown.join('\n');
 }
 
+/** With TEST_CPU=1, the CPU seconds (user + system) `times` printed last for the file and its children. */
+function cpuOf(output) {
+  const m = /(\d+)m([\d.]+)s (\d+)m([\d.]+)s\s*$/.exec(output);
+  return m === null ? null : Number(m[1]) * 60 + Number(m[2]) + Number(m[3]) * 60 + Number(m[4]);
+}
+
 /** The machine's CPU time so far (all cores, busy and idle, in clock ticks), from /proc/stat. */
 function cpuTicks() {
   try {
@@ -184,7 +193,10 @@ function runJob(job) {
   }
   // Not detached: a session leader would take the first pty it opens as its controlling
   // terminal, and get SIGHUP when that pty's other end closes.
-  const child = spawn(process.execPath, ['--enable-source-maps', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const command = [process.execPath, '--enable-source-maps', ...args];
+  // TEST_CPU=1: the shell's `times` adds the CPU of the file and of every process it waited for.
+  if (CPU) command.unshift('/bin/sh', '-c', '"$@"; s=$?; times; exit $s', 'sh');
+  const child = spawn(command[0], command.slice(1), { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
   let output = '';
   child.stdout.on('data', (d) => (output += d));
@@ -267,7 +279,9 @@ async function worker() {
     skipped += s?.skip ?? 0;
     failed += s === null || s.fail === 0 ? (why === null ? 0 : 1) : s.fail;
     const counts = s === null ? '' : ` (${s.pass} passed${s.skip > 0 ? `, ${s.skip} skipped` : ''})`;
-    console.log(`${why === null ? 'ok    ' : 'FAILED'} ${r.seconds.toFixed(1).padStart(6)} s  ${name}${counts}${why === null ? '' : `: ${why}`}`);
+    const cpu = CPU ? `${(cpuOf(r.output) ?? NaN).toFixed(1).padStart(6)} s CPU ` : '';
+    if (CPU) cpuTotal += cpuOf(r.output) ?? 0;
+    console.log(`${why === null ? 'ok    ' : 'FAILED'} ${r.seconds.toFixed(1).padStart(6)} s ${cpu} ${name}${counts}${why === null ? '' : `: ${why}`}`);
     if (why !== null) {
       failedFiles.push(name);
       // A batch's whole output is thousands of lines: its failures, and its end, say enough.
@@ -285,6 +299,7 @@ async function worker() {
 
 await Promise.all(Array.from({ length: Math.min(jobs, queue.length) }, () => worker()));
 console.log(`# ran in ${((Date.now() - t0) / 1000).toFixed(1)} s${coresBusy(ticks0, cpuTicks(), availableParallelism())}; each file's output is in .tap/out/`);
+if (CPU) console.log(`# the files and what they started used ${cpuTotal.toFixed(0)} s of CPU`);
 if (whole) writeFileSync(LAST_DURATIONS, JSON.stringify(durations, null, 1) + '\n');
 if (failedFiles.length > 0) console.log(`# failed files:\n${failedFiles.map((f) => `#   ${f}`).join('\n')}`);
 
