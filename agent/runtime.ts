@@ -258,7 +258,11 @@ export class Runtime {
     }
     for (const c of commands) {
       this.record({ kind: 'owner.command', data: { id: c.id, name: c.name, args: c.args } });
-      if (c.name === 'restore-now') this.feed({ type: 'owner-restore-now' });
+      // When the owner asked, on the core's timeline: now, less the time the command waited in
+      // the queue by the wall clock that stamped it (never less than nothing: after a clock
+      // step backwards the command counts as just asked).
+      const issuedMs = this.time.now() - Math.max(0, this.o.clock.now() - c.atMs);
+      if (c.name === 'restore-now') this.feed({ type: 'owner-restore-now', issuedMs });
       else if (c.name === 'manual-limit' && typeof c.args.chargerId === 'string') {
         const limitA = typeof c.args.limitA === 'number' ? c.args.limitA : null;
         this.feed({ type: 'owner-manual-limit', chargerId: c.args.chargerId, limitA });

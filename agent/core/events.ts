@@ -94,7 +94,7 @@ export interface CoreEvents {
   'start.unconfirmed-fallback': { unconfirmed: number[]; fallback: 'normal' | 'reduced'; sinceMs: Ms; endMs: Ms };
   // The owner and the core itself
   'owner.manual-limit': { previousA: Amps | null; limitA: Amps | null };
-  'owner.restore-now': { pending: string[] };
+  'owner.restore-now': { pending: string[]; later: string[]; issuedMs: Ms };
   'owner.rejected': { chargerId: string; limitA: Amps | null; reason: string };
   'core.started': { chargers: string[]; bindings: number; graceEndMs: Ms };
   'core.resumed': {

@@ -103,9 +103,10 @@ export function settle(config: CoreConfig, state: CoreState, targets: Map<string
         }
         if (rec.restore && now >= rec.restore.dueMs) {
           emitEvent(ctx, 'restore.done', { fromA: from, toA: t.targetA, dueMs: rec.restore.dueMs, scheduledMs: rec.restore.scheduledMs }, ref);
+          const scheduledMs = rec.restore.scheduledMs;
           rec.restore = null;
           const ramp = config.restore.ramp;
-          if (ramp && ramp.stepA > 0 && ramp.intervalMs > 0) rec.ramp = { nextMs: now };
+          if (ramp && ramp.stepA > 0 && ramp.intervalMs > 0) rec.ramp = { nextMs: now, scheduledMs };
           else {
             next = t.targetA;
             reason = 'restore';
@@ -115,7 +116,7 @@ export function settle(config: CoreConfig, state: CoreState, targets: Map<string
           const stepped = Math.min(t.targetA, Math.max(from + config.restore.ramp.stepA, c.minCurrentA));
           next = stepped;
           reason = 'ramp';
-          rec.ramp = stepped < t.targetA ? { nextMs: now + config.restore.ramp.intervalMs } : null;
+          rec.ramp = stepped < t.targetA ? { ...rec.ramp, nextMs: now + config.restore.ramp.intervalMs } : null;
           emitEvent(ctx, 'restore.ramp', { fromA: from, toA: stepped, targetA: t.targetA, nextMs: rec.ramp?.nextMs ?? null }, ref);
         }
       }

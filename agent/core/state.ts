@@ -69,7 +69,9 @@ export interface ChargerRecord {
   held: boolean;
   explanation: string;
   restore: PendingRestore | null;
-  ramp: { nextMs: Ms } | null;
+  /** Stepping up after a delay; `scheduledMs` is when that delay began (absent in states saved
+   *  before it was kept: such a ramp counts as begun long ago). */
+  ramp: { nextMs: Ms; scheduledMs?: Ms } | null;
   manualA: Amps | null;
   lastChangeMs: Ms | null;
 }

@@ -102,11 +102,20 @@ function applyInput(config: CoreConfig, state: CoreState, input: Input, ctx: Ctx
     case 'tick':
       return;
     case 'owner-restore-now': {
-      const pending = config.chargers.filter((c) => {
+      // Only the delays the owner could have seen: one that began after they asked (the command
+      // waited in the queue while the first delay ended and a new reduction came and went) is
+      // another restore, which they did not ask to skip.
+      const begunMs = (c: { id: string }): Ms | null => {
         const r = state.chargers[c.id];
-        return r !== undefined && (r.restore !== null || r.ramp !== null);
-      });
-      emitEvent(ctx, 'owner.restore-now', { pending: pending.map((c) => c.id) });
+        if (r === undefined) return null;
+        if (r.restore !== null) return r.restore.scheduledMs;
+        if (r.ramp !== null) return r.ramp.scheduledMs ?? -Infinity;
+        return null;
+      };
+      const running = config.chargers.filter((c) => begunMs(c) !== null);
+      const pending = running.filter((c) => begunMs(c)! <= input.issuedMs);
+      const later = running.filter((c) => begunMs(c)! > input.issuedMs);
+      emitEvent(ctx, 'owner.restore-now', { pending: pending.map((c) => c.id), later: later.map((c) => c.id), issuedMs: input.issuedMs });
       for (const c of pending) exempt(ctx, c.id, 'owner-restore-now', 'the owner cancelled the restore delay');
       return;
     }

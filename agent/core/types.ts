@@ -83,8 +83,12 @@ export type Input =
   | { type: 'link-down'; error?: string }
   /** Time has passed: the shell sends this at (or after) every wake-at the core asked for. */
   | { type: 'tick' }
-  /** The owner cancels a pending restore delay (`hcalcs-agent restore-now`). */
-  | { type: 'owner-restore-now' }
+  /**
+   * The owner cancels the restore delays that were running when they asked
+   * (`hcalcs-agent restore-now`). `issuedMs`, on this timeline, is when they asked: a command can
+   * wait in the queue, and a delay that began after it is not the one the owner saw.
+   */
+  | { type: 'owner-restore-now'; issuedMs: Ms }
   /** The owner sets (or, with null, clears) a manual limit for one charger. */
   | { type: 'owner-manual-limit'; chargerId: string; limitA: Amps | null };
 

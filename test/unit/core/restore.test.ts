@@ -2,6 +2,7 @@
 import t from 'tap';
 import { S, T0, endSwitches, events, hb, limits, makeConfig, run, runTable, sw, type Case } from './fixtures.js';
 import { drawDelayMs, seedRng } from '../../../agent/core/rng.js';
+import type { Input } from '../../../agent/core/types.js';
 
 const delayed = { restore: { maxDelayMs: 600 * S } };
 // seed 1 draws this first delay; computed from the generator, not typed in
@@ -80,10 +81,37 @@ const cases: Case[] = [
       [0, sw(2, 'open')],
       [10 * S, sw(2, 'closed', 'dno')],
     ],
-    input: [11 * S, { type: 'owner-restore-now' }],
+    input: [11 * S, { type: 'owner-restore-now', issuedMs: T0 + 11 * S }],
     limits: { c1: 32 },
     events: ['owner.restore-now', 'restore.exempt', 'limit.changed'],
-    data: [['restore.exempt', { reason: 'owner-restore-now', cancelledDueMs: T0 + 10 * S + firstDelay }]],
+    data: [
+      ['owner.restore-now', { pending: ['c1'], later: [], issuedMs: T0 + 11 * S }],
+      ['restore.exempt', { reason: 'owner-restore-now', cancelledDueMs: T0 + 10 * S + firstDelay }],
+    ],
+  },
+  {
+    name: 'a restore-now asked while the delay ran, taken from the queue later, still cancels it',
+    config: delayed,
+    start: [
+      [0, sw(2, 'open')],
+      [10 * S, sw(2, 'closed', 'dno')],
+    ],
+    input: [40 * S, { type: 'owner-restore-now', issuedMs: T0 + 10 * S }],
+    limits: { c1: 32 },
+    events: ['owner.restore-now', 'restore.exempt', 'limit.changed'],
+    data: [['owner.restore-now', { pending: ['c1'], later: [] }]],
+  },
+  {
+    name: 'a restore-now that waited in the queue leaves alone a delay that began after the owner asked',
+    config: delayed,
+    start: [
+      [0, sw(2, 'open')],
+      [10 * S, sw(2, 'closed', 'dno')],
+    ],
+    input: [11 * S, { type: 'owner-restore-now', issuedMs: T0 + 5 * S }],
+    limits: {},
+    events: ['owner.restore-now'],
+    data: [['owner.restore-now', { pending: [], later: ['c1'], issuedMs: T0 + 5 * S }]],
   },
   {
     name: "the owner clearing a manual limit raises at once (the owner's own action)",
@@ -164,6 +192,24 @@ t.test('a ramp from a pause starts at the minimum', (t) => {
     r.all.map((e) => limits(e).c1),
     [0, 6, 8],
   );
+  t.end();
+});
+
+t.test('a restore-now finishes a ramp whose delay ran when the owner asked, and leaves a later one', (t) => {
+  const config = makeConfig({
+    chargers: [{ id: 'c1', minCurrentA: 6, maxCurrentA: 16, allowPause: false }],
+    restore: { maxDelayMs: 0, ramp: { stepA: 4, intervalMs: 10 * S } },
+  });
+  const start: Array<[number, Input]> = [
+    [0, sw(2, 'open')],
+    [5 * S, sw(2, 'closed', 'dno')],
+  ];
+  const asked = run(config, [...start, [7 * S, { type: 'owner-restore-now', issuedMs: T0 + 5 * S }]]);
+  t.same(limits(asked.effects), { c1: 16 }, 'asked when the delay began: the ramp ends at the target at once');
+  t.match(events(asked.effects, 'restore.exempt')[0]?.data, { reason: 'owner-restore-now' });
+  const before = run(config, [...start, [7 * S, { type: 'owner-restore-now', issuedMs: T0 + 4 * S }]]);
+  t.same(limits(before.effects), {}, 'asked before this delay began: the ramp goes on');
+  t.match(events(before.effects, 'owner.restore-now')[0]?.data, { pending: [], later: ['c1'] });
   t.end();
 });
 

@@ -9,7 +9,9 @@ import type { SwitchCause } from '../../../agent/core/inputs.js';
 import { initialState, resume, step, type CoreState } from '../../../agent/core/index.js';
 import { DEV_A, DEV_B, MIN, S, T0 } from './fixtures.js';
 
-export type Action = Input | { type: 'restart' };
+/** An input, a restart, or an owner's restore-now that waited `waitedMs` in the command queue
+ *  (simulate() turns it into the input with the time the owner asked). */
+export type Action = Input | { type: 'restart' } | { type: 'queued-restore-now'; waitedMs: number };
 export interface Item {
   gapMs: number;
   action: Action;
@@ -18,7 +20,8 @@ export interface Item {
 export interface Trace {
   kind: 'step' | 'tick' | 'resume';
   atMs: number;
-  input: Action | null;
+  /** What the core was given (a queued restore-now as the input it became). */
+  input: Input | { type: 'restart' } | null;
   before: CoreState;
   after: CoreState;
   effects: Effect[];
@@ -128,7 +131,10 @@ const actionArb: fc.Arbitrary<Action> = fc.oneof(
     weight: 1,
     arbitrary: fc.constantFrom<Action>({ type: 'han-rejected', reason: 'bad_checksum', line: 'HB*00' }, { type: 'han-ignored', verb: 'TARIFF' }),
   },
-  { weight: 1, arbitrary: fc.constant<Action>({ type: 'owner-restore-now' }) },
+  {
+    weight: 1,
+    arbitrary: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 2 * MIN })).map((waitedMs): Action => ({ type: 'queued-restore-now', waitedMs })),
+  },
   {
     weight: 1,
     arbitrary: fc
@@ -155,7 +161,7 @@ export function simulate(config: CoreConfig, items: Item[], seed: number, roundT
   let now = T0;
   let wake: number | null = null;
   const persist = (s: CoreState): CoreState => (roundTrip ? (JSON.parse(JSON.stringify(s)) as CoreState) : s);
-  const record = (kind: Trace['kind'], input: Action | null, r: { state: CoreState; effects: Effect[] }, before: CoreState): void => {
+  const record = (kind: Trace['kind'], input: Trace['input'], r: { state: CoreState; effects: Effect[] }, before: CoreState): void => {
     trace.push({ kind, atMs: now, input, before, after: r.state, effects: r.effects });
     const w = r.effects.find((e): e is Extract<Effect, { type: 'wake-at' }> => e.type === 'wake-at');
     wake = w ? w.atMs : null;
@@ -172,9 +178,10 @@ export function simulate(config: CoreConfig, items: Item[], seed: number, roundT
     const before = state;
     if (item.action.type === 'restart') {
       if (trace.length === 0) continue;
-      record('resume', item.action, resume(config, JSON.parse(JSON.stringify(state)), now), before);
+      record('resume', { type: 'restart' }, resume(config, JSON.parse(JSON.stringify(state)), now), before);
     } else {
-      record('step', item.action, step(config, state, item.action, now), before);
+      const input: Input = item.action.type === 'queued-restore-now' ? { type: 'owner-restore-now', issuedMs: now - item.action.waitedMs } : item.action;
+      record('step', input, step(config, state, input, now), before);
     }
   }
   return trace;

@@ -108,6 +108,33 @@ t.test('owner commands left by the CLI reach the core', async (t) => {
   await runtime.stop('test');
 });
 
+t.test('a restore-now that waited in the queue past the start of a new delay leaves that delay to run', async (t) => {
+  const { journal, han, log, runtime, clock, settle } = rig();
+  runtime.start();
+  han.goUp();
+  han.deliver(...(Object.values(switchLine('open')) as [string, never]));
+  settle();
+  // The owner asks while nothing is pending (the charger is reduced by an open switch); the
+  // agent takes the command at its next poll, by which time the meter has closed the switch.
+  clock.advance(100);
+  log.enqueueCommand({ name: 'restore-now' });
+  clock.advance(300);
+  han.deliver(...(Object.values(switchLine('closed', 'reset')) as [string, never]));
+  clock.advance(1_000);
+  settle();
+  t.ok(log.kinds().includes('owner.command'), 'the command was taken');
+  t.equal(limits(journal).at(-1), 6, 'the delay that began after the owner asked still runs');
+  const row = log.rows.find((r) => r.kind === 'owner.restore-now');
+  t.match(row?.data, { pending: [], later: ['garage'] });
+
+  // Asked now, while this delay runs: it is cancelled.
+  log.enqueueCommand({ name: 'restore-now' });
+  clock.advance(1_000);
+  settle();
+  t.equal(limits(journal).at(-1), 32, 'a restore-now asked during the delay lifts it');
+  await runtime.stop('test');
+});
+
 t.test('deferred rows keep their order and their times, and stop writes what is pending', async (t) => {
   const { han, log, runtime, clock, deferred } = rig();
   runtime.start();
