@@ -184,8 +184,8 @@ function coresBusy(from, to, cores) {
 // file is cut down to this checkout's own scripts as soon as its process has exited, while
 // other files still run (the report filters by path again, so nothing it counts is lost).
 const trimmed = new Set();
-const ours = (url) =>
-  typeof url === 'string' && url.startsWith(pathToFileURL(ROOT).href + '/') && !/\/(node_modules|test)\//.test(url.slice(pathToFileURL(ROOT).href.length));
+const ROOT_URL = pathToFileURL(ROOT).href;
+const ours = (url) => typeof url === 'string' && url.startsWith(ROOT_URL + '/') && !/\/(node_modules|test)\//.test(url.slice(ROOT_URL.length));
 function trimCoverage() {
   if (!whole || !existsSync(coverageDir)) return;
   for (const name of readdirSync(coverageDir)) {
