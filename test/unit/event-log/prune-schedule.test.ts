@@ -4,32 +4,14 @@
 import t from 'tap';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import pino from 'pino';
 import { openEventLogStore } from '../../../agent/event-log/store.js';
 import { DAY_MS, schedulePruning } from '../../../agent/event-log/prune.js';
-import { Sink } from './fixtures/helpers.js';
+import { recordingLogger } from './fixtures/helpers.js';
+import { until } from '../../helpers/until.js';
 
 const EVERY_SECOND = '* * * * * *';
 
-function recordingLogger() {
-  const sink = new Sink();
-  const logger = pino({ level: 'info' }, sink);
-  const entries = () =>
-    sink.text
-      .split('\n')
-      .filter((l) => l !== '')
-      .map((l) => JSON.parse(l) as { level: number; msg: string; pruned?: number; err?: { message: string } });
-  return { logger, entries };
-}
-
-async function until(what: string, cond: () => boolean): Promise<void> {
-  // A condition, not a deadline: the bound only stops a broken job from hanging the suite.
-  for (let i = 0; i < 600; i++) {
-    if (cond()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`never: ${what}`);
-}
+type Entry = { level: number; msg: string; pruned?: number; err?: { message: string } };
 
 t.test('on its schedule the job prunes rows past the retention and logs how many', async (t) => {
   const dir = t.testdir({});
@@ -42,9 +24,9 @@ t.test('on its schedule the job prunes rows past the retention and logs how many
   fresh.append({ kind: 'agent.stop', data: {} });
   fresh.close();
 
-  const { logger, entries } = recordingLogger();
+  const { logger, entries } = recordingLogger<Entry>();
   const stop = schedulePruning({ path, retentionDays: 366, schedule: EVERY_SECOND, logger });
-  await until('the job logged a pruning', () => entries().some((e) => e.msg === 'event log pruned'));
+  await until('the job logged a pruning', () => entries().some((e) => e.msg === 'event log pruned'), 30_000);
   await stop();
 
   t.match(
@@ -66,9 +48,9 @@ t.test('a log the job cannot open: the failure is logged, not thrown, and the jo
   // A directory where the event log file should be.
   const path = join(dir, 'events.db');
   mkdirSync(path);
-  const { logger, entries } = recordingLogger();
+  const { logger, entries } = recordingLogger<Entry>();
   const stop = schedulePruning({ path, retentionDays: 366, schedule: EVERY_SECOND, logger });
-  await until('two failed runs were logged', () => entries().filter((e) => e.msg.startsWith('event log pruning failed')).length >= 2);
+  await until('two failed runs were logged', () => entries().filter((e) => e.msg.startsWith('event log pruning failed')).length >= 2, 30_000);
   await stop();
   const failure = entries().find((e) => e.msg.startsWith('event log pruning failed'));
   t.match(failure, { level: 50, msg: /tried again at the next scheduled time/, err: { message: /./ } });

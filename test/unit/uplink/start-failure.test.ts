@@ -4,13 +4,12 @@
 import t, { type Test } from 'tap';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import pino from 'pino';
 import type { Config } from '../../../config/types.js';
 import { startUplink } from '../../../agent/uplink/start.js';
 import { garageConfig, T0 } from '../../helpers/garage.js';
 import { ManualClock, MemoryEventLog, type JournalEntry } from '../../helpers/fakes.js';
 import { mqttConfig } from '../../helpers/uplink-child.js';
-import { Sink } from '../event-log/fixtures/helpers.js';
+import { recordingLogger } from '../event-log/fixtures/helpers.js';
 
 function setup(t: Test) {
   const dir = t.testdir({ 'no-such-password': 'secret\n' });
@@ -25,14 +24,8 @@ function setup(t: Test) {
   } as unknown as Config;
   const journal: JournalEntry[] = [];
   const eventLog = new MemoryEventLog(journal, new ManualClock(T0));
-  const sink = new Sink();
-  const logger = pino({ level: 'info' }, sink);
-  const errors = () =>
-    sink.text
-      .split('\n')
-      .filter((l) => l !== '')
-      .map((l) => JSON.parse(l) as { level: number; msg: string; err?: { message: string } })
-      .filter((e) => e.level >= 50);
+  const { logger, entries } = recordingLogger<{ level: number; msg: string; err?: { message: string } }>();
+  const errors = () => entries().filter((e) => e.level >= 50);
   return { config, eventLog, logger, errors, passwordFile };
 }
 
