@@ -8,8 +8,9 @@ import { ChargerSimulator, type SimRequest, type SimulatedCharger, type Simulate
 import type { Profile } from '../../drivers/charger/profile.js';
 import { CHARGER_COMMANDS, describeCharger, runChargerCommand } from '../sim/charger-commands.js';
 import { DRIVE_OPTIONS, parseHostPort, parseSimArgs } from '../sim/args.js';
-import { driveSim, printer, stamp, type CommandDriver } from '../sim/console.js';
-import { parseControlAddress, startControl, type ControlServer } from '../sim/control.js';
+import { printer, stamp, type CommandDriver } from '../sim/console.js';
+import { serveSim } from '../sim/serve.js';
+import { parseControlAddress } from '../sim/control.js';
 import { SERIAL_OPTIONS, serialFrom } from '../sim/serial-options.js';
 import { simProfile } from '../sim/sim-profile.js';
 import { CommandError, parseDuration } from '../sim/words.js';
@@ -178,39 +179,17 @@ export async function simChargerCommand(argv: string[]): Promise<number> {
     inFailsafe = fb;
   }, 1000);
 
-  let finish: (code: number) => void = () => undefined;
-  const finished = new Promise<number>((r) => (finish = r));
-  let controlServer: ControlServer | null = null;
-  if (control !== null) {
-    try {
-      controlServer = await startControl(control, driver, () => finish(0));
-      p.print(`sim charger: control API on ${controlServer.where}`);
-    } catch (err) {
-      process.stderr.write(`sim charger: control API: ${(err as Error).message}\n`);
-      clearInterval(watch);
-      await sim.close();
-      return 1;
-    }
-  }
-  const onSignal = () => finish(0);
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  driveSim({
+  return serveSim({
     name: 'sim charger',
     driver,
+    control,
     script: values.script,
     keepRunning: values['keep-running'] === true,
     console: values['no-console'] !== true,
     p,
-    finish,
+    close: async () => {
+      clearInterval(watch);
+      await sim.close();
+    },
   });
-  const code = await finished;
-  clearInterval(watch);
-  process.removeListener('SIGINT', onSignal);
-  process.removeListener('SIGTERM', onSignal);
-  await controlServer?.close();
-  await sim.close();
-  process.stdin.pause();
-  process.stdin.unref?.();
-  return code;
 }

@@ -6,8 +6,9 @@
 import { MeterEmulator } from '../../drivers/han/emulator.js';
 import { runMeterCommand, METER_COMMANDS } from '../sim/meter-commands.js';
 import { DRIVE_OPTIONS, parseHostPort, parseSimArgs } from '../sim/args.js';
-import { driveSim, printer, stamp, type CommandDriver } from '../sim/console.js';
-import { parseControlAddress, startControl, type ControlServer } from '../sim/control.js';
+import { printer, stamp, type CommandDriver } from '../sim/console.js';
+import { serveSim } from '../sim/serve.js';
+import { parseControlAddress } from '../sim/control.js';
 import { SERIAL_OPTIONS, serialFrom } from '../sim/serial-options.js';
 import { CommandError } from '../sim/words.js';
 import { EXIT } from './shared/exit-codes.js';
@@ -92,39 +93,14 @@ export async function simMeterCommand(argv: string[]): Promise<number> {
     return 1;
   }
 
-  let finish: (code: number) => void = () => undefined;
-  const finished = new Promise<number>((r) => (finish = r));
-  let controlServer: ControlServer | null = null;
-  if (control !== null) {
-    try {
-      controlServer = await startControl(control, driver, () => finish(0));
-      p.print(`sim meter: control API on ${controlServer.where}`);
-    } catch (err) {
-      process.stderr.write(`sim meter: control API: ${(err as Error).message}\n`);
-      await meter.close();
-      return 1;
-    }
-  }
-  const onSignal = () => finish(0);
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-
-  driveSim({
+  return serveSim({
     name: 'sim meter',
     driver,
+    control,
     script: values.script,
     keepRunning: values['keep-running'] === true,
     console: values['no-console'] !== true,
     p,
-    finish,
+    close: () => meter.close(),
   });
-  const code = await finished;
-  process.removeListener('SIGINT', onSignal);
-  process.removeListener('SIGTERM', onSignal);
-  await controlServer?.close();
-  await meter.close();
-  // The console's readline keeps stdin referenced; nothing else is left to wait for.
-  process.stdin.pause();
-  process.stdin.unref?.();
-  return code;
 }
