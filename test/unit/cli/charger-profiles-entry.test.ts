@@ -6,29 +6,10 @@ import t from 'tap';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chargerCliCommand } from '../../../agent/cli/charger-entry.js';
+import { captured } from '../../helpers/capture-std.js';
 
 /** Runs the command with process.stdout and process.stderr captured (it prints to them). */
-async function captured(argv: string[]) {
-  const stdout = process.stdout.write;
-  const stderr = process.stderr.write;
-  let out = '';
-  let err = '';
-  process.stdout.write = ((c: string | Uint8Array) => {
-    out += String(c);
-    return true;
-  }) as typeof process.stdout.write;
-  process.stderr.write = ((c: string | Uint8Array) => {
-    err += String(c);
-    return true;
-  }) as typeof process.stderr.write;
-  try {
-    const code = await chargerCliCommand(argv);
-    return { code, out, err };
-  } finally {
-    process.stdout.write = stdout;
-    process.stderr.write = stderr;
-  }
-}
+const run = (argv: string[]) => captured(() => chargerCliCommand(argv));
 
 const CONFIG = (dir: string) => `version: 1
 han: { port: 'tcp://127.0.0.1:1' }
@@ -44,7 +25,7 @@ type Listing = { searched: Array<{ dir: string }>; profiles: Array<{ id: string;
 
 t.test('no config file: the shipped profiles, nothing said about a config', async (t) => {
   const dir = t.testdir({});
-  const r = await captured(['profiles', '--json', '--config', join(dir, 'absent.yaml')]);
+  const r = await run(['profiles', '--json', '--config', join(dir, 'absent.yaml')]);
   t.equal(r.code, 0);
   t.equal(r.err, '');
   const listing = JSON.parse(r.out) as Listing;
@@ -62,7 +43,7 @@ t.test('a config that loads: its profilesDir is searched too', async (t) => {
   const dir = t.testdir({});
   mkdirSync(join(dir, 'profiles'));
   writeFileSync(join(dir, 'config.yaml'), CONFIG(dir));
-  const r = await captured(['profiles', '--json', '--config', join(dir, 'config.yaml')]);
+  const r = await run(['profiles', '--json', '--config', join(dir, 'config.yaml')]);
   t.equal(r.code, 0, r.err);
   const listing = JSON.parse(r.out) as Listing;
   t.ok(
@@ -74,7 +55,7 @@ t.test('a config that loads: its profilesDir is searched too', async (t) => {
 t.test('a config that does not load: a note on stderr, and the shipped profiles still listed', async (t) => {
   const dir = t.testdir({ 'config.yaml': 'version: 1\nchargers: []\n' });
   const path = join(dir, 'config.yaml');
-  const r = await captured(['profiles', '--config', path]);
+  const r = await run(['profiles', '--config', path]);
   t.equal(r.code, 0);
   t.equal(r.err, `note: ${path} is not valid (hcalcs-agent check-config); its profilesDir is not searched\n`);
   t.match(r.out, /^searched, in order/);
@@ -82,7 +63,7 @@ t.test('a config that does not load: a note on stderr, and the shipped profiles 
 });
 
 t.test('a charger field tool with --config and no path: bad usage (64), said on stderr', async (t) => {
-  const r = await captured(['status', '--config']);
+  const r = await run(['status', '--config']);
   t.equal(r.code, 64);
   t.equal(r.err, 'charger: --config needs a file path\n');
   t.equal(r.out, '');
