@@ -4,9 +4,8 @@
 
 import { closeSync, constants, fstatSync, openSync, readFileSync, readSync, type Stats } from 'node:fs';
 import { resolve } from 'node:path';
-import type { ValidateFunction } from 'ajv';
 import { parseDocument } from 'yaml';
-import { loadValidator, type ValidatorSpec } from '../drivers/schema-validator.js';
+import { heldValidator, type ValidatorSpec } from '../drivers/schema-validator.js';
 import type { ProfileLimits } from './core-config.js';
 import { crossCheck, type CrossCheckOptions } from './cross-checks.js';
 import { mqttCheck, resolveMqttPaths } from './mqtt-checks.js';
@@ -41,22 +40,9 @@ export const configValidatorSpec: ValidatorSpec = {
   precompiled: new URL('./schema.validator.cjs', import.meta.url),
 };
 
-// Held weakly (see drivers/charger/profile.ts): `run` loads its config once, and the compiled
-// schema would otherwise stay resident for the life of the service.
-let compiled: WeakRef<{ schema: unknown; validate: ValidateFunction }> | undefined;
-
 /** The config JSON Schema, as shipped next to this module. */
 export function configSchema(): unknown {
-  return compiledSchema().schema;
-}
-
-function compiledSchema(): { schema: unknown; validate: ValidateFunction } {
-  let c = compiled?.deref();
-  if (c === undefined) {
-    c = loadValidator(configValidatorSpec);
-    compiled = new WeakRef(c);
-  }
-  return c;
+  return heldValidator(configValidatorSpec).schema;
 }
 
 const line = (p: Problem): string => `${p.path}: ${p.message}`;
@@ -125,7 +111,7 @@ export function parseConfig(text: string, source: string, options: LoadOptions =
   }
   const doc = migrated.doc;
 
-  const { validate } = compiledSchema();
+  const { validate } = heldValidator(configValidatorSpec);
   const schemaOk = validate(doc);
   const found = schemaOk ? [] : schemaProblems(validate.errors ?? [], doc);
   const badPaths = new Set(found.map((p) => p.path));

@@ -63,6 +63,22 @@ export function loadValidator(spec: ValidatorSpec): LoadedValidator {
   return { validate: new Ajv(spec.options).compile(schema as object), schema, from: 'compiled' };
 }
 
+// Held weakly, one per spec: `run` validates its config and profiles once at start, and a
+// validator (the build's module, or Ajv's compile with the Ajv instance behind it) would
+// otherwise stay resident for the life of the service. A command that checks many documents in
+// one go reuses it, since a WeakRef's target lives at least until the current job ends.
+const held = new Map<ValidatorSpec, WeakRef<LoadedValidator>>();
+
+/** loadValidator(spec), loaded once and then reused while something still holds it. */
+export function heldValidator(spec: ValidatorSpec): LoadedValidator {
+  let v = held.get(spec)?.deref();
+  if (v === undefined) {
+    v = loadValidator(spec);
+    held.set(spec, new WeakRef(v));
+  }
+  return v;
+}
+
 /** The source of the module the build writes to spec.precompiled: CommonJS, with the schema text's hash. */
 export function precompiledSource(spec: ValidatorSpec): string {
   const text = spec.text();

@@ -3,10 +3,9 @@
 // exist, commands the simulators understand, a config the agent accepts).
 
 import { readFileSync } from 'node:fs';
-import type { ValidateFunction } from 'ajv';
 import { parseDocument } from 'yaml';
 import { schemaProblems, formatPath } from '../../config/schema-errors.js';
-import { loadValidator, type ValidatorSpec } from '../../drivers/schema-validator.js';
+import { heldValidator, type ValidatorSpec } from '../../drivers/schema-validator.js';
 import type { ChargerConfig } from '../../config/types.js';
 import { MeterEmulator } from '../../drivers/han/emulator.js';
 import { loadProfiles, ProfileError, resolveProfile } from '../../drivers/charger/profile.js';
@@ -23,12 +22,6 @@ export const scenarioValidatorSpec: ValidatorSpec = {
   options: { allErrors: true, strictTypes: false, verbose: true },
   precompiled: new URL('./schema.validator.cjs', import.meta.url),
 };
-
-let validator: ValidateFunction | undefined;
-function validate(): ValidateFunction {
-  validator ??= loadValidator(scenarioValidatorSpec).validate;
-  return validator;
-}
 
 export type LoadedScenario = { ok: true; scenario: Scenario } | { ok: false; problems: string[] };
 
@@ -60,7 +53,7 @@ export function parseScenario(text: string, file: string): LoadedScenario {
     };
   }
   const raw: unknown = doc.toJS();
-  const v = validate();
+  const v = heldValidator(scenarioValidatorSpec).validate;
   if (!v(raw)) return { ok: false, problems: schemaProblems(v.errors ?? [], raw).map((p) => `${p.path}: ${p.message}`) };
   const data = raw as Obj;
   const problems: string[] = [];

@@ -5,8 +5,8 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ErrorObject, ValidateFunction } from 'ajv';
-import { loadValidator, type ValidatorSpec } from '../schema-validator.js';
+import type { ErrorObject } from 'ajv';
+import { heldValidator, type ValidatorSpec } from '../schema-validator.js';
 import type { ChargerOptions } from './options.js';
 import type { VehicleState } from './charger.js';
 import { isWritableType, registerCount, type RegisterSpec } from './register-map.js';
@@ -281,27 +281,12 @@ export class ProfileError extends Error {
   }
 }
 
-// Loaded when first needed and held weakly: `run` validates its profiles once at start, and a
-// validator (the build's module, or Ajv's compile with the Ajv instance behind it) would
-// otherwise stay resident for the life of the service. A command that checks many profiles in one go reuses
-// it, since a WeakRef's target lives at least until the current job ends.
-let compiledProfileSchema: WeakRef<ValidateFunction> | undefined;
-
 /** The profile schema's validator: the schema above as JSON, precompiled by the build. */
 export const profileValidatorSpec: ValidatorSpec = {
   text: () => JSON.stringify(profileSchema),
   options: { allErrors: true, strict: false },
   precompiled: new URL('./profile-schema.validator.cjs', import.meta.url),
 };
-
-function profileValidator(): ValidateFunction {
-  let validate = compiledProfileSchema?.deref();
-  if (validate === undefined) {
-    validate = loadValidator(profileValidatorSpec).validate;
-    compiledProfileSchema = new WeakRef(validate);
-  }
-  return validate;
-}
 
 function ajvPath(prefix: string, e: ErrorObject, data: unknown): string {
   const parts = e.instancePath
@@ -403,7 +388,7 @@ function semanticErrors(p: Profile, prefix: string): string[] {
  * `path: message` (prefix, e.g. "registers", goes in front of every path).
  */
 export function validateProfile(data: unknown, prefix = ''): Profile {
-  const validateSchema = profileValidator();
+  const validateSchema = heldValidator(profileValidatorSpec).validate;
   if (!validateSchema(data)) {
     const errors = (validateSchema.errors ?? []).map((e) => `${ajvPath(prefix, e, data)}: ${ajvMessage(e)}`);
     throw new ProfileError([...new Set(errors)]);
