@@ -63,9 +63,13 @@ export function onWritten(s: MachineState, ctx: Ctx, outcome: WriteOutcome): voi
   ctx.writeDone = { outcome };
 }
 
+/** A retry has a limit to write and a charger to write it to (connecting writes it anyway). */
+function retryPossible(s: MachineState, ctx: Ctx): boolean {
+  return !s.closed && s.connected && !ctx.config.dryRun && s.desiredA !== null;
+}
+
 function scheduleWriteRetry(s: MachineState, ctx: Ctx, busWaitMs: number): void {
-  // Not connected: connecting writes the limit anyway.
-  if (s.closed || !s.connected || ctx.config.dryRun || s.desiredA === null) return;
+  if (!retryPossible(s, ctx)) return;
   const r = ctx.config.writeRetry;
   const maxMs = Math.min(r.maxMs, periodMs(s, ctx));
   // Sooner than the bus takes a request again would only be refused unsent.
@@ -75,8 +79,7 @@ function scheduleWriteRetry(s: MachineState, ctx: Ctx, busWaitMs: number): void 
 
 /** The retry timer fired: write the limit the charger has not acknowledged. */
 export function onWriteRetryTimer(s: MachineState, ctx: Ctx): void {
-  if (s.closed || !s.connected || ctx.config.dryRun || s.desiredA === null) return;
-  if (holds(s, s.desiredA)) return;
+  if (!retryPossible(s, ctx) || holds(s, s.desiredA!)) return;
   // A write on the wire (none should be: starting one disarms this timer) ends with the
   // newest limit, and arms the timer again if it fails.
   startWrite(s, ctx, 'retry');
