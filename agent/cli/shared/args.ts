@@ -4,9 +4,10 @@
 // before anything else (no config needed), and problems come back as a message plus the
 // sysexits code instead of being printed here, so a command (or a test) decides where they go.
 import { parseArgs } from 'node:util';
-
-type ParsedToken = { kind: 'option'; name: string; rawName: string } | { kind: 'positional' | 'option-terminator' };
 import { EXIT } from './exit-codes.js';
+
+/** What node's parseArgs reports of each argument (tokens: true), as far as this reads it. */
+type ParsedToken = { kind: 'option'; name: string; rawName: string } | { kind: 'positional' | 'option-terminator' };
 
 export type OptionType = 'string' | 'boolean' | 'int' | 'decimal';
 
