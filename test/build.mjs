@@ -18,22 +18,24 @@ const STAMP = join(ROOT, '.build', '.inputs');
 const TREES = ['agent', 'drivers', 'config', 'scripts', 'test'];
 const FILES = ['tsconfig.json', 'tsconfig.test.json', 'package.json', 'package-lock.json'];
 
+/** Every file under dir, at any depth, in name order. */
+export function filesUnder(dir, out = []) {
+  for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) filesUnder(p, out);
+    else if (e.isFile()) out.push(p);
+  }
+  return out;
+}
+
 /** A digest of every file the build reads: names and contents. */
 function inputsDigest() {
   const hash = createHash('sha256');
-  const add = (path) => {
+  const trees = TREES.filter((t) => existsSync(join(ROOT, t))).flatMap((t) => filesUnder(join(ROOT, t)));
+  for (const path of [...trees, ...FILES.map((f) => join(ROOT, f)).filter((f) => existsSync(f))]) {
     hash.update(relative(ROOT, path)).update('\0');
     hash.update(readFileSync(path)).update('\0');
-  };
-  const walk = (dir) => {
-    for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
-      const p = join(dir, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (e.isFile()) add(p);
-    }
-  };
-  for (const t of TREES) if (existsSync(join(ROOT, t))) walk(join(ROOT, t));
-  for (const f of FILES) if (existsSync(join(ROOT, f))) add(join(ROOT, f));
+  }
   return hash.digest('hex');
 }
 

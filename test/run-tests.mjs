@@ -31,7 +31,7 @@ import { availableParallelism } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { coverageReport } from './coverage.mjs';
-import { buildTree } from './build.mjs';
+import { buildTree, filesUnder } from './build.mjs';
 
 const COVERAGE_FLOOR = Number(process.env.COVERAGE_FLOOR ?? 97);
 // tap's own limit per file (TAP_TIMEOUT, seconds; a file may set a longer one, the scenario
@@ -78,7 +78,7 @@ mkdirSync(OUT, { recursive: true });
 
 if (whole) {
   // Only files whose source still exists: tsc leaves the output of a deleted test behind.
-  const all = walk(join(BUILD, 'test'))
+  const all = filesUnder(join(BUILD, 'test'))
     .filter((f) => f.endsWith('.test.js') && !f.includes('/fixtures/'))
     .filter((f) => existsSync(join(ROOT, relative(BUILD, f)).replace(/\.js$/, '.ts')));
   files.push(...all);
@@ -89,14 +89,6 @@ for (const f of files) {
     console.log('0 passed, 1 failed');
     process.exit(2);
   }
-}
-
-function walk(dir, out = []) {
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    if (e.isDirectory()) walk(join(dir, e.name), out);
-    else out.push(join(dir, e.name));
-  }
-  return out;
 }
 
 /** The .ts path a compiled test file came from (how files are named in what this prints). */
